@@ -1,0 +1,231 @@
+// mgteam server set|show, signup, login, logout, whoami.
+#include "render.h"
+#include "session.h"
+
+#include <unistd.h>
+
+namespace mgteam::cli {
+namespace {
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown host";
+  return buf;
+}
+
+// Stores the token for the server and prints who is signed in.
+Status Remember(Session& s, const nlohmann::json& reply, const std::string& verb) {
+  MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
+  MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
+  const auto& user = reply["user"];
+  c->credentials[url.ToString()] =
+      Credentials{reply.value("token", ""), user.value("email", ""), user.value("id", "")};
+  if (!c->server) c->server = url.ToString();
+  MG_RETURN_IF_ERROR(c->SaveCredentials());
+  MG_RETURN_IF_ERROR(c->SaveConfig());
+  if (s.json()) {
+    nlohmann::json out = reply;
+    out.erase("token");  // the secret stays in the credentials file
+    PrintJson(out);
+  } else {
+    Say(verb + " as " + user.value("name", "") + " <" + user.value("email", "") + "> on " +
+        url.ToString());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddServerCommands(CLI::App& app, Cli& cli) {
+  auto* server = app.add_subcommand("server", "Choose the mgteam server");
+  server->require_subcommand(1);
+
+  auto url = std::make_shared<std::string>();
+  auto* set = server->add_subcommand("set", "Use the server at URL from now on");
+  set->add_option("url", *url, "e.g. http://127.0.0.1:8474")->required();
+  set->callback([&cli, url] {
+    cli.action = [url](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ServerUrl parsed, ParseServerUrl(*url));
+      MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
+      c->server = parsed.ToString();
+      c->workspace.reset();  // workspaces belong to a server
+      MG_RETURN_IF_ERROR(c->SaveConfig());
+      ApiClient api(parsed);
+      api.set_timeout(std::chrono::seconds(3), std::chrono::seconds(5));
+      auto health = api.Get("/healthz");
+      if (s.json()) {
+        PrintJson({{"server", parsed.ToString()}, {"reachable", health.ok()}});
+      } else {
+        Say("Server set to " + parsed.ToString());
+        if (!health.ok()) Note("warning: " + health.status().message());
+      }
+      return Status::Ok();
+    };
+  });
+
+  auto* show = server->add_subcommand("show", "Print the server in use and whether it answers");
+  show->callback([&cli] {
+    cli.action = [](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ServerUrl parsed, s.Server());
+      ApiClient api(parsed);
+      api.set_timeout(std::chrono::seconds(3), std::chrono::seconds(5));
+      auto health = api.Get("/healthz");
+      if (s.json()) {
+        nlohmann::json out = {{"server", parsed.ToString()}, {"reachable", health.ok()}};
+        if (health.ok()) out["version"] = health->value("version", "");
+        PrintJson(out);
+        return Status::Ok();
+      }
+      Say(parsed.ToString() + (health.ok() ? "  (up, version " + health->value("version", "?") + ")"
+                                           : "  (not answering)"));
+      return health.ok() ? Status::Ok() : health.status();
+    };
+  });
+}
+
+void AddAccountCommands(CLI::App& app, Cli& cli) {
+  struct Opts {
+    std::string email, name, token_name;
+    bool password_stdin = false;
+    std::string invitation;
+  };
+  auto o = std::make_shared<Opts>();
+
+  auto* signup = app.add_subcommand("signup", "Create an account on the server and sign in");
+  signup->add_option("--email", o->email, "Your email address")->required();
+  signup->add_option("--name", o->name, "Your display name (default: the part of the email before @)");
+  signup->add_flag("--password-stdin", o->password_stdin, "Read the password from stdin (scripts)");
+  signup->add_option("--invitation", o->invitation, "An invitation token, to sign up on a closed server");
+  signup->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client(false));
+      MG_ASSIGN_OR_RETURN(std::string pw, ReadPassword(o->password_stdin, "Choose a password: ", true));
+      nlohmann::json body = {{"email", o->email}, {"password", pw},
+                             {"token_name", "mgteam CLI on " + HostName()}};
+      if (!o->name.empty()) body["name"] = o->name;
+      if (!o->invitation.empty()) body["invitation_token"] = o->invitation;
+      MG_ASSIGN_OR_RETURN(nlohmann::json reply,
+                          api.Post("/api/v1/auth/signup", body, NewIdempotencyKey()));
+      return Remember(s, reply, "Signed up");
+    };
+  });
+
+  auto* login = app.add_subcommand("login", "Sign in and store a token for this server");
+  login->add_option("--email", o->email, "Your email address")->required();
+  login->add_flag("--password-stdin", o->password_stdin, "Read the password from stdin (scripts)");
+  login->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client(false));
+      MG_ASSIGN_OR_RETURN(std::string pw, ReadPassword(o->password_stdin, "Password: ", false));
+      MG_ASSIGN_OR_RETURN(nlohmann::json reply,
+                          api.Post("/api/v1/auth/login",
+                                   {{"email", o->email}, {"password", pw},
+                                    {"token_name", "mgteam CLI on " + HostName()}}));
+      return Remember(s, reply, "Logged in");
+    };
+  });
+
+  auto* logout = app.add_subcommand("logout", "Revoke this machine's token and forget it");
+  logout->callback([&cli] {
+    cli.action = [](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
+      MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
+      auto it = c->credentials.find(url.ToString());
+      if (it == c->credentials.end()) {
+        Say("Not signed in to " + url.ToString());
+        return Status::Ok();
+      }
+      ApiClient api(url);
+      api.set_token(it->second.token);
+      auto revoked = api.Post("/api/v1/auth/logout", nlohmann::json::object());
+      // A token the server no longer knows is as good as revoked.
+      if (!revoked.ok() && revoked.status().code() != Code::kUnauthenticated)
+        Note("warning: the server could not revoke the token (" + revoked.status().message() +
+             "); it was forgotten here anyway");
+      c->credentials.erase(it);
+      MG_RETURN_IF_ERROR(c->SaveCredentials());
+      Say("Logged out of " + url.ToString());
+      return Status::Ok();
+    };
+  });
+
+  auto* whoami = app.add_subcommand("whoami", "Show who you are signed in as");
+  whoami->callback([&cli] {
+    cli.action = [](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(nlohmann::json me, api.Get("/api/v1/me"));
+      if (s.json()) {
+        PrintJson(me);
+        return Status::Ok();
+      }
+      const auto& u = me["user"];
+      Say(u.value("name", "") + " <" + u.value("email", "") + ">  id " + u.value("id", ""));
+      Say("server " + api.url().ToString() + ", token '" + me["token"].value("name", "") + "'");
+      return Status::Ok();
+    };
+  });
+}
+
+void AddTokenCommands(CLI::App& app, Cli& cli) {
+  auto* token = app.add_subcommand("token", "Personal access tokens (for CI jobs and scripts)");
+  token->require_subcommand(1);
+
+  auto name = std::make_shared<std::string>();
+  auto* create = token->add_subcommand("create", "Create a token; it is shown once");
+  create->add_option("name", *name, "What the token is for, e.g. 'ci-deploy'")->required();
+  create->callback([&cli, name] {
+    cli.action = [name](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(nlohmann::json t,
+                          api.Post("/api/v1/tokens", {{"name", *name}}, NewIdempotencyKey()));
+      if (s.json()) {
+        PrintJson(t);
+        return Status::Ok();
+      }
+      Say(t.value("token", ""));
+      Note("Token '" + *name + "' created. It is shown only now: store it as a secret "
+           "(e.g. MGTEAM_TOKEN in CI).");
+      return Status::Ok();
+    };
+  });
+
+  auto* list = token->add_subcommand("list", "List your tokens");
+  list->callback([&cli] {
+    cli.action = [](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(nlohmann::json r, api.Get("/api/v1/tokens"));
+      const auto& tokens = r["tokens"];
+      if (s.json()) {
+        PrintJson(tokens);
+        return Status::Ok();
+      }
+      Table t({"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "STATUS"}, {0, 40});
+      for (const auto& x : tokens) {
+        std::string status = !x["revoked_at"].is_null() ? "revoked"
+                             : x.value("current", false) ? "active (this one)"
+                                                         : "active";
+        t.Add({x.value("id", ""), x.value("name", ""), x.value("prefix", "") + "…",
+               Ago(x.value("created_at", "")),
+               x["last_used_at"].is_null() ? "never" : Ago(x["last_used_at"].get<std::string>()),
+               status});
+      }
+      t.Print();
+      return Status::Ok();
+    };
+  });
+
+  auto id = std::make_shared<std::string>();
+  auto* revoke = token->add_subcommand("revoke", "Revoke a token");
+  revoke->add_option("id", *id, "The token's id (see `mgteam token list`)")->required();
+  revoke->callback([&cli, id] {
+    cli.action = [id](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(nlohmann::json t, api.Delete("/api/v1/tokens/" + UrlEncode(*id)));
+      if (s.json()) PrintJson(t);
+      else Say("Revoked token '" + t.value("name", "") + "'");
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace mgteam::cli

@@ -1,0 +1,383 @@
+// mgteam memory add|get|list|update|delete, mgteam relate, mgteam relationship
+// list|get|delete.
+#include "mgteam/text.h"
+#include "mgteam/validate.h"
+#include "render.h"
+#include "session.h"
+
+#include <sstream>
+
+namespace mgteam::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string MemoryPath(const WorkspaceRef& w) { return "/api/v1/workspaces/" + w.id + "/memories"; }
+std::string RelationshipPath(const WorkspaceRef& w) {
+  return "/api/v1/workspaces/" + w.id + "/relationships";
+}
+
+// "--tag a --tag b,c" -> [a, b, c].
+std::vector<std::string> SplitTags(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (const auto& r : raw) {
+    std::stringstream ss(r);
+    std::string part;
+    while (std::getline(ss, part, ',')) out.push_back(part);
+  }
+  return out;
+}
+
+struct ContentOpts {
+  std::string content;
+  std::string content_file;
+  bool has_content = false;
+};
+
+// Content from --content, --content-file FILE, or --content-file - (stdin).
+Result<std::optional<std::string>> ReadContent(const ContentOpts& o) {
+  if (!o.content_file.empty()) {
+    MG_ASSIGN_OR_RETURN(std::string text, ReadInput(o.content_file));
+    return std::optional<std::string>(text);
+  }
+  if (o.has_content) {
+    if (o.content == "-") {
+      MG_ASSIGN_OR_RETURN(std::string text, ReadInput("-"));
+      return std::optional<std::string>(text);
+    }
+    return std::optional<std::string>(o.content);
+  }
+  return std::optional<std::string>();
+}
+
+Result<json> ParseContextFlag(const std::string& raw) {
+  json ctx = json::parse(raw, nullptr, false);
+  if (ctx.is_discarded() || !ctx.is_object())
+    return Status::Invalid("invalid_context",
+                           "--context must be a JSON object, e.g. '{\"project_path\":\"/src/app\"}'");
+  return ctx;
+}
+
+void PrintMemory(const json& m) {
+  Say(Bold(m.value("title", "")) + "  [" + m.value("type", "") + "]" +
+      (m.value("deleted", false) ? "  (deleted)" : ""));
+  Say(Dim("id " + m.value("id", "") + "  version " + std::to_string(m.value("version", 0)) +
+          "  created " + Ago(m.value("created_at", "")) + ", updated " + Ago(m.value("updated_at", ""))));
+  std::ostringstream meta;
+  meta.precision(2);
+  meta << "importance " << m.value("importance", 0.0) << "  confidence " << m.value("confidence", 0.0);
+  std::string tags = JoinStrings(m["tags"]);
+  Say((tags.empty() ? std::string() : "tags: " + tags + "  ") + meta.str());
+  if (m.contains("summary") && m["summary"].is_string()) Say("summary: " + m["summary"].get<std::string>());
+  if (m.contains("context") && m["context"].is_object() && !m["context"].empty())
+    Say("context: " + m["context"].dump());
+  std::string content = m.value("content", "");
+  if (!content.empty()) {
+    Say("");
+    Say(content);
+  }
+}
+
+// Pages through a listing until `limit` items (or all, if `all`).
+Result<json> FetchAll(ApiClient& api, const std::string& path, std::map<std::string, std::string> q,
+                      const char* key, int limit, bool all) {
+  json items = json::array();
+  std::string cursor;
+  while (true) {
+    int remaining = all ? 500 : limit - static_cast<int>(items.size());
+    q["limit"] = std::to_string(std::min(remaining, 500));
+    q["cursor"] = cursor;
+    MG_ASSIGN_OR_RETURN(json page, api.Get(path + QueryString(q)));
+    for (auto& x : page[key]) items.push_back(std::move(x));
+    if (!page["next_cursor"].is_string()) break;
+    if (!all && static_cast<int>(items.size()) >= limit) break;
+    cursor = page["next_cursor"].get<std::string>();
+  }
+  return items;
+}
+
+}  // namespace
+
+void AddMemoryCommands(CLI::App& app, Cli& cli) {
+  auto* memory = app.add_subcommand("memory", "Add, read, change and delete memories");
+  memory->require_subcommand(1);
+
+  struct Opts {
+    std::string id, title, type, summary, context;
+    ContentOpts content;
+    std::vector<std::string> tags, add_tags, remove_tags;
+    std::optional<double> importance, confidence;
+    bool quiet = false, all = false, include_deleted = false;
+    int limit = 50;
+    int64_t base_version = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  auto content_flags = [o](CLI::App* cmd) {
+    cmd->add_option("--content,-c", o->content.content, "The memory's text ('-' reads stdin)")
+        ->each([o](const std::string&) { o->content.has_content = true; });
+    cmd->add_option("--content-file,-f", o->content.content_file, "Read the text from a file ('-' is stdin)");
+    cmd->add_option("--summary", o->summary, "A one-line summary (<= 500 characters)");
+    cmd->add_option("--importance", o->importance, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--context", o->context, "A JSON object: project_path, files_involved, ...");
+  };
+
+  auto* add = memory->add_subcommand("add", "Record a new memory");
+  add->add_option("title", o->title, "A short title (1-200 characters)");
+  add->add_option("--title,-t", o->title, "The title (instead of the positional argument)");
+  add->add_option("--type", o->type, "task, code_pattern, problem, solution, project, technology, error, "
+                                     "fix, command, file_context, workflow, general, conversation")
+      ->default_str("general");
+  add->add_option("--tag", o->tags, "A tag (repeat, or separate with commas)");
+  add->add_option("--id", o->id, "Use this UUID as the memory's id");
+  add->add_flag("--quiet,-q", o->quiet, "Print only the new memory's id");
+  content_flags(add);
+  add->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      json body = {{"title", o->title}, {"type", o->type.empty() ? "general" : o->type}};
+      MG_ASSIGN_OR_RETURN(auto content, ReadContent(o->content));
+      if (content) body["content"] = *content;
+      if (!o->summary.empty()) body["summary"] = o->summary;
+      if (!o->tags.empty()) body["tags"] = SplitTags(o->tags);
+      if (o->importance) body["importance"] = *o->importance;
+      if (o->confidence) body["confidence"] = *o->confidence;
+      if (!o->context.empty()) {
+        MG_ASSIGN_OR_RETURN(body["context"], ParseContextFlag(o->context));
+      }
+      if (!o->id.empty()) body["id"] = o->id;
+      // The same rules as the server's, before anything leaves this machine.
+      MG_RETURN_IF_ERROR(ParseMemoryCreate(body).status());
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      MG_ASSIGN_OR_RETURN(json m, api.Post(MemoryPath(ws), body, NewIdempotencyKey()));
+      if (s.json()) PrintJson(m);
+      else if (o->quiet) Say(m.value("id", ""));
+      else Say("Added memory " + m.value("id", "") + " \"" + m.value("title", "") + "\" to " + ws.name);
+      return Status::Ok();
+    };
+  });
+
+  auto* get = memory->add_subcommand("get", "Show one memory");
+  get->add_option("id", o->id, "The memory's id")->required();
+  get->add_flag("--include-deleted", o->include_deleted, "Show it even if deleted");
+  get->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      MG_ASSIGN_OR_RETURN(json m, api.Get(MemoryPath(ws) + "/" + UrlEncode(o->id) +
+                                          (o->include_deleted ? "?include_deleted=true" : "")));
+      if (s.json()) PrintJson(m);
+      else PrintMemory(m);
+      return Status::Ok();
+    };
+  });
+
+  auto* list = memory->add_subcommand("list", "List memories, newest first");
+  list->add_option("--type", o->type, "Only this type");
+  list->add_option("--tag", o->tags, "Only memories with this tag");
+  list->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
+  list->add_flag("--all", o->all, "Every memory (pages through the whole workspace)");
+  list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");
+  list->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      std::map<std::string, std::string> q;
+      q["type"] = o->type;
+      if (!o->tags.empty()) q["tag"] = o->tags.front();
+      if (o->include_deleted) q["include_deleted"] = "true";
+      MG_ASSIGN_OR_RETURN(json items, FetchAll(api, MemoryPath(ws), q, "memories", o->limit, o->all));
+      if (s.json()) {
+        PrintJson(items);
+        return Status::Ok();
+      }
+      if (items.empty()) {
+        Say("No memories in " + ws.name + " yet. Add one: mgteam memory add \"What I learned\" --type solution");
+        return Status::Ok();
+      }
+      Table t({"ID", "TYPE", "TITLE", "TAGS", "UPDATED"}, {0, 0, 60, 30, 0});
+      for (const auto& m : items)
+        t.Add({m.value("id", ""), m.value("type", ""),
+               m.value("title", "") + (m.value("deleted", false) ? " (deleted)" : ""),
+               JoinStrings(m["tags"], ","), Ago(m.value("updated_at", ""))});
+      t.Print();
+      return Status::Ok();
+    };
+  });
+
+  auto* update = memory->add_subcommand("update", "Change fields of a memory");
+  update->add_option("id", o->id, "The memory's id")->required();
+  update->add_option("--title,-t", o->title, "New title");
+  update->add_option("--type", o->type, "New type");
+  update->add_option("--tag", o->tags, "Replace all tags with these");
+  update->add_option("--add-tag", o->add_tags, "Add a tag");
+  update->add_option("--remove-tag", o->remove_tags, "Remove a tag");
+  update->add_option("--base-version", o->base_version,
+                     "Refuse if the memory is no longer at this version (default: the version just read)");
+  content_flags(update);
+  update->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      std::string path = MemoryPath(ws) + "/" + UrlEncode(o->id);
+      MG_ASSIGN_OR_RETURN(json current, api.Get(path));
+      json body = json::object();
+      body["base_version"] = o->base_version > 0 ? o->base_version : current.value("version", int64_t{1});
+      if (!o->title.empty()) body["title"] = o->title;
+      if (!o->type.empty()) body["type"] = o->type;
+      MG_ASSIGN_OR_RETURN(auto content, ReadContent(o->content));
+      if (content) body["content"] = *content;
+      if (!o->summary.empty()) body["summary"] = o->summary;
+      if (o->importance) body["importance"] = *o->importance;
+      if (o->confidence) body["confidence"] = *o->confidence;
+      if (!o->context.empty()) {
+        MG_ASSIGN_OR_RETURN(body["context"], ParseContextFlag(o->context));
+      }
+      if (!o->tags.empty() || !o->add_tags.empty() || !o->remove_tags.empty()) {
+        std::vector<std::string> tags = o->tags.empty()
+                                            ? current["tags"].get<std::vector<std::string>>()
+                                            : SplitTags(o->tags);
+        for (const auto& t : SplitTags(o->add_tags)) tags.push_back(t);
+        MG_ASSIGN_OR_RETURN(auto removed, NormalizeTags(SplitTags(o->remove_tags)));
+        MG_ASSIGN_OR_RETURN(auto normal, NormalizeTags(tags));
+        std::erase_if(normal, [&](const std::string& t) {
+          return std::find(removed.begin(), removed.end(), t) != removed.end();
+        });
+        body["tags"] = normal;
+      }
+      MG_RETURN_IF_ERROR(ParseMemoryPatch(body).status());
+      MG_ASSIGN_OR_RETURN(json m, api.Patch(path, body, NewIdempotencyKey()));
+      if (s.json()) PrintJson(m);
+      else if (m.value("version", 0) == current.value("version", 0)) Say("Nothing changed");
+      else Say("Updated memory " + m.value("id", "") + " (version " + std::to_string(m.value("version", 0)) + ")");
+      return Status::Ok();
+    };
+  });
+
+  auto* del = memory->add_subcommand("delete", "Delete a memory (and its relationships)");
+  del->add_option("id", o->id, "The memory's id")->required();
+  del->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      MG_ASSIGN_OR_RETURN(json m, api.Delete(MemoryPath(ws) + "/" + UrlEncode(o->id), NewIdempotencyKey()));
+      if (s.json()) PrintJson(m);
+      else Say("Deleted memory " + m.value("id", "") + " \"" + m.value("title", "") + "\"");
+      return Status::Ok();
+    };
+  });
+}
+
+void AddRelationshipCommands(CLI::App& app, Cli& cli) {
+  struct Opts {
+    std::string from, to, type, context, id, memory;
+    std::optional<double> strength, confidence;
+    int limit = 50;
+    bool all = false, include_deleted = false, quiet = false;
+  };
+  auto o = std::make_shared<Opts>();
+
+  auto* relate = app.add_subcommand("relate", "Link two memories: mgteam relate FROM TO --type SOLVES");
+  relate->add_option("from", o->from, "The memory the relationship starts at")->required();
+  relate->add_option("to", o->to, "The memory it points to")->required();
+  relate->add_option("--type", o->type, "One of the 35 relationship types (SOLVES, CAUSES, RELATED_TO, ...)")
+      ->required()
+      ->transform([](std::string t) {
+        for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return t;
+      });
+  relate->add_option("--strength", o->strength, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
+  relate->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
+  relate->add_option("--context", o->context, "A note on why they are related");
+  relate->add_flag("--quiet,-q", o->quiet, "Print only the new relationship's id");
+  relate->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      json body = {{"from_memory_id", o->from}, {"to_memory_id", o->to}, {"type", o->type}};
+      if (o->strength) body["strength"] = *o->strength;
+      if (o->confidence) body["confidence"] = *o->confidence;
+      if (!o->context.empty()) body["context"] = o->context;
+      MG_RETURN_IF_ERROR(ParseRelationshipCreate(body).status());
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      MG_ASSIGN_OR_RETURN(json r, api.Post(RelationshipPath(ws), body, NewIdempotencyKey()));
+      if (s.json()) PrintJson(r);
+      else if (o->quiet) Say(r.value("id", ""));
+      else Say("Related " + o->from + " " + r.value("type", "") + " " + o->to + " (relationship " +
+               r.value("id", "") + ")");
+      return Status::Ok();
+    };
+  });
+
+  auto* rel = app.add_subcommand("relationship", "List, show and delete relationships");
+  rel->require_subcommand(1);
+
+  auto* list = rel->add_subcommand("list", "List relationships, newest first");
+  list->add_option("--memory", o->memory, "Only those touching this memory");
+  list->add_option("--type", o->type, "Only this type");
+  list->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
+  list->add_flag("--all", o->all, "All of them");
+  list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");
+  list->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      std::map<std::string, std::string> q = {{"memory_id", o->memory}, {"type", o->type}};
+      if (o->include_deleted) q["include_deleted"] = "true";
+      MG_ASSIGN_OR_RETURN(json items,
+                          FetchAll(api, RelationshipPath(ws), q, "relationships", o->limit, o->all));
+      if (s.json()) {
+        PrintJson(items);
+        return Status::Ok();
+      }
+      if (items.empty()) {
+        Say("No relationships. Link two memories: mgteam relate FROM TO --type SOLVES");
+        return Status::Ok();
+      }
+      Table t({"ID", "FROM", "TYPE", "TO", "STRENGTH", "CREATED"});
+      for (const auto& r : items) {
+        std::ostringstream strength;
+        strength.precision(2);
+        strength << r.value("strength", 0.0);
+        t.Add({r.value("id", ""), r.value("from_memory_id", ""),
+               r.value("type", "") + (r.value("deleted", false) ? " (deleted)" : ""),
+               r.value("to_memory_id", ""), strength.str(), Ago(r.value("created_at", ""))});
+      }
+      t.Print();
+      return Status::Ok();
+    };
+  });
+
+  auto* get = rel->add_subcommand("get", "Show one relationship");
+  get->add_option("id", o->id, "The relationship's id")->required();
+  get->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      MG_ASSIGN_OR_RETURN(json r, api.Get(RelationshipPath(ws) + "/" + UrlEncode(o->id)));
+      if (s.json()) {
+        PrintJson(r);
+        return Status::Ok();
+      }
+      Say(r.value("from_memory_id", "") + " " + Bold(r.value("type", "")) + " " + r.value("to_memory_id", ""));
+      Say(Dim("id " + r.value("id", "") + "  version " + std::to_string(r.value("version", 0)) +
+              "  created " + Ago(r.value("created_at", ""))));
+      if (r["context"].is_string()) Say("context: " + r["context"].get<std::string>());
+      return Status::Ok();
+    };
+  });
+
+  auto* del = rel->add_subcommand("delete", "Delete a relationship");
+  del->add_option("id", o->id, "The relationship's id")->required();
+  del->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      MG_ASSIGN_OR_RETURN(json r, api.Delete(RelationshipPath(ws) + "/" + UrlEncode(o->id), NewIdempotencyKey()));
+      if (s.json()) PrintJson(r);
+      else Say("Deleted relationship " + r.value("id", ""));
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace mgteam::cli

@@ -1,0 +1,38 @@
+// The CLI's files (design brief §9):
+//   $XDG_CONFIG_HOME/mgteam/config.toml       server URL, current workspace
+//   $XDG_CONFIG_HOME/mgteam/credentials.toml  tokens per server, mode 0600
+// Environment variables override both: MGTEAM_SERVER, MGTEAM_TOKEN,
+// MGTEAM_WORKSPACE (a CI job needs only the first two).
+#pragma once
+
+#include "mgteam/status.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace mgteam::cli {
+
+struct Credentials {
+  std::string token;
+  std::string email;
+  std::string user_id;
+};
+
+struct CliConfig {
+  std::string config_dir;
+  std::optional<std::string> server;     // from the file
+  std::optional<std::string> workspace;  // from the file
+  std::map<std::string, Credentials> credentials;  // by server URL
+
+  static Result<CliConfig> Load();
+  Status SaveConfig() const;
+  Status SaveCredentials() const;  // written 0600, atomically
+  std::string config_path() const { return config_dir + "/config.toml"; }
+  std::string credentials_path() const { return config_dir + "/credentials.toml"; }
+};
+
+// $XDG_CONFIG_HOME/mgteam, or ~/.config/mgteam.
+std::string ConfigDir();
+
+}  // namespace mgteam::cli

@@ -1,0 +1,21 @@
+#include "exit_codes.h"
+
+namespace mgteam::cli {
+
+int ExitCodeFor(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk: return kExitOk;
+    case Code::kUnauthenticated: return kExitAuth;
+    case Code::kPermissionDenied: return kExitForbidden;
+    case Code::kNotFound: return kExitNotFound;
+    case Code::kConflict: return kExitConflict;
+    case Code::kUnavailable: return kExitUnreachable;
+    case Code::kBadRequest:
+    case Code::kInvalid:
+    case Code::kPayloadTooLarge:
+    case Code::kInternal: return kExitError;
+  }
+  return kExitError;
+}
+
+}  // namespace mgteam::cli

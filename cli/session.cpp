@@ -1,0 +1,156 @@
+#include "session.h"
+
+#include "mgteam/ids.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <termios.h>
+#include <unistd.h>
+
+namespace mgteam::cli {
+namespace {
+
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+}  // namespace
+
+Result<CliConfig*> Session::Config() {
+  if (!config_) {
+    MG_ASSIGN_OR_RETURN(CliConfig c, CliConfig::Load());
+    config_ = std::move(c);
+  }
+  return &*config_;
+}
+
+Result<ServerUrl> Session::Server() {
+  std::optional<std::string> raw;
+  if (!global_.server.empty()) raw = global_.server;
+  else if (auto e = Env("MGTEAM_SERVER")) raw = e;
+  else {
+    MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+    raw = c->server;
+  }
+  if (!raw)
+    return Status::Invalid("no_server",
+                           "no server is set; run `mgteam server set http://HOST:PORT` "
+                           "(or set MGTEAM_SERVER)");
+  return ParseServerUrl(*raw);
+}
+
+Result<ApiClient> Session::Client(bool need_token) {
+  MG_ASSIGN_OR_RETURN(ServerUrl url, Server());
+  ApiClient api(url);
+  std::string token;
+  if (auto e = Env("MGTEAM_TOKEN")) {
+    token = *e;
+  } else {
+    MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+    if (auto it = c->credentials.find(url.ToString()); it != c->credentials.end())
+      token = it->second.token;
+  }
+  if (need_token && token.empty())
+    return Status::Unauthenticated("you are not signed in to " + url.ToString() +
+                                   "; run `mgteam login` (or `mgteam signup`), or set MGTEAM_TOKEN");
+  api.set_token(token);
+  return api;
+}
+
+Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
+  MG_ASSIGN_OR_RETURN(nlohmann::json listing, api.Get("/api/v1/workspaces"));
+  std::optional<WorkspaceRef> personal;
+  std::vector<WorkspaceRef> matches;
+  auto canonical = NormalizeUuid(ref);
+  for (const auto& w : listing.value("workspaces", nlohmann::json::array())) {
+    WorkspaceRef r{w.value("id", ""), w.value("name", ""), w.value("slug", ""),
+                   w.value("type", ""), w.value("role", "")};
+    if (team_only && r.type != "team") continue;
+    if (r.type == "personal") personal = r;
+    if (ref.empty() || ref == "personal") continue;
+    if ((canonical && r.id == *canonical) || r.slug == ref) return r;
+    if (r.name == ref) matches.push_back(r);
+  }
+  if (ref.empty() || ref == "personal") {
+    if (personal) return *personal;
+    return Status::NotFound("you have no personal workspace on this server");
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.size() > 1)
+    return Status::Invalid("ambiguous_workspace",
+                           "several workspaces are named '" + ref + "'; use the slug or id "
+                           "(see `mgteam workspace list`)");
+  return Status::NotFound(std::string(team_only ? "no team" : "no workspace") + " '" + ref +
+                          "' that you belong to; see `mgteam workspace list`");
+}
+
+Result<WorkspaceRef> Session::Workspace(ApiClient& api) {
+  std::string ref;
+  if (!global_.workspace.empty()) ref = global_.workspace;
+  else if (auto e = Env("MGTEAM_WORKSPACE")) ref = *e;
+  else {
+    MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+    if (c->workspace) ref = *c->workspace;
+  }
+  return Resolve(api, ref, false);
+}
+
+Result<WorkspaceRef> Session::Team(ApiClient& api, const std::string& ref) {
+  if (ref.empty()) {
+    MG_ASSIGN_OR_RETURN(WorkspaceRef w, Workspace(api));
+    if (w.type != "team")
+      return Status::Invalid("not_a_team", "the current workspace '" + w.name +
+                                               "' is personal; name a team, or `mgteam workspace use TEAM`");
+    return w;
+  }
+  return Resolve(api, ref, true);
+}
+
+Result<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, bool confirm) {
+  if (from_stdin) {
+    std::string line;
+    if (!std::getline(std::cin, line)) return Status::Invalid("no_password", "no password on stdin");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  if (!::isatty(STDIN_FILENO))
+    return Status::Invalid("no_password",
+                           "no terminal to ask for a password; pipe it in with --password-stdin");
+  auto ask = [](const std::string& p) -> std::string {
+    std::cerr << p << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    return line;
+  };
+  std::string pw = ask(prompt);
+  if (confirm && ask("Repeat password: ") != pw)
+    return Status::Invalid("password_mismatch", "the passwords do not match; try again");
+  return pw;
+}
+
+std::string NewIdempotencyKey() { return NewUuidV7(); }
+
+}  // namespace mgteam::cli

@@ -1,0 +1,83 @@
+// Session: what every command needs: the loaded config, the global flags,
+// an API client for the chosen server with the right token, and the chosen
+// workspace.
+#pragma once
+
+#include "config.h"
+#include "mgteam/api_client.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace mgteam::cli {
+
+struct GlobalOptions {
+  std::string server;     // --server
+  std::string workspace;  // --workspace / -w
+  bool json = false;      // --json
+};
+
+struct WorkspaceRef {
+  std::string id;
+  std::string name;
+  std::string slug;
+  std::string type;
+  std::string role;
+};
+
+class Session {
+ public:
+  explicit Session(const GlobalOptions& g) : global_(g) {}
+
+  // Loads config and credentials (lazily, once).
+  Result<CliConfig*> Config();
+  // --server > MGTEAM_SERVER > config file.
+  Result<ServerUrl> Server();
+  // An API client; with `need_token`, fails (exit 3) when not signed in.
+  Result<ApiClient> Client(bool need_token = true);
+  // Resolves --workspace > MGTEAM_WORKSPACE > config to a workspace you
+  // belong to (by id, slug or name); defaults to your personal workspace.
+  Result<WorkspaceRef> Workspace(ApiClient& api);
+  // Resolves an explicit team reference (id, slug or name).
+  Result<WorkspaceRef> Team(ApiClient& api, const std::string& ref);
+  // Resolves a workspace reference: id, slug, name, or "personal" ("" is
+  // personal too).
+  Result<WorkspaceRef> Resolve(ApiClient& api, const std::string& ref, bool team_only);
+
+  bool json() const { return global_.json; }
+
+ private:
+  const GlobalOptions& global_;
+  std::optional<CliConfig> config_;
+};
+
+// The command line, shared by all command files: each subcommand stores
+// what to run in `action`; main() runs it after parsing.
+struct Cli {
+  GlobalOptions global;
+  std::function<Status(Session&)> action;
+};
+
+// One registration function per noun (cli/commands/*.cpp).
+void AddServerCommands(CLI::App& app, Cli& cli);
+void AddAccountCommands(CLI::App& app, Cli& cli);
+void AddTokenCommands(CLI::App& app, Cli& cli);
+void AddTeamCommands(CLI::App& app, Cli& cli);
+void AddWorkspaceCommands(CLI::App& app, Cli& cli);
+void AddMemoryCommands(CLI::App& app, Cli& cli);
+void AddRelationshipCommands(CLI::App& app, Cli& cli);
+void AddEventCommands(CLI::App& app, Cli& cli);
+
+// Reads a whole file ("-" is stdin).
+Result<std::string> ReadInput(const std::string& path);
+// Reads a password: from stdin (first line) when `from_stdin`, else from the
+// terminal without echo; fails with a hint when there is no terminal.
+Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, bool confirm);
+// A fresh Idempotency-Key for one logical write, so a retried request never
+// applies twice.
+std::string NewIdempotencyKey();
+
+}  // namespace mgteam::cli

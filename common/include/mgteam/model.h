@@ -1,0 +1,127 @@
+// The domain model (design brief §3): users, workspaces, memberships,
+// memories, relationships and change-log events, with their JSON forms as the
+// API sends them. Enumerations are kept as validated strings so that the wire
+// form, the database form and the in-memory form are the same text.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mgteam {
+
+using json = nlohmann::json;
+
+// The 13 MemoryGraph memory types.
+std::span<const std::string_view> MemoryTypes();
+bool IsMemoryType(std::string_view t);
+// The 35 MemoryGraph relationship types.
+std::span<const std::string_view> RelationshipTypes();
+bool IsRelationshipType(std::string_view t);
+
+struct User {
+  std::string id;
+  std::string email;
+  std::string name;
+  std::string created_at;
+
+  json ToJson() const;
+};
+
+struct Workspace {
+  std::string id;
+  std::string kind;  // "personal" | "team"
+  std::string name;
+  std::string slug;
+  std::string owner_id;
+  std::string epoch;     // changes when the change log is rebuilt; cursors from another epoch reset
+  int64_t head_seq = 0;  // last seq appended to this workspace's change log
+  std::string created_at;
+  std::string updated_at;
+
+  // `role` is the caller's role, added when known.
+  json ToJson(std::optional<std::string_view> role = std::nullopt) const;
+};
+
+struct Member {
+  std::string workspace_id;
+  std::string user_id;
+  std::string role;  // owner | admin | member | viewer
+  std::string joined_at;
+  std::string name;   // from the user, for display
+  std::string email;  // from the user
+
+  json ToJson() const;
+};
+
+struct Memory {
+  std::string id;
+  std::string workspace_id;
+  std::string type = "general";
+  std::string title;
+  std::string content;
+  std::optional<std::string> summary;
+  std::vector<std::string> tags;  // lowercased, unique, sorted
+  double importance = 0.5;
+  double confidence = 0.8;
+  json context = json::object();
+  std::string created_by;
+  std::string updated_by;
+  std::string created_at;
+  std::string updated_at;
+  int64_t version = 0;
+  bool deleted = false;
+
+  json ToJson() const;
+  // Reads the form ToJson writes (trusted input: the change log, a replica).
+  static std::optional<Memory> FromJson(const json& j);
+};
+
+struct Relationship {
+  std::string id;
+  std::string workspace_id;
+  std::string from_memory_id;
+  std::string to_memory_id;
+  std::string type;
+  double strength = 0.5;
+  double confidence = 0.8;
+  std::optional<std::string> context;  // MemoryGraph keeps a free-text note here
+  int64_t evidence_count = 1;
+  std::string created_by;
+  std::string updated_by;
+  std::string created_at;
+  std::string updated_at;
+  int64_t version = 0;
+  bool deleted = false;
+
+  json ToJson() const;
+  static std::optional<Relationship> FromJson(const json& j);
+};
+
+// One entry of a workspace's change log. `entity` is the full state of the
+// changed thing after the change, under the key named by `entity_type`.
+struct Event {
+  std::string workspace_id;
+  int64_t seq = 0;
+  std::string type;         // memory_created, member_joined, ...
+  std::string actor;        // user id
+  std::string actor_name;   // display name at the time
+  std::string at;           // RFC 3339
+  std::string entity_type;  // memory | relationship | member | workspace
+  std::string entity_id;
+  json entity;
+  json extra = json::object();  // type-specific fields, e.g. {"changed": ["title"]}
+
+  // The wire form, identical on the stream, the polling route and replay:
+  // {type, workspace_id, seq, actor, actor_name, at, <entity_type>: entity,
+  // ...extra}.
+  json ToJson() const;
+  static std::optional<Event> FromJson(const json& j);
+};
+
+}  // namespace mgteam

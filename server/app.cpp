@@ -1,0 +1,110 @@
+#include "app.h"
+
+#include "routes/routes.h"
+#include "store/sqlite_store.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace mgteam::server {
+
+// cpp-httplib 0.11.4 listens with a backlog of 5 compiled into the shared
+// library; a burst of reconnecting clients would then wait seconds for SYN
+// retries. The listening socket is a protected member, so re-listen with
+// SOMAXCONN once bound.
+class ListeningServer : public httplib::Server {
+ public:
+  bool WidenBacklog() {
+    socket_t fd = svr_sock_;
+    return fd != INVALID_SOCKET && ::listen(fd, SOMAXCONN) == 0;
+  }
+};
+
+struct App::Http {
+  ListeningServer server;
+};
+
+App::App(ServerConfig config) : config_(std::move(config)) {}
+App::~App() = default;
+
+long RaiseOpenFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return -1;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return static_cast<long>(lim.rlim_cur);
+}
+
+Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
+  std::unique_ptr<App> app(new App(std::move(config)));
+  std::error_code ec;
+  std::filesystem::create_directories(app->config_.data_dir, ec);
+  if (ec)
+    return Status::Internal("cannot create the data directory " + app->config_.data_dir + ": " +
+                            ec.message());
+  std::filesystem::permissions(app->config_.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  MG_ASSIGN_OR_RETURN(auto store,
+                      SqliteStore::Open(app->config_.SqlitePath(), app->config_.sqlite_synchronous));
+  spdlog::info("store {} at schema version {}", store->Describe(), store->schema_version());
+  app->store_ = std::move(store);
+  app->ctx_ = std::make_unique<ServerContext>(ServerContext{*app->store_, app->config_});
+  app->router_ = std::make_unique<Router>(*app->ctx_);
+  AddAllRoutes(*app->router_);
+  app->http_ = std::make_unique<Http>();
+  return app;
+}
+
+Status App::Run() {
+  auto& http = http_->server;
+  const int threads = config_.threads;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // Nagle's algorithm delays small answers by ~40 ms on loopback.
+  http.set_tcp_nodelay(true);
+  http.set_payload_max_length(config_.max_body_bytes);
+  http.set_read_timeout(std::chrono::seconds(30));
+  http.set_write_timeout(std::chrono::seconds(30));
+  http.set_keep_alive_max_count(1000);
+  http.set_keep_alive_timeout(5);
+  router_->Install(http);
+
+  int port = config_.listen_port == 0 ? http.bind_to_any_port(config_.listen_host)
+                                      : (http.bind_to_port(config_.listen_host, config_.listen_port)
+                                             ? config_.listen_port
+                                             : -1);
+  if (port <= 0)
+    return Status::Unavailable("listen_failed", "cannot listen on " + config_.listen_host + ":" +
+                                                    std::to_string(config_.listen_port) +
+                                                    " (in use? try another --listen)");
+  if (!http.WidenBacklog()) spdlog::warn("could not widen the listen backlog");
+  if (!config_.public_url_explicit) {
+    config_.public_url.clear();
+    config_.listen_port = port;
+    MG_RETURN_IF_ERROR(config_.Finish());
+  }
+  long files = RaiseOpenFileLimit();
+  spdlog::info("mgteam-server {} listening on http://{}:{} (open files limit {}, {} worker threads)",
+               MGTEAM_VERSION, config_.listen_host, port, files, threads);
+  if (config_.ready_fd >= 0) {
+    std::string line = std::to_string(port) + "\n";
+    ssize_t n = ::write(config_.ready_fd, line.data(), line.size());
+    (void)n;  // a supervisor that stopped listening is not our failure
+    ::close(config_.ready_fd);
+  }
+  if (!http.listen_after_bind())
+    return Status::Internal("the HTTP listener stopped unexpectedly");
+  spdlog::info("stopped");
+  return Status::Ok();
+}
+
+void App::Stop() { http_->server.stop(); }
+
+}  // namespace mgteam::server

@@ -1,0 +1,59 @@
+#include "config.h"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace mgteam::server {
+
+Status ParseListen(const std::string& s, std::string& host, int& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos)
+    return Status::Invalid("invalid_config", "--listen wants HOST:PORT, e.g. 127.0.0.1:8474");
+  std::string h = s.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int p = -1;
+  auto [ptr, ec] = std::from_chars(s.data() + colon + 1, s.data() + s.size(), p);
+  if (ec != std::errc() || ptr != s.data() + s.size() || p < 0 || p > 65535)
+    return Status::Invalid("invalid_config", "--listen: '" + s.substr(colon + 1) + "' is not a port");
+  host = h.empty() ? "0.0.0.0" : h;
+  port = p;
+  return Status::Ok();
+}
+
+Status ServerConfig::Finish() {
+  if (data_dir.empty()) {
+    const char* xdg = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg && *xdg) data_dir = std::string(xdg) + "/mgteam-server";
+    else if (home && *home) data_dir = std::string(home) + "/.local/share/mgteam-server";
+    else data_dir = "./mgteam-data";
+  }
+  if (db_url.empty()) db_url = "sqlite:" + data_dir + "/mgteam.db";
+  if (db_url.rfind("sqlite:", 0) != 0) {
+    if (db_url.rfind("postgres", 0) == 0)
+      return Status::Invalid("invalid_config",
+                             "PostgreSQL storage is not available in this build yet; "
+                             "omit --db to use the embedded SQLite store");
+    return Status::Invalid("invalid_config", "--db must be sqlite:/path/to/file.db");
+  }
+  if (log_format != "text" && log_format != "json")
+    return Status::Invalid("invalid_config", "--log-format must be text or json");
+  if (threads < 4 || threads > 4096)
+    return Status::Invalid("invalid_config", "--threads must be between 4 and 4096");
+  public_url_explicit = !public_url.empty();
+  if (public_url.empty()) {
+    std::string host = listen_host == "0.0.0.0" || listen_host == "::" ? "127.0.0.1" : listen_host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    public_url = "http://" + host + ":" + std::to_string(listen_port);
+  }
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  return Status::Ok();
+}
+
+std::string ServerConfig::SqlitePath() const {
+  std::string p = db_url.substr(7);
+  if (p.rfind("//", 0) == 0) p = p.substr(2);  // sqlite:///abs/path
+  return p;
+}
+
+}  // namespace mgteam::server

@@ -1,0 +1,38 @@
+// ServerConfig: everything mgteam-server can be told, from flags, MGTEAM_*
+// environment variables or a config file (in that order of precedence).
+#pragma once
+
+#include "mgteam/status.h"
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace mgteam::server {
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8474;
+  std::string data_dir;       // default: $XDG_DATA_HOME/mgteam-server
+  std::string db_url;         // default: sqlite:<data_dir>/mgteam.db
+  bool open_signup = false;
+  std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  std::string public_url;           // default: http://<listen>, set once bound
+  bool public_url_explicit = false;
+  std::chrono::seconds invitation_ttl{7 * 24 * 3600};
+  size_t max_body_bytes = 1024 * 1024;
+  int threads = 32;
+  std::string sqlite_synchronous = "NORMAL";
+  int ready_fd = -1;  // when >= 0: "<port>\n" is written here once listening
+
+  // Fills defaults that depend on other fields and checks values.
+  Status Finish();
+  // The SQLite file path if db_url is a SQLite URL.
+  std::string SqlitePath() const;
+};
+
+// "host:port" -> host, port. Port 0 means "any free port".
+Status ParseListen(const std::string& s, std::string& host, int& port);
+
+}  // namespace mgteam::server

@@ -1,0 +1,43 @@
+// Accounts and tokens: sign-up (which also creates the user's personal
+// workspace), token issue/revoke, and resolving a bearer token to a user.
+#pragma once
+
+#include "domain/change_log.h"
+
+#include <optional>
+#include <string>
+
+namespace mgteam::server {
+
+struct NewAccount {
+  std::string email;       // as typed (trimmed)
+  std::string email_norm;  // lowercased, the unique key
+  std::string name;
+  std::string password_hash;
+};
+
+// Who may sign up: the first user of a server always; later ones only with
+// open sign-up or an invitation for that address.
+enum class SignupGate { kFirstOrOpen, kInvited };
+
+// Creates the user and their personal workspace. `open_signup` is the
+// server's setting. 409 email_taken if the address has an account.
+Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate);
+
+struct IssuedToken {
+  TokenRecord record;
+  std::string secret;  // returned to the caller once, never stored
+};
+Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name);
+// Revokes one of the user's tokens; 404 if it is not theirs.
+Result<TokenRecord> RevokeToken(Tx& tx, const std::string& user_id, const std::string& token_id);
+
+struct Authenticated {
+  User user;
+  TokenRecord token;
+};
+// Resolves "mg_..." to its live token and user; 401 with a message that says
+// what to do otherwise.
+Result<Authenticated> Authenticate(Tx& tx, const std::string& secret);
+
+}  // namespace mgteam::server

@@ -1,0 +1,278 @@
+#include "http/router.h"
+
+#include "auth.h"
+#include "mgteam/clock.h"
+#include "mgteam/ids.h"
+#include "mgteam/text.h"
+#include "mgteam/validate.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+namespace mgteam::server {
+namespace {
+
+// How stale last_used_at may get before a request refreshes it: writing it on
+// every request would turn each read into a write.
+constexpr auto kLastUsedGranularity = std::chrono::minutes(10);
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(Dump(body), "application/json");
+}
+
+void SendError(httplib::Response& res, const Status& s) {
+  SendJson(res, HttpStatusFor(s.code()), ErrorBody(s));
+}
+
+bool IsMutation(const std::string& method) { return method != "GET" && method != "HEAD"; }
+
+// "/api/v1/workspaces/{ws}/memories/{id}" -> regex and parameter names.
+std::string PathRegex(const std::string& path, std::vector<std::string>& names) {
+  static const std::regex param(R"(\{([a-z_]+)\})");
+  std::string out;
+  auto begin = std::sregex_iterator(path.begin(), path.end(), param);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    out += path.substr(last, static_cast<size_t>(it->position()) - last);
+    out += "([^/]+)";
+    names.push_back((*it)[1].str());
+    last = static_cast<size_t>(it->position() + it->length());
+  }
+  out += path.substr(last);
+  return out;
+}
+
+Status Unauthenticated() {
+  return Status::Unauthenticated(
+      "sign in first: run `mgteam login` (or set MGTEAM_TOKEN to an access token)");
+}
+
+}  // namespace
+
+const std::string& Request::Param(const std::string& name) const {
+  static const std::string kEmpty;
+  auto it = params_.find(name);
+  return it == params_.end() ? kEmpty : it->second;
+}
+
+std::optional<std::string> Request::Query(const std::string& name) const {
+  if (!http_.has_param(name.c_str())) return std::nullopt;
+  return http_.get_param_value(name.c_str());
+}
+
+Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
+  if (!idempotency_key_) return store().WriteValue<Reply>(fn);
+  const std::string user = auth_ ? auth_->user.id : std::string("anonymous");
+  const std::string key_hash = HashHex("key\n" + user + "\n" + *idempotency_key_);
+  const std::string request_hash = HashHex(http_.method + "\n" + http_.path + "\n" + http_.body);
+  const std::string seal_key = *idempotency_key_ + "\n" + request_hash;
+  return store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(auto prior, tx.FindIdempotency(key_hash));
+    if (prior) {
+      if (!ConstantTimeEquals(prior->request_hash, request_hash))
+        return Status::Invalid("idempotency_key_reused",
+                               "this Idempotency-Key was already used for a different request; "
+                               "use a new key for a new request");
+      MG_ASSIGN_OR_RETURN(std::string body, Unseal(prior->sealed_body, seal_key));
+      replayed_ = true;
+      return Reply{prior->status, json::parse(body, nullptr, false)};
+    }
+    MG_ASSIGN_OR_RETURN(Reply reply, fn(tx));
+    MG_RETURN_IF_ERROR(tx.InsertIdempotency(IdempotencyRecord{
+        key_hash, request_hash, reply.status, Seal(Dump(reply.body), seal_key), NowRfc3339()}));
+    return reply;
+  });
+}
+
+Status Router::Prepare(const Route& route, Request& r, const httplib::Request& req) {
+  // Query strings are decoded by httplib; make sure they are text.
+  for (const auto& [k, v] : req.params)
+    if (!IsValidUtf8(k) || !IsValidUtf8(v))
+      return Status::BadRequest("invalid_utf8", "query parameter '" + k + "' is not valid UTF-8");
+
+  if (IsMutation(route.method) && !req.body.empty()) {
+    if (!IsValidUtf8(req.body))
+      return Status::BadRequest("invalid_utf8", "the request body is not valid UTF-8");
+    r.body_ = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (r.body_.is_discarded())
+      return Status::BadRequest("malformed_json", "the request body is not valid JSON");
+    if (!r.body_.is_object())
+      return Status::Invalid("wrong_type", "the request body must be a JSON object");
+  }
+
+  if (IsMutation(route.method) && req.has_header("Idempotency-Key")) {
+    std::string key = req.get_header_value("Idempotency-Key");
+    if (key.empty() || key.size() > limits::kIdempotencyKeyMax || HasControlChars(key, false))
+      return Status::BadRequest("invalid_idempotency_key",
+                                "Idempotency-Key must be 1-255 printable characters");
+    r.idempotency_key_ = key;
+  }
+
+  std::string bearer;
+  if (req.has_header("Authorization")) {
+    std::string h = req.get_header_value("Authorization");
+    if (h.rfind("Bearer ", 0) == 0) bearer = Trim(h.substr(7));
+  }
+  if (bearer.empty()) return route.access == Access::kPublic ? Status::Ok() : Unauthenticated();
+
+  std::optional<TimePoint> last_used;
+  Status s = ctx_.store.Read([&](Tx& tx) -> Status {
+    auto auth = Authenticate(tx, bearer);
+    if (!auth.ok()) return route.access == Access::kPublic ? Status::Ok() : auth.status();
+    r.auth_ = std::move(auth).value();
+    if (route.access != Access::kWorkspace && route.access != Access::kTeam) return Status::Ok();
+
+    const std::string& key = r.Param(route.access == Access::kTeam ? "team_id" : "ws");
+    const Status not_found = Status::NotFound(
+        std::string(route.access == Access::kTeam ? "no team " : "no workspace ") + key +
+        " that you can see; list yours with `mgteam workspace list`");
+    auto id = NormalizeUuid(key);
+    if (!id) return not_found;
+    MG_ASSIGN_OR_RETURN(auto member, tx.FindMember(*id, r.auth_->user.id));
+    if (!member) return not_found;
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(*id));
+    if (!ws || (route.access == Access::kTeam && ws->kind != "team")) return not_found;
+    r.workspace_ = std::move(*ws);
+    r.role_ = ParseRole(member->role);
+    if (!r.role_) return Status::Internal("membership with unknown role " + member->role);
+    return Status::Ok();
+  });
+  MG_RETURN_IF_ERROR(s);
+
+  if (r.auth_) {
+    const auto& t = r.auth_->token;
+    auto used = t.last_used_at ? ParseRfc3339(*t.last_used_at) : std::nullopt;
+    if (!used || Now() - *used > kLastUsedGranularity) {
+      TokenRecord updated = t;
+      updated.last_used_at = NowRfc3339();
+      // Best effort: failing to note the time must not fail the request.
+      Status w = ctx_.store.Write([&](Tx& tx) { return tx.UpdateToken(updated); });
+      if (!w.ok()) spdlog::warn("could not record token use: {}", w.ToString());
+    }
+  }
+
+  bool exempt = !route.self_exempt_param.empty() &&
+                NormalizeUuid(r.Param(route.self_exempt_param)) == r.auth_->user.id;
+  if (route.permission && r.role_ && !exempt) MG_RETURN_IF_ERROR(Require(*r.role_, *route.permission));
+  return Status::Ok();
+}
+
+void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
+                      const httplib::Request& req, httplib::Response& res) {
+  auto started = std::chrono::steady_clock::now();
+  Request r(req, ctx_);
+  for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i)
+    r.params_[names[i]] = req.matches[i + 1].str();
+
+  Result<Reply> reply = [&]() -> Result<Reply> {
+    MG_RETURN_IF_ERROR(Prepare(route, r, req));
+    return route.handler(r);
+  }();
+
+  if (reply.ok()) {
+    if (r.replayed_) res.set_header("Idempotent-Replayed", "true");
+    if (reply->status == 204) res.status = 204;
+    else SendJson(res, reply->status, reply->body);
+  } else {
+    SendError(res, reply.status());
+    if (reply.status().code() == Code::kInternal)
+      spdlog::error("{} {}: {}", req.method, req.path, reply.status().ToString());
+  }
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  spdlog::debug("{} {} {} {}us", req.method, req.path, res.status, us);
+}
+
+void Router::Install(httplib::Server& http) {
+  for (const auto& route : routes_) {
+    std::vector<std::string> names;
+    std::string pattern = PathRegex(route.path, names);
+    auto handler = [this, &route, names](const httplib::Request& req, httplib::Response& res) {
+      Dispatch(route, names, req, res);
+    };
+    if (route.method == "GET") http.Get(pattern, handler);
+    else if (route.method == "POST") http.Post(pattern, handler);
+    else if (route.method == "PATCH") http.Patch(pattern, handler);
+    else if (route.method == "DELETE") http.Delete(pattern, handler);
+    else if (route.method == "PUT") http.Put(pattern, handler);
+  }
+
+  // Errors raised by httplib itself (no route, body too large) get the same
+  // JSON shape as ours. A handler's own error body is left alone.
+  auto path_regexes = std::make_shared<std::vector<std::regex>>();
+  for (const auto& route : routes_) {
+    std::vector<std::string> names;
+    path_regexes->emplace_back(PathRegex(route.path, names));
+  }
+  httplib::Server::HandlerWithResponse on_error = [this, path_regexes](
+                                                       const httplib::Request& req,
+                                                       httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    Status s;
+    if (res.status == 413) {
+      s = Status(Code::kPayloadTooLarge, "payload_too_large",
+                 "the request body is larger than " +
+                     std::to_string(ctx_.config.max_body_bytes / 1024) + " KiB");
+    } else if (res.status == 404) {
+      bool path_known = false;
+      for (const auto& re : *path_regexes) path_known = path_known || std::regex_match(req.path, re);
+      if (path_known) {
+        res.status = 405;
+        s = Status(Code::kBadRequest, "method_not_allowed",
+                   req.method + " is not supported on " + req.path);
+      } else {
+        s = Status(Code::kNotFound, "route_not_found",
+                   "no such API route: " + req.method + " " + req.path + " (see /api/v1/openapi.json)");
+      }
+    } else {
+      s = Status(CodeForHttpStatus(res.status), "http_" + std::to_string(res.status),
+                 "the request could not be handled (HTTP " + std::to_string(res.status) + ")");
+    }
+    int status = res.status;
+    SendJson(res, status, ErrorBody(s));
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  http.set_error_handler(on_error);
+
+  // The module boundary for exceptions: a handler that throws is a bug; log it
+  // and answer 500 rather than dropping the connection.
+  http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "non-standard exception";
+    }
+    spdlog::error("{} {} threw: {}", req.method, req.path, what);
+    SendError(res, Status::Internal("the server hit an unexpected error; it has been logged"));
+  });
+}
+
+json RouteTableJson(const std::vector<Route>& routes) {
+  json out = json::array();
+  for (const auto& r : routes) {
+    const char* access = r.access == Access::kPublic      ? "public"
+                         : r.access == Access::kUser      ? "user"
+                         : r.access == Access::kWorkspace ? "workspace"
+                                                          : "team";
+    out.push_back({{"method", r.method},
+                   {"path", r.path},
+                   {"access", access},
+                   {"permission", r.permission ? json(std::string(PermissionName(*r.permission)))
+                                               : json(nullptr)},
+                   {"self_exempt", !r.self_exempt_param.empty()},
+                   {"summary", r.summary}});
+  }
+  return out;
+}
+
+}  // namespace mgteam::server

@@ -1,0 +1,122 @@
+// Router: the one place where every request is parsed, authenticated, scoped
+// to a workspace and checked against the role table before a handler runs.
+//
+// A route declares its access (public, any signed-in user, a member of the
+// workspace in {ws}, a member of the team in {team_id}) and the permission it
+// needs; handlers never check permissions themselves. A workspace the caller
+// cannot see is a 404, a missing permission a 403 naming it. Mutations honour
+// Idempotency-Key through Request::Write.
+#pragma once
+
+#include "config.h"
+#include "domain/accounts.h"
+#include "mgteam/rbac.h"
+#include "store/store.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace mgteam::server {
+
+enum class Access { kPublic, kUser, kWorkspace, kTeam };
+
+struct Reply {
+  int status = 200;
+  json body;
+};
+
+// Shared by all handlers.
+struct ServerContext {
+  Store& store;
+  const ServerConfig& config;
+};
+
+class Request {
+ public:
+  Request(const httplib::Request& http, ServerContext& server) : http_(http), server_(server) {}
+
+  ServerContext& server() { return server_; }
+  Store& store() { return server_.store; }
+  const ServerConfig& config() const { return server_.config; }
+
+  // Path parameter by name ("ws", "id", ...), as matched.
+  const std::string& Param(const std::string& name) const;
+  // Query parameter, if present (validated UTF-8).
+  std::optional<std::string> Query(const std::string& name) const;
+  const json& body() const { return body_; }
+
+  // Set for every route but public ones.
+  const Authenticated& auth() const { return *auth_; }
+  bool signed_in() const { return auth_.has_value(); }
+  Actor actor() const { return Actor{auth_->user.id, auth_->user.name}; }
+  // Set for workspace and team routes.
+  const Workspace& workspace() const { return *workspace_; }
+  Role role() const { return *role_; }
+
+  // Runs `fn` in a write transaction. With an Idempotency-Key, the first
+  // successful answer is stored in the same transaction and replayed for
+  // later requests with the same key; a different request under the same key
+  // is a 422 (idempotency_key_reused).
+  Result<Reply> Write(const std::function<Result<Reply>(Tx&)>& fn);
+
+ private:
+  friend class Router;
+  const httplib::Request& http_;
+  ServerContext& server_;
+  std::map<std::string, std::string> params_;
+  json body_ = json::object();
+  std::optional<Authenticated> auth_;
+  std::optional<Workspace> workspace_;
+  std::optional<Role> role_;
+  std::optional<std::string> idempotency_key_;
+  bool replayed_ = false;
+};
+
+using Handler = std::function<Result<Reply>(Request&)>;
+
+struct Route {
+  std::string method;  // GET POST PATCH DELETE
+  std::string path;    // OpenAPI style: /api/v1/workspaces/{ws}/memories/{id}
+  Access access = Access::kUser;
+  std::optional<Permission> permission;
+  // When set, the permission is not needed if this path parameter names the
+  // caller (leaving a team needs no permission).
+  std::string self_exempt_param;
+  std::string summary;
+  Handler handler;
+};
+
+class Router {
+ public:
+  explicit Router(ServerContext& ctx) : ctx_(ctx) {}
+
+  void Add(Route r) { routes_.push_back(std::move(r)); }
+  const std::vector<Route>& routes() const { return routes_; }
+
+  // Registers every route, the JSON error handler (404/405/413) and the
+  // exception boundary on `http`.
+  void Install(httplib::Server& http);
+
+ private:
+  void Dispatch(const Route& route, const std::vector<std::string>& names,
+                const httplib::Request& req, httplib::Response& res);
+  Status Prepare(const Route& route, Request& r, const httplib::Request& req);
+
+  ServerContext& ctx_;
+  std::vector<Route> routes_;
+};
+
+// The JSON document of the route table, as `mgteam-server routes --json`
+// prints it and the RBAC test consumes it.
+json RouteTableJson(const std::vector<Route>& routes);
+
+}  // namespace mgteam::server

@@ -1,0 +1,128 @@
+// mgteam-server: the self-hostable mgteam server.
+//
+//   mgteam-server [--listen HOST:PORT] [--data-dir DIR] [--open-signup] ...
+//   mgteam-server migrate      apply database migrations and exit
+//   mgteam-server routes       print the route table (method, path, permission)
+#include "app.h"
+#include "auth.h"
+#include "log.h"
+#include "store/sqlite_store.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+using namespace mgteam;
+using namespace mgteam::server;
+
+namespace {
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "mgteam-server: %s\n", s.message().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ServerConfig cfg;
+  std::string listen = "127.0.0.1:8474";
+  bool json_routes = false;
+
+  CLI::App app{"mgteam-server: real-time team sync for AI coding memory graphs"};
+  app.set_version_flag("--version", std::string("mgteam-server ") + MGTEAM_VERSION);
+  app.set_config("--config", "", "Read options from a TOML file (keys as long flag names)");
+  app.fallthrough();
+  app.option_defaults()->always_capture_default();
+  app.add_option("--listen", listen, "Address to listen on (port 0: any free port)")
+      ->envname("MGTEAM_LISTEN");
+  app.add_option("--data-dir", cfg.data_dir, "Directory for the database (default $XDG_DATA_HOME/mgteam-server)")
+      ->envname("MGTEAM_DATA_DIR");
+  app.add_flag("--open-signup", cfg.open_signup, "Let anyone sign up (otherwise only the first user or invitees)")
+      ->envname("MGTEAM_OPEN_SIGNUP");
+  app.add_option("--db", cfg.db_url, "Database URL (default sqlite:<data-dir>/mgteam.db)")
+      ->envname("MGTEAM_DB");
+  app.add_option("--redis", "Redis URL for multi-instance fan-out (not available in this build)")
+      ->envname("MGTEAM_REDIS");
+  app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error or off")
+      ->envname("MGTEAM_LOG_LEVEL");
+  app.add_option("--log-format", cfg.log_format, "text or json")->envname("MGTEAM_LOG_FORMAT");
+  app.add_option("--public-url", cfg.public_url, "URL clients use to reach this server (for links)")
+      ->envname("MGTEAM_PUBLIC_URL");
+  app.add_option("--max-body", cfg.max_body_bytes, "Largest accepted request body, in bytes");
+  app.add_option("--threads", cfg.threads, "HTTP worker threads")->envname("MGTEAM_THREADS");
+  app.add_option("--sqlite-synchronous", cfg.sqlite_synchronous,
+                 "NORMAL (survives process crashes) or FULL (also power loss)");
+  app.add_option("--ready-fd", cfg.ready_fd, "Write the bound port to this file descriptor once listening");
+  auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
+  auto* routes = app.add_subcommand("routes", "Print the route table and exit");
+  routes->add_flag("--json", json_routes, "As JSON");
+  app.require_subcommand(0, 1);
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.count("--redis") > 0)
+    return Fail(Status::Invalid("invalid_config",
+                                "Redis fan-out is not available in this build yet; omit --redis"));
+  if (Status s = ParseListen(listen, cfg.listen_host, cfg.listen_port); !s.ok()) return Fail(s);
+  if (Status s = cfg.Finish(); !s.ok()) return Fail(s);
+  if (Status s = SetUpLogging(cfg.log_level, cfg.log_format); !s.ok()) return Fail(s);
+  if (Status s = InitCrypto(); !s.ok()) return Fail(s);
+
+  if (*migrate) {
+    auto store = SqliteStore::Open(cfg.SqlitePath(), cfg.sqlite_synchronous);
+    if (!store.ok()) return Fail(store.status());
+    std::printf("%s is at schema version %d\n", (*store)->Describe().c_str(),
+                (*store)->schema_version());
+    return 0;
+  }
+
+  // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops
+  // the server, so shutdown runs as ordinary code, not in a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto server = App::Create(cfg);
+  if (!server.ok()) return Fail(server.status());
+
+  if (*routes) {
+    json table = RouteTableJson((*server)->routes());
+    if (json_routes) {
+      std::cout << table.dump(2) << "\n";
+    } else {
+      for (const auto& r : table)
+        std::printf("%-7s %-52s %s\n", r["method"].get<std::string>().c_str(),
+                    r["path"].get<std::string>().c_str(),
+                    r["permission"].is_null() ? r["access"].get<std::string>().c_str()
+                                              : r["permission"].get<std::string>().c_str());
+    }
+    return 0;
+  }
+
+  App* running = server->get();
+  std::thread signal_thread([&signals, running] {
+    int sig = 0;
+    if (sigwait(&signals, &sig) == 0) {
+      spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      running->Stop();
+    }
+  });
+  Status s = running->Run();
+  if (!s.ok()) {
+    spdlog::error("{}", s.message());
+    pthread_kill(signal_thread.native_handle(), SIGTERM);  // release the waiter
+    signal_thread.join();
+    return 1;
+  }
+  // Run() returned because of a signal, so the waiter has finished.
+  signal_thread.join();
+  return 0;
+}

@@ -1,0 +1,148 @@
+// Accounts: sign-up, login, logout, the caller, and access tokens.
+#include "auth.h"
+#include "domain/accounts.h"
+#include "domain/workspaces.h"
+#include "mgteam/text.h"
+#include "mgteam/validate.h"
+#include "routes/routes.h"
+
+namespace mgteam::server {
+namespace {
+
+constexpr FieldReader::TextRule kName{1, limits::kNameMax, false, true};
+
+// Login verifies a password even for unknown emails so that response times do
+// not reveal which addresses have accounts.
+const std::string& DummyHash() {
+  static const std::string hash = [] {
+    auto h = HashPassword("mgteam-dummy-password");
+    return h.ok() ? h.value() : std::string();
+  }();
+  return hash;
+}
+
+Result<std::string> PasswordField(FieldReader& r) {
+  auto pw = r.Text("password", {0, 100000, true, false}, true);
+  if (!r.ok()) return r.status();
+  if (pw->size() < limits::kPasswordMin || pw->size() > limits::kPasswordMax)
+    return Status::Invalid("weak_password", "the password must be 8 to 1024 bytes long")
+        .with("field", "password");
+  return *pw;
+}
+
+json TokenReply(const IssuedToken& t) {
+  json j = t.record.ToJson();
+  j["token"] = t.secret;
+  return j;
+}
+
+Result<Reply> Signup(Request& r) {
+  FieldReader f(r.body(), {"email", "password", "name", "invitation_token", "token_name"});
+  auto email = f.Email("email", true);
+  auto name = f.Text("name", kName);
+  auto invitation = f.Text("invitation_token", {1, 200, false, true});
+  auto token_name = f.Text("token_name", kName);
+  MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
+  if (!f.ok()) return f.status();
+  NewAccount a;
+  a.email = Trim(r.body()["email"].get<std::string>());
+  a.email_norm = *email;
+  a.name = name ? *name : a.email.substr(0, a.email.find('@'));
+  // Hash outside the write transaction: argon2id is slow on purpose.
+  MG_ASSIGN_OR_RETURN(a.password_hash, HashPassword(password));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    json out;
+    User user;
+    if (invitation) {
+      // Signing up through an invitation works even when sign-up is closed.
+      MG_ASSIGN_OR_RETURN(auto inv, FindUsableInvitation(tx, *invitation));
+      if (inv.email_norm != a.email_norm)
+        return Status(Code::kPermissionDenied, "invitation_email_mismatch",
+                      "this invitation was sent to a different email address; sign up with the "
+                      "address it was sent to");
+      MG_ASSIGN_OR_RETURN(user, CreateAccount(tx, a, r.config().open_signup, SignupGate::kInvited));
+      MG_ASSIGN_OR_RETURN(Member m, AcceptInvitation(tx, user, a.email_norm, *invitation));
+      out["membership"] = m.ToJson();
+    } else {
+      MG_ASSIGN_OR_RETURN(user, CreateAccount(tx, a, r.config().open_signup, SignupGate::kFirstOrOpen));
+    }
+    MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, user.id, token_name ? *token_name : "signup"));
+    out["user"] = user.ToJson();
+    out["token"] = t.secret;
+    out["token_id"] = t.record.id;
+    return Reply{201, out};
+  });
+}
+
+Result<Reply> Login(Request& r) {
+  FieldReader f(r.body(), {"email", "password", "token_name"});
+  auto email = f.Email("email", true);
+  auto token_name = f.Text("token_name", kName);
+  MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
+  if (!f.ok()) return f.status();
+  MG_ASSIGN_OR_RETURN(auto found, r.store().ReadValue<std::optional<UserRecord>>(
+                                      [&](Tx& tx) { return tx.FindUserByEmail(*email); }));
+  bool ok = VerifyPassword(found ? found->password_hash : DummyHash(), password);
+  if (!found || !ok)
+    return Status(Code::kUnauthenticated, "invalid_credentials", "wrong email or password");
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(IssuedToken t,
+                        IssueToken(tx, found->user.id, token_name ? *token_name : "login"));
+    return Reply{200, {{"user", found->user.ToJson()}, {"token", t.secret}, {"token_id", t.record.id}}};
+  });
+}
+
+Result<Reply> Logout(Request& r) {
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
+    return Reply{200, {{"revoked", t.ToJson()}}};
+  });
+}
+
+Result<Reply> Me(Request& r) {
+  return Reply{200, {{"user", r.auth().user.ToJson()}, {"token", r.auth().token.ToJson()}}};
+}
+
+Result<Reply> ListTokens(Request& r) {
+  MG_ASSIGN_OR_RETURN(auto tokens, r.store().ReadValue<std::vector<TokenRecord>>(
+                                       [&](Tx& tx) { return tx.ListTokens(r.auth().user.id); }));
+  json out = json::array();
+  for (const auto& t : tokens) {
+    json j = t.ToJson();
+    j["current"] = t.id == r.auth().token.id;
+    out.push_back(std::move(j));
+  }
+  return Reply{200, {{"tokens", out}}};
+}
+
+Result<Reply> CreateToken(Request& r) {
+  FieldReader f(r.body(), {"name"});
+  auto name = f.Text("name", kName, true);
+  if (!f.ok()) return f.status();
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, r.auth().user.id, *name));
+    return Reply{201, TokenReply(t)};
+  });
+}
+
+Result<Reply> DeleteToken(Request& r) {
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.Param("id")));
+    return Reply{200, t.ToJson()};
+  });
+}
+
+}  // namespace
+
+void AddAuthRoutes(Router& router) {
+  (void)DummyHash();  // computed at start-up, not on the first login
+  router.Add({"POST", "/api/v1/auth/signup", Access::kPublic, {}, "", "Create an account", Signup});
+  router.Add({"POST", "/api/v1/auth/login", Access::kPublic, {}, "", "Log in: get a new token", Login});
+  router.Add({"POST", "/api/v1/auth/logout", Access::kUser, {}, "", "Revoke the calling token", Logout});
+  router.Add({"GET", "/api/v1/me", Access::kUser, {}, "", "The caller", Me});
+  router.Add({"GET", "/api/v1/tokens", Access::kUser, {}, "", "List your tokens", ListTokens});
+  router.Add({"POST", "/api/v1/tokens", Access::kUser, {}, "", "Create a named token", CreateToken});
+  router.Add({"DELETE", "/api/v1/tokens/{id}", Access::kUser, {}, "", "Revoke a token", DeleteToken});
+}
+
+}  // namespace mgteam::server

@@ -1,0 +1,181 @@
+// Memories and relationships of a workspace.
+#include "domain/memories.h"
+#include "mgteam/ids.h"
+#include "mgteam/validate.h"
+#include "routes/params.h"
+#include "routes/routes.h"
+
+namespace mgteam::server {
+namespace {
+
+constexpr int kDefaultPage = 50;
+constexpr int kMaxPage = 500;
+
+template <class T>
+json PageJson(const char* key, const std::vector<T>& rows, int limit, int64_t head) {
+  json items = json::array();
+  for (const auto& x : rows) items.push_back(x.ToJson());
+  json out = {{key, items}, {"head_seq", head}};
+  out["next_cursor"] = static_cast<int>(rows.size()) == limit
+                           ? json(CursorString(rows.back().created_at, rows.back().id))
+                           : json(nullptr);
+  return out;
+}
+
+Result<Reply> ListMemories(Request& r) {
+  MemoryQuery q;
+  q.workspace_id = r.workspace().id;
+  MG_ASSIGN_OR_RETURN(q.limit, LimitParam(r, kDefaultPage, kMaxPage));
+  MG_ASSIGN_OR_RETURN(q.after, CursorParam(r));
+  MG_ASSIGN_OR_RETURN(q.include_deleted, BoolParam(r, "include_deleted"));
+  if (auto t = r.Query("type")) {
+    if (!IsMemoryType(*t))
+      return Status::BadRequest("invalid_parameter", "unknown memory type '" + *t + "'")
+          .with("parameter", "type");
+    q.type = *t;
+  }
+  if (auto tag = r.Query("tag")) {
+    MG_ASSIGN_OR_RETURN(auto tags, NormalizeTags({*tag}));
+    if (!tags.empty()) q.tag = tags.front();
+  }
+  std::vector<Memory> rows;
+  int64_t head = 0;
+  MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+    MG_ASSIGN_OR_RETURN(rows, tx.ListMemories(q));
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(q.workspace_id));
+    head = ws ? ws->head_seq : 0;
+    return Status::Ok();
+  }));
+  return Reply{200, PageJson("memories", rows, q.limit, head)};
+}
+
+Result<Reply> CreateMemoryRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(Memory draft, ParseMemoryCreate(r.body()));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Memory m, CreateMemory(tx, r.actor(), r.workspace().id, draft));
+    return Reply{201, m.ToJson()};
+  });
+}
+
+Result<Reply> GetMemory(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "memory"));
+  MG_ASSIGN_OR_RETURN(bool include_deleted, BoolParam(r, "include_deleted"));
+  MG_ASSIGN_OR_RETURN(auto m, r.store().ReadValue<std::optional<Memory>>(
+                                  [&](Tx& tx) { return tx.FindMemory(r.workspace().id, id); }));
+  if (!m || (m->deleted && !include_deleted))
+    return Status::NotFound("no memory " + id + " in this workspace");
+  return Reply{200, m->ToJson()};
+}
+
+Result<Reply> UpdateMemoryRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "memory"));
+  MG_ASSIGN_OR_RETURN(MemoryPatch patch, ParseMemoryPatch(r.body()));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Memory m, UpdateMemory(tx, r.actor(), r.workspace().id, id, patch));
+    return Reply{200, m.ToJson()};
+  });
+}
+
+Result<Reply> DeleteMemoryRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "memory"));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Memory m, DeleteMemory(tx, r.actor(), r.workspace().id, id));
+    return Reply{200, m.ToJson()};
+  });
+}
+
+Result<Reply> ListRelationships(Request& r) {
+  RelationshipQuery q;
+  q.workspace_id = r.workspace().id;
+  MG_ASSIGN_OR_RETURN(q.limit, LimitParam(r, kDefaultPage, kMaxPage));
+  MG_ASSIGN_OR_RETURN(q.after, CursorParam(r));
+  MG_ASSIGN_OR_RETURN(q.include_deleted, BoolParam(r, "include_deleted"));
+  if (auto t = r.Query("type")) {
+    if (!IsRelationshipType(*t))
+      return Status::BadRequest("invalid_parameter", "unknown relationship type '" + *t + "'")
+          .with("parameter", "type");
+    q.type = *t;
+  }
+  if (auto m = r.Query("memory_id")) {
+    auto id = NormalizeUuid(*m);
+    if (!id)
+      return Status::BadRequest("invalid_parameter", "memory_id must be a UUID")
+          .with("parameter", "memory_id");
+    q.memory_id = *id;
+  }
+  std::vector<Relationship> rows;
+  int64_t head = 0;
+  MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+    MG_ASSIGN_OR_RETURN(rows, tx.ListRelationships(q));
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(q.workspace_id));
+    head = ws ? ws->head_seq : 0;
+    return Status::Ok();
+  }));
+  return Reply{200, PageJson("relationships", rows, q.limit, head)};
+}
+
+Result<Reply> CreateRelationshipRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(Relationship draft, ParseRelationshipCreate(r.body()));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Relationship rel, CreateRelationship(tx, r.actor(), r.workspace().id, draft));
+    return Reply{201, rel.ToJson()};
+  });
+}
+
+Result<Reply> GetRelationship(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "relationship"));
+  MG_ASSIGN_OR_RETURN(bool include_deleted, BoolParam(r, "include_deleted"));
+  MG_ASSIGN_OR_RETURN(auto rel, r.store().ReadValue<std::optional<Relationship>>(
+                                    [&](Tx& tx) { return tx.FindRelationship(r.workspace().id, id); }));
+  if (!rel || (rel->deleted && !include_deleted))
+    return Status::NotFound("no relationship " + id + " in this workspace");
+  return Reply{200, rel->ToJson()};
+}
+
+Result<Reply> UpdateRelationshipRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "relationship"));
+  MG_ASSIGN_OR_RETURN(RelationshipPatch patch, ParseRelationshipPatch(r.body()));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Relationship rel, UpdateRelationship(tx, r.actor(), r.workspace().id, id, patch));
+    return Reply{200, rel.ToJson()};
+  });
+}
+
+Result<Reply> DeleteRelationshipRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "relationship"));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Relationship rel, DeleteRelationship(tx, r.actor(), r.workspace().id, id));
+    return Reply{200, rel.ToJson()};
+  });
+}
+
+}  // namespace
+
+void AddMemoryRoutes(Router& router) {
+  const std::string base = "/api/v1/workspaces/{ws}/memories";
+  router.Add({"GET", base, Access::kWorkspace, Permission::kMemoryRead, "", "List memories", ListMemories});
+  router.Add({"POST", base, Access::kWorkspace, Permission::kMemoryWrite, "", "Add a memory",
+              CreateMemoryRoute});
+  router.Add({"GET", base + "/{id}", Access::kWorkspace, Permission::kMemoryRead, "", "One memory",
+              GetMemory});
+  router.Add({"PATCH", base + "/{id}", Access::kWorkspace, Permission::kMemoryWrite, "",
+              "Update a memory", UpdateMemoryRoute});
+  router.Add({"DELETE", base + "/{id}", Access::kWorkspace, Permission::kMemoryDelete, "",
+              "Delete a memory (tombstone)", DeleteMemoryRoute});
+}
+
+void AddRelationshipRoutes(Router& router) {
+  const std::string base = "/api/v1/workspaces/{ws}/relationships";
+  router.Add({"GET", base, Access::kWorkspace, Permission::kMemoryRead, "", "List relationships",
+              ListRelationships});
+  router.Add({"POST", base, Access::kWorkspace, Permission::kMemoryWrite, "", "Relate two memories",
+              CreateRelationshipRoute});
+  router.Add({"GET", base + "/{id}", Access::kWorkspace, Permission::kMemoryRead, "",
+              "One relationship", GetRelationship});
+  router.Add({"PATCH", base + "/{id}", Access::kWorkspace, Permission::kMemoryWrite, "",
+              "Update a relationship", UpdateRelationshipRoute});
+  router.Add({"DELETE", base + "/{id}", Access::kWorkspace, Permission::kMemoryDelete, "",
+              "Delete a relationship (tombstone)", DeleteRelationshipRoute});
+}
+
+}  // namespace mgteam::server

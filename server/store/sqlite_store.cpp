@@ -1,0 +1,643 @@
+#include "store/sqlite_store.h"
+
+#include "mgteam/sqlite.h"
+#include "store/schema.h"
+
+#include <map>
+#include <unordered_map>
+
+namespace mgteam::server {
+
+// A connection with its prepared-statement cache. Statements are reset when
+// a Query goes out of scope so no statement stays open across a COMMIT.
+struct SqliteConnection {
+  sql::Db db;
+  std::unordered_map<std::string, std::unique_ptr<sql::Stmt>> cache;
+};
+
+namespace {
+
+class Query {
+ public:
+  explicit Query(sql::Stmt* s) : s_(s) {}
+  ~Query() { s_->Reset(); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  sql::Stmt* operator->() { return s_; }
+  sql::Stmt& operator*() { return *s_; }
+
+ private:
+  sql::Stmt* s_;
+};
+
+constexpr const char* kMemoryCols =
+    "workspace_id, id, type, title, content, summary, tags, importance, confidence, context, "
+    "created_by, updated_by, created_at, updated_at, version, deleted";
+constexpr const char* kRelCols =
+    "workspace_id, id, from_memory_id, to_memory_id, type, strength, confidence, context, "
+    "evidence_count, created_by, updated_by, created_at, updated_at, version, deleted";
+constexpr const char* kWorkspaceCols =
+    "w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at";
+constexpr const char* kTokenCols =
+    "id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at";
+constexpr const char* kInvitationCols =
+    "id, workspace_id, email_norm, role, inviter_id, token_hash, created_at, expires_at, "
+    "accepted_at, accepted_by, revoked_at";
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json ParseStored(const std::string& s, json fallback) {
+  auto j = json::parse(s, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+Memory ReadMemory(sql::Stmt& q) {
+  Memory m;
+  m.workspace_id = q.Text(0);
+  m.id = q.Text(1);
+  m.type = q.Text(2);
+  m.title = q.Text(3);
+  m.content = q.Text(4);
+  m.summary = q.OptText(5);
+  for (const auto& t : ParseStored(q.Text(6), json::array()))
+    if (t.is_string()) m.tags.push_back(t.get<std::string>());
+  m.importance = q.Real(7);
+  m.confidence = q.Real(8);
+  m.context = ParseStored(q.Text(9), json::object());
+  m.created_by = q.Text(10);
+  m.updated_by = q.Text(11);
+  m.created_at = q.Text(12);
+  m.updated_at = q.Text(13);
+  m.version = q.Int(14);
+  m.deleted = q.Int(15) != 0;
+  return m;
+}
+
+Relationship ReadRelationship(sql::Stmt& q) {
+  Relationship r;
+  r.workspace_id = q.Text(0);
+  r.id = q.Text(1);
+  r.from_memory_id = q.Text(2);
+  r.to_memory_id = q.Text(3);
+  r.type = q.Text(4);
+  r.strength = q.Real(5);
+  r.confidence = q.Real(6);
+  r.context = q.OptText(7);
+  r.evidence_count = q.Int(8);
+  r.created_by = q.Text(9);
+  r.updated_by = q.Text(10);
+  r.created_at = q.Text(11);
+  r.updated_at = q.Text(12);
+  r.version = q.Int(13);
+  r.deleted = q.Int(14) != 0;
+  return r;
+}
+
+Workspace ReadWorkspace(sql::Stmt& q) {
+  Workspace w;
+  w.id = q.Text(0);
+  w.kind = q.Text(1);
+  w.name = q.Text(2);
+  w.slug = q.Text(3);
+  w.owner_id = q.Text(4);
+  w.epoch = q.Text(5);
+  w.head_seq = q.Int(6);
+  w.created_at = q.Text(7);
+  w.updated_at = q.Text(8);
+  return w;
+}
+
+TokenRecord ReadToken(sql::Stmt& q) {
+  TokenRecord t;
+  t.id = q.Text(0);
+  t.user_id = q.Text(1);
+  t.name = q.Text(2);
+  t.hash = q.Text(3);
+  t.prefix = q.Text(4);
+  t.created_at = q.Text(5);
+  t.last_used_at = q.OptText(6);
+  t.revoked_at = q.OptText(7);
+  return t;
+}
+
+InvitationRecord ReadInvitation(sql::Stmt& q) {
+  InvitationRecord i;
+  i.id = q.Text(0);
+  i.workspace_id = q.Text(1);
+  i.email_norm = q.Text(2);
+  i.role = q.Text(3);
+  i.inviter_id = q.Text(4);
+  i.token_hash = q.Text(5);
+  i.created_at = q.Text(6);
+  i.expires_at = q.Text(7);
+  i.accepted_at = q.OptText(8);
+  i.accepted_by = q.OptText(9);
+  i.revoked_at = q.OptText(10);
+  return i;
+}
+
+Member ReadMember(sql::Stmt& q) {
+  Member m;
+  m.workspace_id = q.Text(0);
+  m.user_id = q.Text(1);
+  m.role = q.Text(2);
+  m.joined_at = q.Text(3);
+  m.name = q.Text(4);
+  m.email = q.Text(5);
+  return m;
+}
+
+class SqliteTx final : public Tx {
+ public:
+  explicit SqliteTx(SqliteConnection& c) : c_(c) {}
+
+  // Workspaces whose log grew in this transaction, with their new heads.
+  const std::map<std::string, int64_t>& heads() const { return heads_; }
+
+  Result<int64_t> CountUsers() override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT COUNT(*) FROM users"));
+    Query q(s);
+    int64_t n = q->Step() ? q->Int(0) : 0;
+    MG_RETURN_IF_ERROR(q->status());
+    return n;
+  }
+
+  Maybe<UserRecord> FindUserByEmail(const std::string& email_norm) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT id, email, name, created_at, email_norm, password_hash "
+                                      "FROM users WHERE email_norm = ?"));
+    Query q(s);
+    q->BindAll(email_norm);
+    std::optional<UserRecord> out;
+    if (q->Step())
+      out = UserRecord{User{q->Text(0), q->Text(1), q->Text(2), q->Text(3)}, q->Text(4), q->Text(5)};
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<User> FindUser(const std::string& id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT id, email, name, created_at FROM users WHERE id = ?"));
+    Query q(s);
+    q->BindAll(id);
+    std::optional<User> out;
+    if (q->Step()) out = User{q->Text(0), q->Text(1), q->Text(2), q->Text(3)};
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status InsertUser(const UserRecord& u) override {
+    return Exec(
+        "INSERT INTO users(id, email, email_norm, name, password_hash, created_at) "
+        "VALUES(?, ?, ?, ?, ?, ?)",
+        u.user.id, u.user.email, u.email_norm, u.user.name, u.password_hash, u.user.created_at);
+  }
+
+  Status InsertToken(const TokenRecord& t) override {
+    return Exec(
+        "INSERT INTO tokens(id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+        t.id, t.user_id, t.name, t.hash, t.prefix, t.created_at, t.last_used_at, t.revoked_at);
+  }
+
+  Maybe<TokenRecord> FindTokenByHash(const std::string& hash) override {
+    MG_ASSIGN_OR_RETURN(auto* s,
+                        Prep(std::string("SELECT ") + kTokenCols + " FROM tokens WHERE hash = ?"));
+    Query q(s);
+    q->BindAll(hash);
+    std::optional<TokenRecord> out;
+    if (q->Step()) out = ReadToken(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<std::vector<TokenRecord>> ListTokens(const std::string& user_id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kTokenCols +
+                                      " FROM tokens WHERE user_id = ? ORDER BY created_at, id"));
+    Query q(s);
+    q->BindAll(user_id);
+    std::vector<TokenRecord> out;
+    while (q->Step()) out.push_back(ReadToken(*q));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status UpdateToken(const TokenRecord& t) override {
+    return Exec("UPDATE tokens SET name = ?, last_used_at = ?, revoked_at = ? WHERE id = ?", t.name,
+                t.last_used_at, t.revoked_at, t.id);
+  }
+
+  Status InsertWorkspace(const Workspace& w) override {
+    return Exec(
+        "INSERT INTO workspaces(id, kind, name, slug, owner_id, epoch, head_seq, created_at, "
+        "updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at);
+  }
+
+  Status UpdateWorkspace(const Workspace& w) override {
+    return Exec("UPDATE workspaces SET name = ?, slug = ?, owner_id = ?, updated_at = ? WHERE id = ?",
+                w.name, w.slug, w.owner_id, w.updated_at, w.id);
+  }
+
+  Status DeleteWorkspace(const std::string& id) override {
+    heads_.erase(id);
+    return Exec("DELETE FROM workspaces WHERE id = ?", id);
+  }
+
+  Maybe<Workspace> FindWorkspace(const std::string& id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kWorkspaceCols +
+                                      " FROM workspaces w WHERE w.id = ?"));
+    Query q(s);
+    q->BindAll(id);
+    std::optional<Workspace> out;
+    if (q->Step()) out = ReadWorkspace(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<bool> SlugTaken(const std::string& slug) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT 1 FROM workspaces WHERE slug = ?"));
+    Query q(s);
+    q->BindAll(slug);
+    bool taken = q->Step();
+    MG_RETURN_IF_ERROR(q->status());
+    return taken;
+  }
+
+  Result<std::vector<std::pair<Workspace, std::string>>> ListWorkspacesOf(
+      const std::string& user_id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kWorkspaceCols +
+                                      ", m.role FROM workspaces w JOIN memberships m ON "
+                                      "m.workspace_id = w.id WHERE m.user_id = ? "
+                                      "ORDER BY w.kind = 'team', w.name, w.id"));
+    Query q(s);
+    q->BindAll(user_id);
+    std::vector<std::pair<Workspace, std::string>> out;
+    while (q->Step()) out.emplace_back(ReadWorkspace(*q), q->Text(9));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<Member> FindMember(const std::string& ws, const std::string& user_id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT m.workspace_id, m.user_id, m.role, m.joined_at, "
+                                      "u.name, u.email FROM memberships m JOIN users u ON "
+                                      "u.id = m.user_id WHERE m.workspace_id = ? AND m.user_id = ?"));
+    Query q(s);
+    q->BindAll(ws, user_id);
+    std::optional<Member> out;
+    if (q->Step()) out = ReadMember(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<std::vector<Member>> ListMembers(const std::string& ws) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT m.workspace_id, m.user_id, m.role, m.joined_at, "
+                                      "u.name, u.email FROM memberships m JOIN users u ON "
+                                      "u.id = m.user_id WHERE m.workspace_id = ? "
+                                      "ORDER BY m.joined_at, m.user_id"));
+    Query q(s);
+    q->BindAll(ws);
+    std::vector<Member> out;
+    while (q->Step()) out.push_back(ReadMember(*q));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status PutMember(const Member& m) override {
+    return Exec(
+        "INSERT INTO memberships(workspace_id, user_id, role, joined_at) VALUES(?, ?, ?, ?) "
+        "ON CONFLICT(workspace_id, user_id) DO UPDATE SET role = excluded.role",
+        m.workspace_id, m.user_id, m.role, m.joined_at);
+  }
+
+  Status DeleteMember(const std::string& ws, const std::string& user_id) override {
+    return Exec("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?", ws, user_id);
+  }
+
+  Status AppendEvent(Event& e) override {
+    {
+      MG_ASSIGN_OR_RETURN(auto* s, Prep("UPDATE workspaces SET head_seq = head_seq + 1 "
+                                        "WHERE id = ? RETURNING head_seq"));
+      Query q(s);
+      q->BindAll(e.workspace_id);
+      if (!q->Step()) {
+        MG_RETURN_IF_ERROR(q->status());
+        return Status::Internal("append to the log of a missing workspace " + e.workspace_id);
+      }
+      e.seq = q->Int(0);
+    }
+    MG_RETURN_IF_ERROR(Exec(
+        "INSERT INTO events(workspace_id, seq, type, actor, entity_type, entity_id, created_at, "
+        "data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+        e.workspace_id, e.seq, e.type, e.actor, e.entity_type, e.entity_id, e.at, Dump(e.ToJson())));
+    heads_[e.workspace_id] = e.seq;
+    return Status::Ok();
+  }
+
+  Result<std::vector<Event>> ListEvents(const std::string& ws, int64_t after_seq,
+                                        int limit) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT data FROM events WHERE workspace_id = ? AND seq > ? "
+                                      "ORDER BY seq LIMIT ?"));
+    Query q(s);
+    q->BindAll(ws, after_seq, static_cast<int64_t>(limit));
+    std::vector<Event> out;
+    while (q->Step()) {
+      auto e = Event::FromJson(ParseStored(q->Text(0), json()));
+      if (!e) return Status::Internal("unreadable event in the log of " + ws);
+      out.push_back(std::move(*e));
+    }
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<Memory> FindMemory(const std::string& ws, const std::string& id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kMemoryCols +
+                                      " FROM memories WHERE workspace_id = ? AND id = ?"));
+    Query q(s);
+    q->BindAll(ws, id);
+    std::optional<Memory> out;
+    if (q->Step()) out = ReadMemory(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status InsertMemory(const Memory& m) override {
+    return Exec(std::string("INSERT INTO memories(") + kMemoryCols +
+                    ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                m.workspace_id, m.id, m.type, m.title, m.content, m.summary, Dump(json(m.tags)),
+                m.importance, m.confidence, Dump(m.context), m.created_by, m.updated_by,
+                m.created_at, m.updated_at, m.version, m.deleted);
+  }
+
+  Status UpdateMemory(const Memory& m) override {
+    return Exec(
+        "UPDATE memories SET type = ?, title = ?, content = ?, summary = ?, tags = ?, "
+        "importance = ?, confidence = ?, context = ?, updated_by = ?, updated_at = ?, "
+        "version = ?, deleted = ? WHERE workspace_id = ? AND id = ?",
+        m.type, m.title, m.content, m.summary, Dump(json(m.tags)), m.importance, m.confidence,
+        Dump(m.context), m.updated_by, m.updated_at, m.version, m.deleted, m.workspace_id, m.id);
+  }
+
+  Result<std::vector<Memory>> ListMemories(const MemoryQuery& mq) override {
+    std::string sql = std::string("SELECT ") + kMemoryCols + " FROM memories WHERE workspace_id = ?1";
+    if (!mq.include_deleted) sql += " AND deleted = 0";
+    if (mq.type) sql += " AND type = ?2";
+    if (mq.tag) sql += " AND EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE value = ?3)";
+    if (mq.after) sql += " AND (created_at, id) < (?4, ?5)";
+    sql += " ORDER BY created_at DESC, id DESC LIMIT ?6";
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
+    Query q(s);
+    q->Bind(1, mq.workspace_id);
+    if (mq.type) q->Bind(2, *mq.type);
+    if (mq.tag) q->Bind(3, *mq.tag);
+    if (mq.after) q->Bind(4, mq.after->created_at).Bind(5, mq.after->id);
+    q->Bind(6, static_cast<int64_t>(mq.limit));
+    std::vector<Memory> out;
+    while (q->Step()) out.push_back(ReadMemory(*q));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<Relationship> FindRelationship(const std::string& ws, const std::string& id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kRelCols +
+                                      " FROM relationships WHERE workspace_id = ? AND id = ?"));
+    Query q(s);
+    q->BindAll(ws, id);
+    std::optional<Relationship> out;
+    if (q->Step()) out = ReadRelationship(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<Relationship> FindLiveRelationship(const std::string& ws, const std::string& from,
+                                           const std::string& to,
+                                           const std::string& type) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kRelCols +
+                                      " FROM relationships WHERE workspace_id = ? AND "
+                                      "from_memory_id = ? AND to_memory_id = ? AND type = ? "
+                                      "AND deleted = 0 LIMIT 1"));
+    Query q(s);
+    q->BindAll(ws, from, to, type);
+    std::optional<Relationship> out;
+    if (q->Step()) out = ReadRelationship(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status InsertRelationship(const Relationship& r) override {
+    return Exec(std::string("INSERT INTO relationships(") + kRelCols +
+                    ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                r.workspace_id, r.id, r.from_memory_id, r.to_memory_id, r.type, r.strength,
+                r.confidence, r.context, r.evidence_count, r.created_by, r.updated_by, r.created_at,
+                r.updated_at, r.version, r.deleted);
+  }
+
+  Status UpdateRelationship(const Relationship& r) override {
+    return Exec(
+        "UPDATE relationships SET type = ?, strength = ?, confidence = ?, context = ?, "
+        "evidence_count = ?, updated_by = ?, updated_at = ?, version = ?, deleted = ? "
+        "WHERE workspace_id = ? AND id = ?",
+        r.type, r.strength, r.confidence, r.context, r.evidence_count, r.updated_by, r.updated_at,
+        r.version, r.deleted, r.workspace_id, r.id);
+  }
+
+  Result<std::vector<Relationship>> ListRelationships(const RelationshipQuery& rq) override {
+    std::string sql =
+        std::string("SELECT ") + kRelCols + " FROM relationships WHERE workspace_id = ?1";
+    if (!rq.include_deleted) sql += " AND deleted = 0";
+    if (rq.memory_id) sql += " AND (from_memory_id = ?2 OR to_memory_id = ?2)";
+    if (rq.type) sql += " AND type = ?3";
+    if (rq.after) sql += " AND (created_at, id) < (?4, ?5)";
+    sql += " ORDER BY created_at DESC, id DESC LIMIT ?6";
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
+    Query q(s);
+    q->Bind(1, rq.workspace_id);
+    if (rq.memory_id) q->Bind(2, *rq.memory_id);
+    if (rq.type) q->Bind(3, *rq.type);
+    if (rq.after) q->Bind(4, rq.after->created_at).Bind(5, rq.after->id);
+    q->Bind(6, static_cast<int64_t>(rq.limit));
+    std::vector<Relationship> out;
+    while (q->Step()) out.push_back(ReadRelationship(*q));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT key_hash, request_hash, status, sealed_body, "
+                                      "created_at FROM idempotency WHERE key_hash = ?"));
+    Query q(s);
+    q->BindAll(key_hash);
+    std::optional<IdempotencyRecord> out;
+    if (q->Step())
+      out = IdempotencyRecord{q->Text(0), q->Text(1), static_cast<int>(q->Int(2)), q->Text(3),
+                              q->Text(4)};
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status InsertIdempotency(const IdempotencyRecord& r) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep("INSERT INTO idempotency(key_hash, request_hash, status, "
+                                      "sealed_body, created_at) VALUES(?, ?, ?, ?, ?)"));
+    Query q(s);
+    q->Bind(1, r.key_hash).Bind(2, r.request_hash).Bind(3, static_cast<int64_t>(r.status));
+    q->BindBlob(4, r.sealed_body).Bind(5, r.created_at);
+    return q->Run();
+  }
+
+  Status InsertInvitation(const InvitationRecord& i) override {
+    return Exec(std::string("INSERT INTO invitations(") + kInvitationCols +
+                    ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                i.id, i.workspace_id, i.email_norm, i.role, i.inviter_id, i.token_hash,
+                i.created_at, i.expires_at, i.accepted_at, i.accepted_by, i.revoked_at);
+  }
+
+  Status UpdateInvitation(const InvitationRecord& i) override {
+    return Exec(
+        "UPDATE invitations SET role = ?, token_hash = ?, expires_at = ?, accepted_at = ?, "
+        "accepted_by = ?, revoked_at = ? WHERE id = ?",
+        i.role, i.token_hash, i.expires_at, i.accepted_at, i.accepted_by, i.revoked_at, i.id);
+  }
+
+  Maybe<InvitationRecord> FindInvitation(const std::string& ws, const std::string& id) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kInvitationCols +
+                                      " FROM invitations WHERE workspace_id = ? AND id = ?"));
+    Query q(s);
+    q->BindAll(ws, id);
+    std::optional<InvitationRecord> out;
+    if (q->Step()) out = ReadInvitation(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Maybe<InvitationRecord> FindInvitationByTokenHash(const std::string& token_hash) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kInvitationCols +
+                                      " FROM invitations WHERE token_hash = ?"));
+    Query q(s);
+    q->BindAll(token_hash);
+    std::optional<InvitationRecord> out;
+    if (q->Step()) out = ReadInvitation(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<std::vector<InvitationRecord>> ListPendingInvitations(const std::string& ws,
+                                                               const std::string& now) override {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kInvitationCols +
+                                      " FROM invitations WHERE workspace_id = ? AND accepted_at "
+                                      "IS NULL AND revoked_at IS NULL AND expires_at > ? "
+                                      "ORDER BY created_at, id"));
+    Query q(s);
+    q->BindAll(ws, now);
+    std::vector<InvitationRecord> out;
+    while (q->Step()) out.push_back(ReadInvitation(*q));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+ private:
+  Result<sql::Stmt*> Prep(const std::string& sql) {
+    auto it = c_.cache.find(sql);
+    if (it != c_.cache.end()) return it->second.get();
+    MG_ASSIGN_OR_RETURN(sql::Stmt s, c_.db.Prepare(sql));
+    auto p = std::make_unique<sql::Stmt>(std::move(s));
+    auto* raw = p.get();
+    c_.cache.emplace(sql, std::move(p));
+    return raw;
+  }
+
+  template <class... Args>
+  Status Exec(const std::string& sql, const Args&... args) {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
+    Query q(s);
+    q->BindAll(args...);
+    return q->Run();
+  }
+
+  SqliteConnection& c_;
+  std::map<std::string, int64_t> heads_;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::string path, std::string synchronous)
+    : path_(std::move(path)), synchronous_(std::move(synchronous)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenConnection(bool read_only) {
+  MG_ASSIGN_OR_RETURN(sql::Db db, sql::Db::Open(path_, false, 5000, synchronous_));
+  if (read_only) MG_RETURN_IF_ERROR(db.Exec("PRAGMA query_only=1"));
+  auto c = std::make_unique<SqliteConnection>();
+  c->db = std::move(db);
+  return c;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const std::string& synchronous) {
+  if (synchronous != "NORMAL" && synchronous != "FULL")
+    return Status::Invalid("invalid_config", "sqlite synchronous must be NORMAL or FULL");
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, synchronous));
+  MG_ASSIGN_OR_RETURN(store->writer_, store->OpenConnection(false));
+  MG_ASSIGN_OR_RETURN(store->schema_version_,
+                      sql::Migrate(store->writer_->db, SqliteMigrations()));
+  return store;
+}
+
+std::unique_ptr<SqliteConnection> SqliteStore::TakeReader(Status& error) {
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (!readers_.empty()) {
+      auto c = std::move(readers_.back());
+      readers_.pop_back();
+      return c;
+    }
+  }
+  auto c = OpenConnection(true);
+  if (!c.ok()) {
+    error = c.status();
+    return nullptr;
+  }
+  return std::move(c).value();
+}
+
+void SqliteStore::ReturnReader(std::unique_ptr<SqliteConnection> c) {
+  std::lock_guard<std::mutex> lock(readers_mu_);
+  readers_.push_back(std::move(c));
+}
+
+Status SqliteStore::Read(const std::function<Status(Tx&)>& fn) {
+  Status error;
+  auto conn = TakeReader(error);
+  if (!conn) return error;
+  SqliteTx tx(*conn);
+  Status s = conn->db.Transaction([&] { return fn(tx); }, /*write=*/false);
+  ReturnReader(std::move(conn));
+  return s;
+}
+
+Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
+  std::map<std::string, int64_t> heads;
+  Status s;
+  {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    SqliteTx tx(*writer_);
+    s = writer_->db.Transaction([&] { return fn(tx); }, /*write=*/true);
+    if (s.ok()) heads = tx.heads();
+  }
+  if (s.ok() && !heads.empty() && listener_)
+    listener_(std::vector<std::pair<std::string, int64_t>>(heads.begin(), heads.end()));
+  return s;
+}
+
+Status SqliteStore::Ping() {
+  return Read([](Tx& tx) { return tx.CountUsers().status(); });
+}
+
+json TokenRecord::ToJson() const {
+  return {{"id", id},
+          {"name", name},
+          {"prefix", prefix},
+          {"created_at", created_at},
+          {"last_used_at", last_used_at ? json(*last_used_at) : json(nullptr)},
+          {"revoked_at", revoked_at ? json(*revoked_at) : json(nullptr)}};
+}
+
+}  // namespace mgteam::server

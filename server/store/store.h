@@ -1,0 +1,198 @@
+// Store: the server's persistence seam (design brief §2).
+//
+// A Store runs functions inside transactions; a Tx offers narrow, row-level
+// primitives. Everything that decides *what* to write (validation, versions,
+// the change-log event that must accompany every change) lives above this
+// interface in server/domain/, so a PostgreSQL implementation only has to
+// provide these primitives with the same transactional guarantees:
+//
+//   * Write() transactions are serialisable with respect to each other for the
+//     same workspace (SQLite: one writer; PostgreSQL: AppendEvent locks the
+//     workspace row until commit).
+//   * AppendEvent assigns seq = head_seq + 1 and bumps head_seq in the same
+//     transaction, so a workspace's seqs are dense and become visible in order.
+//
+// Thread-safety: a Store is shared by all request threads; a Tx belongs to the
+// thread running the function it was passed to and must not escape it.
+#pragma once
+
+#include "mgteam/model.h"
+#include "mgteam/status.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mgteam::server {
+
+struct UserRecord {
+  User user;
+  std::string email_norm;
+  std::string password_hash;  // argon2id, libsodium's crypto_pwhash_str format
+};
+
+struct TokenRecord {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::string hash;    // hex SHA-256 of the secret; the secret itself is never stored
+  std::string prefix;  // first characters of the secret, for recognising it in lists
+  std::string created_at;
+  std::optional<std::string> last_used_at;
+  std::optional<std::string> revoked_at;
+
+  json ToJson() const;
+};
+
+struct IdempotencyRecord {
+  std::string key_hash;      // hex hash of (user, Idempotency-Key)
+  std::string request_hash;  // hex hash of (method, path, body)
+  int status = 0;
+  std::string sealed_body;   // the first answer, encrypted with a key only the client can derive
+  std::string created_at;
+};
+
+struct InvitationRecord {
+  std::string id;
+  std::string workspace_id;
+  std::string email_norm;
+  std::string role;
+  std::string inviter_id;
+  std::string token_hash;
+  std::string created_at;
+  std::string expires_at;
+  std::optional<std::string> accepted_at;
+  std::optional<std::string> accepted_by;
+  std::optional<std::string> revoked_at;
+};
+
+// A page position in (created_at DESC, id DESC) order.
+struct PageCursor {
+  std::string created_at;
+  std::string id;
+};
+
+struct MemoryQuery {
+  std::string workspace_id;
+  std::optional<std::string> type;
+  std::optional<std::string> tag;
+  bool include_deleted = false;
+  int limit = 50;
+  std::optional<PageCursor> after;
+};
+
+struct RelationshipQuery {
+  std::string workspace_id;
+  std::optional<std::string> memory_id;  // either end
+  std::optional<std::string> type;
+  bool include_deleted = false;
+  int limit = 50;
+  std::optional<PageCursor> after;
+};
+
+template <class T>
+using Maybe = Result<std::optional<T>>;
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  // Users and tokens.
+  virtual Result<int64_t> CountUsers() = 0;
+  virtual Maybe<UserRecord> FindUserByEmail(const std::string& email_norm) = 0;
+  virtual Maybe<User> FindUser(const std::string& id) = 0;
+  virtual Status InsertUser(const UserRecord& u) = 0;
+  virtual Status InsertToken(const TokenRecord& t) = 0;
+  virtual Maybe<TokenRecord> FindTokenByHash(const std::string& hash) = 0;
+  virtual Result<std::vector<TokenRecord>> ListTokens(const std::string& user_id) = 0;
+  virtual Status UpdateToken(const TokenRecord& t) = 0;  // name, last_used_at, revoked_at
+
+  // Workspaces and memberships.
+  virtual Status InsertWorkspace(const Workspace& w) = 0;
+  virtual Status UpdateWorkspace(const Workspace& w) = 0;  // name, slug, updated_at
+  virtual Status DeleteWorkspace(const std::string& id) = 0;  // and everything in it
+  virtual Maybe<Workspace> FindWorkspace(const std::string& id) = 0;
+  virtual Result<bool> SlugTaken(const std::string& slug) = 0;
+  // Every workspace `user_id` belongs to, with the role held there.
+  virtual Result<std::vector<std::pair<Workspace, std::string>>> ListWorkspacesOf(
+      const std::string& user_id) = 0;
+  virtual Maybe<Member> FindMember(const std::string& ws, const std::string& user_id) = 0;
+  virtual Result<std::vector<Member>> ListMembers(const std::string& ws) = 0;
+  virtual Status PutMember(const Member& m) = 0;  // insert or change role
+  virtual Status DeleteMember(const std::string& ws, const std::string& user_id) = 0;
+
+  // The change log. AppendEvent sets e.seq.
+  virtual Status AppendEvent(Event& e) = 0;
+  virtual Result<std::vector<Event>> ListEvents(const std::string& ws, int64_t after_seq,
+                                                int limit) = 0;
+
+  // Memories and relationships (tombstones included in Find*).
+  virtual Maybe<Memory> FindMemory(const std::string& ws, const std::string& id) = 0;
+  virtual Status InsertMemory(const Memory& m) = 0;
+  virtual Status UpdateMemory(const Memory& m) = 0;
+  virtual Result<std::vector<Memory>> ListMemories(const MemoryQuery& q) = 0;
+  virtual Maybe<Relationship> FindRelationship(const std::string& ws, const std::string& id) = 0;
+  virtual Maybe<Relationship> FindLiveRelationship(const std::string& ws, const std::string& from,
+                                                   const std::string& to,
+                                                   const std::string& type) = 0;
+  virtual Status InsertRelationship(const Relationship& r) = 0;
+  virtual Status UpdateRelationship(const Relationship& r) = 0;
+  virtual Result<std::vector<Relationship>> ListRelationships(const RelationshipQuery& q) = 0;
+
+  // Idempotent replays.
+  virtual Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) = 0;
+  virtual Status InsertIdempotency(const IdempotencyRecord& r) = 0;
+
+  // Invitations.
+  virtual Status InsertInvitation(const InvitationRecord& i) = 0;
+  virtual Status UpdateInvitation(const InvitationRecord& i) = 0;
+  virtual Maybe<InvitationRecord> FindInvitation(const std::string& ws, const std::string& id) = 0;
+  virtual Maybe<InvitationRecord> FindInvitationByTokenHash(const std::string& token_hash) = 0;
+  virtual Result<std::vector<InvitationRecord>> ListPendingInvitations(const std::string& ws,
+                                                                       const std::string& now) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a read-only snapshot.
+  virtual Status Read(const std::function<Status(Tx&)>& fn) = 0;
+  // Runs `fn` in a write transaction; commits if it returns OK, else rolls
+  // back and returns its error.
+  virtual Status Write(const std::function<Status(Tx&)>& fn) = 0;
+  // Called after each committed Write that appended events, with the new head
+  // of every workspace it touched. Set once, before serving.
+  using CommitListener = std::function<void(const std::vector<std::pair<std::string, int64_t>>&)>;
+  virtual void SetCommitListener(CommitListener listener) = 0;
+  // "sqlite:/path/to/mgteam.db", for logs.
+  virtual std::string Describe() const = 0;
+  // Cheap liveness probe for /readyz.
+  virtual Status Ping() = 0;
+
+  // Helpers that carry a value out of a transaction.
+  template <class T>
+  Result<T> ReadValue(const std::function<Result<T>(Tx&)>& fn) {
+    std::optional<Result<T>> out;
+    Status s = Read([&](Tx& tx) {
+      out.emplace(fn(tx));
+      return out->ok() ? Status::Ok() : out->status();
+    });
+    if (!s.ok()) return s;
+    return std::move(*out);
+  }
+  template <class T>
+  Result<T> WriteValue(const std::function<Result<T>(Tx&)>& fn) {
+    std::optional<Result<T>> out;
+    Status s = Write([&](Tx& tx) {
+      out.emplace(fn(tx));
+      return out->ok() ? Status::Ok() : out->status();
+    });
+    if (!s.ok()) return s;
+    return std::move(*out);
+  }
+};
+
+}  // namespace mgteam::server
