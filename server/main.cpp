@@ -6,6 +6,7 @@
 #include "app.h"
 #include "auth.h"
 #include "log.h"
+#include "routes/routes.h"
 #include "store/sqlite_store.h"
 
 #include <CLI/CLI.hpp>
@@ -90,11 +91,14 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto server = App::Create(cfg);
-  if (!server.ok()) return Fail(server.status());
-
   if (*routes) {
-    json table = RouteTableJson((*server)->routes());
+    // The route table needs no data: an in-memory store stands in.
+    auto store = SqliteStore::Open(":memory:");
+    if (!store.ok()) return Fail(store.status());
+    ServerContext ctx{**store, cfg};
+    Router router(ctx);
+    AddAllRoutes(router);
+    json table = RouteTableJson(router.routes());
     if (json_routes) {
       std::cout << table.dump(2) << "\n";
     } else {
@@ -106,6 +110,9 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+
+  auto server = App::Create(cfg);
+  if (!server.ok()) return Fail(server.status());
 
   App* running = server->get();
   std::thread signal_thread([&signals, running] {

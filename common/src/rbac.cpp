@@ -90,22 +90,24 @@ Status CheckInvite(Role actor, Role invited) {
 
 Status CheckRoleChange(Role actor, Role current, Role next, int owners, bool self) {
   if (current == next) return Status::Ok();
-  // The last-owner rule comes first: it holds whoever asks.
+  // An owner may step down on their own, but never leave the team ownerless.
+  if (!self) MG_RETURN_IF_ERROR(Require(actor, Permission::kMemberChangeRole));
+  else if (current != Role::kOwner) MG_RETURN_IF_ERROR(Require(actor, Permission::kMemberChangeRole));
   if (current == Role::kOwner && owners <= 1)
     return LastOwner("a team needs at least one owner; make someone else owner first");
-  if (self && current == Role::kOwner) return Status::Ok();  // an owner may step down
-  MG_RETURN_IF_ERROR(Require(actor, Permission::kMemberChangeRole));
   return Status::Ok();
 }
 
 Status CheckRemoval(Role actor, Role target, int owners, bool self) {
+  if (!self) {
+    MG_RETURN_IF_ERROR(Require(actor, Permission::kMemberRemove));
+    if (target == Role::kOwner && actor != Role::kOwner)
+      return OwnerProtected("an admin cannot remove an owner");
+  }
+  // Anyone may leave, except the last owner.
   if (target == Role::kOwner && owners <= 1)
     return LastOwner(self ? "the last owner cannot leave; transfer ownership or delete the team"
                           : "a team needs at least one owner");
-  if (self) return Status::Ok();  // anyone but the last owner may leave
-  MG_RETURN_IF_ERROR(Require(actor, Permission::kMemberRemove));
-  if (target == Role::kOwner && actor != Role::kOwner)
-    return OwnerProtected("an admin cannot remove an owner");
   return Status::Ok();
 }
 

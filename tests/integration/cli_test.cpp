@@ -1,0 +1,235 @@
+// The mgteam CLI, run as a user or a script would run it, against a real server.
+#include "http.h"
+#include "process.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+using namespace mgteam::test;
+
+namespace {
+
+class Cli {
+ public:
+  explicit Cli(const ServerProcess& server) : server_(server) {}
+
+  // Runs `mgteam args...` with this user's config dir; `env` adds variables.
+  ProcessResult operator()(std::vector<std::string> args, const std::string& input = "",
+                           std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), CliBinary());
+    env.emplace("XDG_CONFIG_HOME", home_.path() + "/config");
+    env.emplace("MGTEAM_SERVER", "");
+    env.emplace("MGTEAM_TOKEN", "");
+    env.emplace("MGTEAM_WORKSPACE", "");
+    return Run(args, env, input);
+  }
+  // Runs and requires success; returns stdout.
+  std::string Ok(std::vector<std::string> args, const std::string& input = "") {
+    auto r = (*this)(args, input);
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    REQUIRE_MESSAGE(r.exit_code == 0, cmd, "\nstdout: ", r.out, "\nstderr: ", r.err);
+    return r.out;
+  }
+  json Json(std::vector<std::string> args) {
+    args.push_back("--json");
+    return json::parse(Ok(args));
+  }
+  void SignUp(const std::string& email) {
+    Ok({"server", "set", server_.url()});
+    Ok({"signup", "--email", email, "--name", email.substr(0, email.find('@')), "--password-stdin"},
+       "correct horse battery\n");
+  }
+  std::string home() const { return home_.path(); }
+
+ private:
+  const ServerProcess& server_;
+  TempDir home_;
+};
+
+}  // namespace
+
+TEST_CASE("the README tour: sign up, team, memories, relationships, all parseable with --json") {
+  auto server = ServerProcess::Start();
+  Cli cli(*server);
+  CHECK(cli.Ok({"server", "set", server->url()}).find("Server set to") != std::string::npos);
+  auto signup = cli({"signup", "--email", "alice@example.com", "--name", "Alice", "--password-stdin"},
+                    "correct horse battery\n");
+  REQUIRE_MESSAGE(signup.exit_code == 0, signup.err);
+  CHECK(signup.out.find("Signed up as Alice") != std::string::npos);
+  json me = cli.Json({"whoami"});
+  CHECK(me["user"]["email"] == "alice@example.com");
+
+  json team = cli.Json({"team", "create", "Platform Team"});
+  CHECK(team["slug"] == "platform-team");
+  cli.Ok({"workspace", "use", "platform-team"});
+  json workspaces = cli.Json({"workspace", "list"});
+  CHECK(workspaces.size() == 2);
+
+  json m1 = cli.Json({"memory", "add", "Fixed Redis timeout", "--type", "solution", "--content",
+                      "Retry connect for 5 s with jitter", "--tag", "redis,Timeout", "--importance", "0.9"});
+  CHECK(m1["workspace_id"] == team["id"]);
+  CHECK(m1["tags"] == json{"redis", "timeout"});
+  std::string id1 = m1["id"];
+  // Content from a file and from stdin.
+  std::string file = cli.home() + "/note.md";
+  std::ofstream(file) << "# Timeout\nConnectionError after 1.0s\n";
+  std::string id2 = cli.Ok({"memory", "add", "Redis connection timeout", "--type", "error", "--content-file", file, "-q"});
+  id2.pop_back();
+  CHECK(cli.Json({"memory", "get", id2})["content"] == "# Timeout\nConnectionError after 1.0s\n");
+  json m3 = json::parse(cli.Ok({"memory", "add", "From stdin", "--content-file", "-", "--json"}, "piped text"));
+  CHECK(m3["content"] == "piped text");
+
+  json list = cli.Json({"memory", "list"});
+  CHECK(list.size() == 3);
+  CHECK(list[0]["title"] == "From stdin");
+  std::string table = cli.Ok({"memory", "list"});
+  CHECK(table.find("Fixed Redis timeout") != std::string::npos);
+  CHECK(table.find("TITLE") != std::string::npos);
+  CHECK(cli.Json({"memory", "list", "--type", "error"}).size() == 1);
+  CHECK(cli.Json({"memory", "list", "--tag", "redis"}).size() == 1);
+
+  json updated = cli.Json({"memory", "update", id1, "--add-tag", "prod", "--remove-tag", "timeout", "--summary",
+                           "connect retry"});
+  CHECK(updated["version"] == 2);
+  CHECK(updated["tags"] == json{"prod", "redis"});
+  CHECK(updated["summary"] == "connect retry");
+  CHECK(cli.Ok({"memory", "get", id1}).find("connect retry") != std::string::npos);
+
+  json rel = cli.Json({"relate", id1, id2, "--type", "solves"});
+  CHECK(rel["type"] == "SOLVES");
+  CHECK(cli.Json({"relationship", "list"}).size() == 1);
+  CHECK(cli.Json({"relationship", "list", "--memory", id2})[0]["id"] == rel["id"]);
+
+  json deleted = cli.Json({"memory", "delete", id2});
+  CHECK(deleted["deleted"] == true);
+  CHECK(cli.Json({"relationship", "list"}).empty());  // cascaded
+  CHECK(cli.Json({"memory", "list"}).size() == 2);
+  auto gone = cli({"memory", "get", id2});
+  CHECK(gone.exit_code == 5);
+  CHECK(gone.err.find("no memory") != std::string::npos);
+
+  // The log saw every step, densely numbered; --json is JSON Lines.
+  std::string lines = cli.Ok({"events", "--json"});
+  int n = 0;
+  std::istringstream in(lines);
+  for (std::string line; std::getline(in, line); ++n) CHECK(json::parse(line)["seq"] == n + 1);
+  CHECK(n == 9);  // the delete cascaded to the relationship: one event each
+
+  json rel2 = cli.Json({"relate", id1, m3["id"], "--type", "RELATED_TO"});
+  cli.Ok({"relationship", "delete", rel2["id"]});
+  CHECK(cli.Json({"relationship", "list", "--include-deleted"}).size() == 2);
+
+  json renamed = cli.Json({"team", "rename", "platform-team", "Platform"});
+  CHECK(renamed["name"] == "Platform");
+  CHECK(cli.Json({"team", "show"})["member_count"] == 1);
+  CHECK(cli.Json({"team", "list"}).size() == 1);
+  auto refuse = cli({"team", "delete", "platform-team"});
+  CHECK(refuse.exit_code == 1);
+  CHECK(refuse.err.find("--yes") != std::string::npos);
+  cli.Ok({"team", "delete", "platform-team", "--yes"});
+  CHECK(cli.Json({"team", "list"}).empty());
+  CHECK(cli.Json({"workspace", "show"})["type"] == "personal");  // fell back to personal
+}
+
+TEST_CASE("credentials live in a 0600 file and logout forgets and revokes them") {
+  auto server = ServerProcess::Start();
+  Cli cli(*server);
+  cli.SignUp("bob@example.com");
+  std::string creds = cli.home() + "/config/mgteam/credentials.toml";
+  struct stat st{};
+  REQUIRE(::stat(creds.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  std::ifstream in(creds);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  auto at = content.find("mg_");
+  REQUIRE(at != std::string::npos);
+  std::string token = content.substr(at, 51);
+  CHECK(cli.Ok({"server", "show"}).find("(up, version") != std::string::npos);
+
+  json tokens = cli.Json({"token", "list"});
+  CHECK(tokens.size() == 1);
+  CHECK(tokens[0]["current"] == true);
+  std::string ci = cli.Ok({"token", "create", "ci"});
+  CHECK(ci.rfind("mg_", 0) == 0);
+  CHECK(cli.Json({"token", "list"}).size() == 2);
+  json revoked = cli.Json({"token", "revoke", cli.Json({"token", "list"})[1]["id"]});
+  CHECK_FALSE(revoked["revoked_at"].is_null());
+
+  cli.Ok({"logout"});
+  auto who = cli({"whoami"});
+  CHECK(who.exit_code == 3);
+  CHECK(who.err.find("mgteam login") != std::string::npos);
+  Http http(server->port());
+  CHECK(http.Get("/api/v1/me", token).status == 401);  // revoked on the server too
+  auto relog = cli({"login", "--email", "bob@example.com", "--password-stdin"}, "correct horse battery\n");
+  CHECK(relog.exit_code == 0);
+  auto wrong = cli({"login", "--email", "bob@example.com", "--password-stdin"}, "nope nope nope\n");
+  CHECK(wrong.exit_code == 3);
+  CHECK(wrong.err.find("wrong email or password") != std::string::npos);
+}
+
+TEST_CASE("a CI job needs only MGTEAM_SERVER and MGTEAM_TOKEN") {
+  auto server = ServerProcess::Start();
+  Http http(server->port());
+  TestUser u = SignUp(http, "ci");
+  std::string team = CreateTeam(http, u, "Pipelines");
+  Cli cli(*server);  // empty config dir: nothing configured
+  std::map<std::string, std::string> env = {{"MGTEAM_SERVER", server->url()}, {"MGTEAM_TOKEN", u.token},
+                                            {"MGTEAM_WORKSPACE", "pipelines"}};
+  auto add = cli({"memory", "add", "Deploy needs VPN", "--json"}, "", env);
+  REQUIRE_MESSAGE(add.exit_code == 0, add.err);
+  CHECK(json::parse(add.out)["workspace_id"] == team);
+  auto list = cli({"memory", "list", "--json"}, "", env);
+  CHECK(json::parse(list.out).size() == 1);
+  CHECK_FALSE(std::filesystem::exists(cli.home() + "/config/mgteam/credentials.toml"));
+  // --workspace beats the environment.
+  env["MGTEAM_WORKSPACE"] = "nope";
+  auto missing = cli({"memory", "list"}, "", env);
+  CHECK(missing.exit_code == 5);
+  CHECK(missing.err.find("mgteam workspace list") != std::string::npos);
+  auto flag = cli({"--workspace", "pipelines", "memory", "list", "--json"}, "", env);
+  CHECK(flag.exit_code == 0);
+}
+
+TEST_CASE("exit codes tell scripts what went wrong") {
+  auto server = ServerProcess::Start();
+  Http http(server->port());
+  TestUser owner = SignUp(http, "owner"), viewer = SignUp(http, "viewer");
+  std::string team = CreateTeam(http, owner, "Codes");
+  AddToTeam(http, owner, team, viewer, "viewer");
+  std::string mem = AddMemory(http, owner, team, "target")["id"];
+  Cli cli(*server);
+  auto as = [&](const TestUser& u) {
+    return std::map<std::string, std::string>{{"MGTEAM_SERVER", server->url()}, {"MGTEAM_TOKEN", u.token},
+                                              {"MGTEAM_WORKSPACE", team}};
+  };
+  CHECK(cli({"memory", "list"}, "", as(viewer)).exit_code == 0);
+  auto forbidden = cli({"memory", "add", "nope"}, "", as(viewer));
+  CHECK(forbidden.exit_code == 4);
+  CHECK(forbidden.err.find("memory.write") != std::string::npos);
+  CHECK(cli({"memory", "get", "5b0f6d0e-3a51-4d6e-9a0c-1f3e2b7c9dff"}, "", as(owner)).exit_code == 5);
+  auto conflict = cli({"memory", "update", mem, "--title", "x", "--base-version", "7"}, "", as(owner));
+  CHECK(conflict.exit_code == 6);
+  CHECK(conflict.err.find("current version is 1") != std::string::npos);
+  auto invalid = cli({"memory", "add", "x", "--type", "opinion"}, "", as(owner));
+  CHECK(invalid.exit_code == 1);
+  CHECK(invalid.err.find("must be one of") != std::string::npos);
+  CHECK(cli({"memory", "frobnicate"}, "", as(owner)).exit_code == 2);
+  CHECK(cli({"memory", "add", "x", "--importance", "3"}, "", as(owner)).exit_code == 2);
+  auto json_err = cli({"memory", "add", "", "--json"}, "", as(owner));
+  CHECK(json_err.exit_code == 1);
+  CHECK(json::parse(json_err.err)["error"]["code"] == "too_short");
+  CHECK(cli({"whoami"}, "", {{"MGTEAM_SERVER", server->url()}, {"MGTEAM_TOKEN", "mg_bogus"}}).exit_code == 3);
+  auto no_server = cli({"whoami"});
+  CHECK(no_server.exit_code == 1);
+  CHECK(no_server.err.find("mgteam server set") != std::string::npos);
+  std::string url = server->url();
+  server->Stop();
+  auto down = cli({"memory", "list"}, "", {{"MGTEAM_SERVER", url}, {"MGTEAM_TOKEN", owner.token}});
+  CHECK(down.exit_code == 8);
+  CHECK(down.err.find("cannot reach") != std::string::npos);
+}

@@ -1,0 +1,75 @@
+// Test support: running the real binaries. Processes are started with
+// posix_spawn; their output is captured without deadlocks (poll on both
+// pipes); a server reports readiness by writing its port to an inherited pipe
+// (--ready-fd), so no test sleeps to wait for it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace mgteam::test {
+
+// A fresh directory under $TMPDIR, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct ProcessResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+// Runs argv[0] with the current environment plus `env` (an empty value
+// unsets), feeding `input` on stdin.
+ProcessResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                  const std::string& input = "", std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// A running mgteam-server on 127.0.0.1:<ephemeral port> with its own data dir.
+class ServerProcess {
+ public:
+  struct Options {
+    std::vector<std::string> args;  // extra flags
+    bool open_signup = true;
+    std::string data_dir;           // default: a fresh temp dir
+  };
+  static std::unique_ptr<ServerProcess> Start(const Options& o);
+  static std::unique_ptr<ServerProcess> Start() { return Start(Options{}); }
+  ~ServerProcess();
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const;  // what the server wrote to stderr
+  pid_t pid() const { return pid_; }
+
+  // SIGTERM, then waits; returns the exit code (128+N if killed by signal N).
+  int Stop(std::chrono::seconds grace = std::chrono::seconds(20));
+
+ private:
+  ServerProcess() = default;
+  std::unique_ptr<TempDir> temp_;
+  std::string data_dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Paths of the binaries under test (set by CMake).
+std::string ServerBinary();
+std::string CliBinary();
+
+}  // namespace mgteam::test
