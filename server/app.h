@@ -21,8 +21,6 @@ class App {
   // Thread-safe; makes Run() return after in-flight requests finish.
   void Stop();
 
-  const std::vector<Route>& routes() const { return router_->routes(); }
-
  private:
   explicit App(ServerConfig config);
 

@@ -64,7 +64,11 @@ int main(int argc, char** argv) {
   auto* routes = app.add_subcommand("routes", "Print the route table and exit");
   routes->add_flag("--json", json_routes, "As JSON");
   app.require_subcommand(0, 1);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (app.count("--redis") > 0)
     return Fail(Status::Invalid("invalid_config",

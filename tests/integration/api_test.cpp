@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 using namespace mgteam::test;
@@ -479,4 +480,31 @@ TEST_CASE("invitations: list, revoke, reuse and expiry give distinct errors") {
   auto brief = w.http.Post(base + "/invite", {{"email", "d@example.com"}, {"expires_in", 60}}, w.alice.token);
   CHECK(brief.body["invitation"]["expires_at"] > brief.body["invitation"]["created_at"]);
   CHECK(w.http.Post(base + "/invite", {{"email", "d@example.com"}, {"expires_in", 5}}, w.alice.token).status == 422);
+}
+
+TEST_CASE("the OpenAPI document describes exactly the routes the server serves") {
+  auto table = Run({ServerBinary(), "routes", "--json"});
+  REQUIRE(table.exit_code == 0);
+  World w;
+  json doc = w.http.Get("/api/v1/openapi.json").body;
+  std::set<std::string> documented, served;
+  for (const auto& [path, ops] : doc["paths"].items())
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(m + " " + path);
+      CHECK_MESSAGE(op.contains("summary"), path);
+      CHECK_MESSAGE(op.contains("responses"), path);
+    }
+  for (const auto& r : json::parse(table.out)) {
+    std::string key = r["method"].get<std::string>() + " " + r["path"].get<std::string>();
+    served.insert(key);
+    std::string method = r["method"];
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const json& op = doc["paths"][r["path"].get<std::string>()][method];
+    INFO(key);
+    CHECK(op.value("x-access", "") == r["access"]);
+    CHECK(op.value("x-permission", json(nullptr)) == r["permission"]);
+  }
+  CHECK(documented == served);
 }
