@@ -40,6 +40,9 @@ constexpr const char* kWorkspaceCols =
     "w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at";
 constexpr const char* kTokenCols =
     "id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at";
+constexpr const char* kMemberSelect =
+    "SELECT m.workspace_id, m.user_id, m.role, m.joined_at, u.name, u.email "
+    "FROM memberships m JOIN users u ON u.id = m.user_id";
 constexpr const char* kInvitationCols =
     "id, workspace_id, email_norm, role, inviter_id, token_hash, created_at, expires_at, "
     "accepted_at, accepted_by, revoked_at";
@@ -50,6 +53,8 @@ json ParseStored(const std::string& s, json fallback) {
   auto j = json::parse(s, nullptr, false);
   return j.is_discarded() ? fallback : j;
 }
+
+User ReadUser(sql::Stmt& q) { return User{q.Text(0), q.Text(1), q.Text(2), q.Text(3)}; }
 
 Memory ReadMemory(sql::Stmt& q) {
   Memory m;
@@ -163,25 +168,13 @@ class SqliteTx final : public Tx {
   }
 
   Maybe<UserRecord> FindUserByEmail(const std::string& email_norm) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT id, email, name, created_at, email_norm, password_hash "
-                                      "FROM users WHERE email_norm = ?"));
-    Query q(s);
-    q->BindAll(email_norm);
-    std::optional<UserRecord> out;
-    if (q->Step())
-      out = UserRecord{User{q->Text(0), q->Text(1), q->Text(2), q->Text(3)}, q->Text(4), q->Text(5)};
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One("SELECT id, email, name, created_at, email_norm, password_hash FROM users "
+               "WHERE email_norm = ?",
+               [](sql::Stmt& q) { return UserRecord{ReadUser(q), q.Text(4), q.Text(5)}; }, email_norm);
   }
 
   Maybe<User> FindUser(const std::string& id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT id, email, name, created_at FROM users WHERE id = ?"));
-    Query q(s);
-    q->BindAll(id);
-    std::optional<User> out;
-    if (q->Step()) out = User{q->Text(0), q->Text(1), q->Text(2), q->Text(3)};
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One("SELECT id, email, name, created_at FROM users WHERE id = ?", ReadUser, id);
   }
 
   Status InsertUser(const UserRecord& u) override {
@@ -199,25 +192,13 @@ class SqliteTx final : public Tx {
   }
 
   Maybe<TokenRecord> FindTokenByHash(const std::string& hash) override {
-    MG_ASSIGN_OR_RETURN(auto* s,
-                        Prep(std::string("SELECT ") + kTokenCols + " FROM tokens WHERE hash = ?"));
-    Query q(s);
-    q->BindAll(hash);
-    std::optional<TokenRecord> out;
-    if (q->Step()) out = ReadToken(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kTokenCols + " FROM tokens WHERE hash = ?", ReadToken, hash);
   }
 
   Result<std::vector<TokenRecord>> ListTokens(const std::string& user_id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kTokenCols +
-                                      " FROM tokens WHERE user_id = ? ORDER BY created_at, id"));
-    Query q(s);
-    q->BindAll(user_id);
-    std::vector<TokenRecord> out;
-    while (q->Step()) out.push_back(ReadToken(*q));
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return All(std::string("SELECT ") + kTokenCols +
+                   " FROM tokens WHERE user_id = ? ORDER BY created_at, id",
+               ReadToken, user_id);
   }
 
   Status UpdateToken(const TokenRecord& t) override {
@@ -243,62 +224,32 @@ class SqliteTx final : public Tx {
   }
 
   Maybe<Workspace> FindWorkspace(const std::string& id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kWorkspaceCols +
-                                      " FROM workspaces w WHERE w.id = ?"));
-    Query q(s);
-    q->BindAll(id);
-    std::optional<Workspace> out;
-    if (q->Step()) out = ReadWorkspace(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kWorkspaceCols + " FROM workspaces w WHERE w.id = ?",
+               ReadWorkspace, id);
   }
 
   Result<bool> SlugTaken(const std::string& slug) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT 1 FROM workspaces WHERE slug = ?"));
-    Query q(s);
-    q->BindAll(slug);
-    bool taken = q->Step();
-    MG_RETURN_IF_ERROR(q->status());
-    return taken;
+    MG_ASSIGN_OR_RETURN(auto row, One("SELECT 1 FROM workspaces WHERE slug = ?",
+                                      [](sql::Stmt& q) { return q.Int(0); }, slug));
+    return row.has_value();
   }
 
   Result<std::vector<std::pair<Workspace, std::string>>> ListWorkspacesOf(
       const std::string& user_id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kWorkspaceCols +
-                                      ", m.role FROM workspaces w JOIN memberships m ON "
-                                      "m.workspace_id = w.id WHERE m.user_id = ? "
-                                      "ORDER BY w.kind = 'team', w.name, w.id"));
-    Query q(s);
-    q->BindAll(user_id);
-    std::vector<std::pair<Workspace, std::string>> out;
-    while (q->Step()) out.emplace_back(ReadWorkspace(*q), q->Text(9));
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return All(std::string("SELECT ") + kWorkspaceCols +
+                   ", m.role FROM workspaces w JOIN memberships m ON m.workspace_id = w.id "
+                   "WHERE m.user_id = ? ORDER BY w.kind = 'team', w.name, w.id",
+               [](sql::Stmt& q) { return std::pair(ReadWorkspace(q), q.Text(9)); }, user_id);
   }
 
   Maybe<Member> FindMember(const std::string& ws, const std::string& user_id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT m.workspace_id, m.user_id, m.role, m.joined_at, "
-                                      "u.name, u.email FROM memberships m JOIN users u ON "
-                                      "u.id = m.user_id WHERE m.workspace_id = ? AND m.user_id = ?"));
-    Query q(s);
-    q->BindAll(ws, user_id);
-    std::optional<Member> out;
-    if (q->Step()) out = ReadMember(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string(kMemberSelect) + " WHERE m.workspace_id = ? AND m.user_id = ?",
+               ReadMember, ws, user_id);
   }
 
   Result<std::vector<Member>> ListMembers(const std::string& ws) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT m.workspace_id, m.user_id, m.role, m.joined_at, "
-                                      "u.name, u.email FROM memberships m JOIN users u ON "
-                                      "u.id = m.user_id WHERE m.workspace_id = ? "
-                                      "ORDER BY m.joined_at, m.user_id"));
-    Query q(s);
-    q->BindAll(ws);
-    std::vector<Member> out;
-    while (q->Step()) out.push_back(ReadMember(*q));
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return All(std::string(kMemberSelect) + " WHERE m.workspace_id = ? ORDER BY m.joined_at, m.user_id",
+               ReadMember, ws);
   }
 
   Status PutMember(const Member& m) override {
@@ -334,29 +285,21 @@ class SqliteTx final : public Tx {
 
   Result<std::vector<Event>> ListEvents(const std::string& ws, int64_t after_seq,
                                         int limit) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT data FROM events WHERE workspace_id = ? AND seq > ? "
-                                      "ORDER BY seq LIMIT ?"));
-    Query q(s);
-    q->BindAll(ws, after_seq, static_cast<int64_t>(limit));
+    MG_ASSIGN_OR_RETURN(auto rows, All("SELECT data FROM events WHERE workspace_id = ? AND seq > ? "
+                                       "ORDER BY seq LIMIT ?",
+                                       [](sql::Stmt& q) { return Event::FromJson(ParseStored(q.Text(0), json())); },
+                                       ws, after_seq, static_cast<int64_t>(limit)));
     std::vector<Event> out;
-    while (q->Step()) {
-      auto e = Event::FromJson(ParseStored(q->Text(0), json()));
+    for (auto& e : rows) {
       if (!e) return Status::Internal("unreadable event in the log of " + ws);
       out.push_back(std::move(*e));
     }
-    MG_RETURN_IF_ERROR(q->status());
     return out;
   }
 
   Maybe<Memory> FindMemory(const std::string& ws, const std::string& id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kMemoryCols +
-                                      " FROM memories WHERE workspace_id = ? AND id = ?"));
-    Query q(s);
-    q->BindAll(ws, id);
-    std::optional<Memory> out;
-    if (q->Step()) out = ReadMemory(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kMemoryCols + " FROM memories WHERE workspace_id = ? AND id = ?",
+               ReadMemory, ws, id);
   }
 
   Status InsertMemory(const Memory& m) override {
@@ -397,29 +340,17 @@ class SqliteTx final : public Tx {
   }
 
   Maybe<Relationship> FindRelationship(const std::string& ws, const std::string& id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kRelCols +
-                                      " FROM relationships WHERE workspace_id = ? AND id = ?"));
-    Query q(s);
-    q->BindAll(ws, id);
-    std::optional<Relationship> out;
-    if (q->Step()) out = ReadRelationship(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kRelCols + " FROM relationships WHERE workspace_id = ? AND id = ?",
+               ReadRelationship, ws, id);
   }
 
   Maybe<Relationship> FindLiveRelationship(const std::string& ws, const std::string& from,
                                            const std::string& to,
                                            const std::string& type) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kRelCols +
-                                      " FROM relationships WHERE workspace_id = ? AND "
-                                      "from_memory_id = ? AND to_memory_id = ? AND type = ? "
-                                      "AND deleted = 0 LIMIT 1"));
-    Query q(s);
-    q->BindAll(ws, from, to, type);
-    std::optional<Relationship> out;
-    if (q->Step()) out = ReadRelationship(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kRelCols +
+                   " FROM relationships WHERE workspace_id = ? AND from_memory_id = ? AND "
+                   "to_memory_id = ? AND type = ? AND deleted = 0 LIMIT 1",
+               ReadRelationship, ws, from, to, type);
   }
 
   Status InsertRelationship(const Relationship& r) override {
@@ -461,16 +392,13 @@ class SqliteTx final : public Tx {
   }
 
   Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT key_hash, request_hash, status, sealed_body, "
-                                      "created_at FROM idempotency WHERE key_hash = ?"));
-    Query q(s);
-    q->BindAll(key_hash);
-    std::optional<IdempotencyRecord> out;
-    if (q->Step())
-      out = IdempotencyRecord{q->Text(0), q->Text(1), static_cast<int>(q->Int(2)), q->Text(3),
-                              q->Text(4)};
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One("SELECT key_hash, request_hash, status, sealed_body, created_at FROM idempotency "
+               "WHERE key_hash = ?",
+               [](sql::Stmt& q) {
+                 return IdempotencyRecord{q.Text(0), q.Text(1), static_cast<int>(q.Int(2)), q.Text(3),
+                                          q.Text(4)};
+               },
+               key_hash);
   }
 
   Status InsertIdempotency(const IdempotencyRecord& r) override {
@@ -497,39 +425,22 @@ class SqliteTx final : public Tx {
   }
 
   Maybe<InvitationRecord> FindInvitation(const std::string& ws, const std::string& id) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kInvitationCols +
-                                      " FROM invitations WHERE workspace_id = ? AND id = ?"));
-    Query q(s);
-    q->BindAll(ws, id);
-    std::optional<InvitationRecord> out;
-    if (q->Step()) out = ReadInvitation(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kInvitationCols +
+                   " FROM invitations WHERE workspace_id = ? AND id = ?",
+               ReadInvitation, ws, id);
   }
 
   Maybe<InvitationRecord> FindInvitationByTokenHash(const std::string& token_hash) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kInvitationCols +
-                                      " FROM invitations WHERE token_hash = ?"));
-    Query q(s);
-    q->BindAll(token_hash);
-    std::optional<InvitationRecord> out;
-    if (q->Step()) out = ReadInvitation(*q);
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return One(std::string("SELECT ") + kInvitationCols + " FROM invitations WHERE token_hash = ?",
+               ReadInvitation, token_hash);
   }
 
   Result<std::vector<InvitationRecord>> ListPendingInvitations(const std::string& ws,
                                                                const std::string& now) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(std::string("SELECT ") + kInvitationCols +
-                                      " FROM invitations WHERE workspace_id = ? AND accepted_at "
-                                      "IS NULL AND revoked_at IS NULL AND expires_at > ? "
-                                      "ORDER BY created_at, id"));
-    Query q(s);
-    q->BindAll(ws, now);
-    std::vector<InvitationRecord> out;
-    while (q->Step()) out.push_back(ReadInvitation(*q));
-    MG_RETURN_IF_ERROR(q->status());
-    return out;
+    return All(std::string("SELECT ") + kInvitationCols +
+                   " FROM invitations WHERE workspace_id = ? AND accepted_at IS NULL AND "
+                   "revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id",
+               ReadInvitation, ws, now);
   }
 
  private:
@@ -541,6 +452,32 @@ class SqliteTx final : public Tx {
     auto* raw = p.get();
     c_.cache.emplace(sql, std::move(p));
     return raw;
+  }
+
+  // The first row of a query, read by `read`, if any.
+  template <class Read, class... Args>
+  auto One(const std::string& sql, Read read, const Args&... args)
+      -> Maybe<decltype(read(std::declval<sql::Stmt&>()))> {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
+    Query q(s);
+    q->BindAll(args...);
+    std::optional<decltype(read(*q))> out;
+    if (q->Step()) out = read(*q);
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  // Every row of a query, read by `read`.
+  template <class Read, class... Args>
+  auto All(const std::string& sql, Read read, const Args&... args)
+      -> Result<std::vector<decltype(read(std::declval<sql::Stmt&>()))>> {
+    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
+    Query q(s);
+    q->BindAll(args...);
+    std::vector<decltype(read(*q))> out;
+    while (q->Step()) out.push_back(read(*q));
+    MG_RETURN_IF_ERROR(q->status());
+    return out;
   }
 
   template <class... Args>
