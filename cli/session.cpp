@@ -44,17 +44,17 @@ Result<ServerUrl> Session::Server() {
   return ParseServerUrl(*raw);
 }
 
+Result<std::string> Session::Token(const ServerUrl& server) {
+  if (auto e = Env("MGTEAM_TOKEN")) return *e;
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  auto it = c->credentials.find(server.ToString());
+  return it == c->credentials.end() ? std::string() : it->second.token;
+}
+
 Result<ApiClient> Session::Client(bool need_token) {
   MG_ASSIGN_OR_RETURN(ServerUrl url, Server());
   ApiClient api(url);
-  std::string token;
-  if (auto e = Env("MGTEAM_TOKEN")) {
-    token = *e;
-  } else {
-    MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
-    if (auto it = c->credentials.find(url.ToString()); it != c->credentials.end())
-      token = it->second.token;
-  }
+  MG_ASSIGN_OR_RETURN(std::string token, Token(url));
   if (need_token && token.empty())
     return Status::Unauthenticated("you are not signed in to " + url.ToString() +
                                    "; run `mgteam login` (or `mgteam signup`), or set MGTEAM_TOKEN");

@@ -38,6 +38,8 @@ class Session {
   Result<ServerUrl> Server();
   // An API client; with `need_token`, fails (exit 3) when not signed in.
   Result<ApiClient> Client(bool need_token = true);
+  // The token for `server`: MGTEAM_TOKEN, else the credentials file; "" if none.
+  Result<std::string> Token(const ServerUrl& server);
   // Resolves --workspace > MGTEAM_WORKSPACE > config to a workspace you
   // belong to (by id, slug or name); defaults to your personal workspace.
   Result<WorkspaceRef> Workspace(ApiClient& api);

@@ -1,5 +1,7 @@
 #include "app.h"
 
+#include "http/http_server.h"
+#include "http/task_queue.h"
 #include "routes/routes.h"
 #include "store/sqlite_store.h"
 
@@ -13,20 +15,8 @@
 
 namespace mgteam::server {
 
-// cpp-httplib 0.11.4 listens with a backlog of 5 compiled into the shared
-// library; a burst of reconnecting clients would then wait seconds for SYN
-// retries. The listening socket is a protected member, so re-listen with
-// SOMAXCONN once bound.
-class ListeningServer : public httplib::Server {
- public:
-  bool WidenBacklog() {
-    socket_t fd = svr_sock_;
-    return fd != INVALID_SOCKET && ::listen(fd, SOMAXCONN) == 0;
-  }
-};
-
 struct App::Http {
-  ListeningServer server;
+  HttpServer server;
 };
 
 App::App(ServerConfig config) : config_(std::move(config)) {}
@@ -56,7 +46,22 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
                       SqliteStore::Open(app->config_.SqlitePath(), app->config_.sqlite_synchronous));
   spdlog::info("store {} at schema version {}", store->Describe(), store->schema_version());
   app->store_ = std::move(store);
-  app->ctx_ = std::make_unique<ServerContext>(ServerContext{*app->store_, app->config_});
+  StreamHubOptions hub_options;
+  hub_options.heartbeat = std::chrono::seconds(app->config_.heartbeat_seconds);
+  hub_options.max_backlog_bytes = app->config_.stream_max_backlog;
+  app->hub_ = std::make_unique<StreamHub>(*app->store_, app->metrics_, hub_options);
+  app->bus_.Subscribe(app->hub_.get());
+  // The one place changes become announcements: after each commit, ring the
+  // bus for every workspace whose log grew.
+  App* raw = app.get();
+  app->store_->SetCommitListener([raw](const std::vector<LogAdvance>& advances) {
+    for (const auto& a : advances) {
+      raw->metrics_.events_appended += static_cast<uint64_t>(a.appended);
+      raw->bus_.PublishAdvance(a.workspace_id, a.head_seq);
+    }
+  });
+  app->ctx_ = std::make_unique<ServerContext>(
+      ServerContext{*app->store_, app->config_, &app->bus_, app->hub_.get(), &app->metrics_});
   app->router_ = std::make_unique<Router>(*app->ctx_);
   AddAllRoutes(*app->router_);
   app->http_ = std::make_unique<Http>();
@@ -65,8 +70,11 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
 
 Status App::Run() {
   auto& http = http_->server;
-  const int threads = config_.threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  const size_t threads = static_cast<size_t>(config_.threads);
+  http.new_task_queue = [threads] {
+    return new ElasticTaskQueue(std::min<size_t>(8, threads), threads, std::chrono::seconds(60));
+  };
+  MG_RETURN_IF_ERROR(hub_->Start());
   // Nagle's algorithm delays small answers by ~40 ms on loopback.
   http.set_tcp_nodelay(true);
   http.set_payload_max_length(config_.max_body_bytes);
@@ -91,8 +99,9 @@ Status App::Run() {
     MG_RETURN_IF_ERROR(config_.Finish());
   }
   long files = RaiseOpenFileLimit();
-  spdlog::info("mgteam-server {} listening on http://{}:{} (open files limit {}, {} worker threads)",
-               MGTEAM_VERSION, config_.listen_host, port, files, threads);
+  spdlog::info("mgteam-server {} listening on http://{}:{} (open files limit {}: room for about {} streams; "
+               "up to {} worker threads)",
+               MGTEAM_VERSION, config_.listen_host, port, files, std::max(0L, files - 100), threads);
   if (config_.ready_fd >= 0) {
     std::string line = std::to_string(port) + "\n";
     ssize_t n = ::write(config_.ready_fd, line.data(), line.size());
@@ -105,6 +114,9 @@ Status App::Run() {
   return Status::Ok();
 }
 
-void App::Stop() { http_->server.stop(); }
+void App::Stop() {
+  hub_->Shutdown();
+  http_->server.stop();
+}
 
 }  // namespace mgteam::server

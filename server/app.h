@@ -2,9 +2,12 @@
 // listener; Run() serves until Stop() (called from the signal thread).
 #pragma once
 
+#include "bus/bus.h"
 #include "config.h"
 #include "http/router.h"
+#include "metrics.h"
 #include "store/store.h"
+#include "sync/stream_hub.h"
 
 #include <memory>
 
@@ -18,7 +21,8 @@ class App {
 
   // Binds, reports readiness (log line, --ready-fd), serves until Stop().
   Status Run();
-  // Thread-safe; makes Run() return after in-flight requests finish.
+  // Thread-safe: ends every stream with a closing frame, then makes Run()
+  // return once in-flight requests have finished.
   void Stop();
 
  private:
@@ -26,6 +30,9 @@ class App {
 
   ServerConfig config_;
   std::unique_ptr<Store> store_;
+  Metrics metrics_;
+  LocalBus bus_;
+  std::unique_ptr<StreamHub> hub_;
   std::unique_ptr<ServerContext> ctx_;
   std::unique_ptr<Router> router_;
   struct Http;

@@ -38,8 +38,12 @@ Status ServerConfig::Finish() {
   }
   if (log_format != "text" && log_format != "json")
     return Status::Invalid("invalid_config", "--log-format must be text or json");
-  if (threads < 4 || threads > 4096)
-    return Status::Invalid("invalid_config", "--threads must be between 4 and 4096");
+  if (threads < 8 || threads > 4096)
+    return Status::Invalid("invalid_config", "--threads must be between 8 and 4096");
+  if (heartbeat_seconds < 1 || heartbeat_seconds > 300)
+    return Status::Invalid("invalid_config", "--heartbeat-interval must be 1 to 300 seconds");
+  if (stream_max_backlog < 4096)
+    return Status::Invalid("invalid_config", "--stream-max-backlog must be at least 4096 bytes");
   public_url_explicit = !public_url.empty();
   if (public_url.empty()) {
     std::string host = listen_host == "0.0.0.0" || listen_host == "::" ? "127.0.0.1" : listen_host;

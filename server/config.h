@@ -22,7 +22,9 @@ struct ServerConfig {
   bool public_url_explicit = false;
   std::chrono::seconds invitation_ttl{7 * 24 * 3600};
   size_t max_body_bytes = 1024 * 1024;
-  int threads = 32;
+  int threads = 256;  // most HTTP workers at once (streams hold none)
+  int heartbeat_seconds = 15;
+  size_t stream_max_backlog = 1024 * 1024;
   std::string sqlite_synchronous = "NORMAL";
   int ready_fd = -1;  // when >= 0: "<port>\n" is written here once listening
 

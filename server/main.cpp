@@ -56,7 +56,11 @@ int main(int argc, char** argv) {
   app.add_option("--public-url", cfg.public_url, "URL clients use to reach this server (for links)")
       ->envname("MGTEAM_PUBLIC_URL");
   app.add_option("--max-body", cfg.max_body_bytes, "Largest accepted request body, in bytes");
-  app.add_option("--threads", cfg.threads, "HTTP worker threads")->envname("MGTEAM_THREADS");
+  app.add_option("--threads", cfg.threads, "Most HTTP worker threads at once (streams hold none)")
+      ->envname("MGTEAM_THREADS");
+  app.add_option("--heartbeat-interval", cfg.heartbeat_seconds, "Seconds of silence before a stream heartbeat");
+  app.add_option("--stream-max-backlog", cfg.stream_max_backlog,
+                 "Unsent bytes a stream may queue before it is cut off as too slow");
   app.add_option("--sqlite-synchronous", cfg.sqlite_synchronous,
                  "NORMAL (survives process crashes) or FULL (also power loss)");
   app.add_option("--ready-fd", cfg.ready_fd, "Write the bound port to this file descriptor once listening");

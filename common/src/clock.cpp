@@ -58,6 +58,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
       !Digits(s, 17, 2, sec))
     return std::nullopt;
   if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262.
+  if (Y < 1900 || Y > 2200) return std::nullopt;
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
   if (D > kDaysIn[M - 1] || (M == 2 && D == 29 && !leap)) return std::nullopt;

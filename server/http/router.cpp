@@ -5,6 +5,7 @@
 #include "mgteam/ids.h"
 #include "mgteam/text.h"
 #include "mgteam/validate.h"
+#include "metrics.h"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -63,6 +64,11 @@ const std::string& Request::Param(const std::string& name) const {
 std::optional<std::string> Request::Query(const std::string& name) const {
   if (!http_.has_param(name.c_str())) return std::nullopt;
   return http_.get_param_value(name.c_str());
+}
+
+std::optional<std::string> Request::Header(const std::string& name) const {
+  if (!http_.has_header(name.c_str())) return std::nullopt;
+  return http_.get_header_value(name.c_str());
 }
 
 Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
@@ -127,7 +133,8 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
     r.auth_ = std::move(auth).value();
     if (route.access != Access::kWorkspace && route.access != Access::kTeam) return Status::Ok();
 
-    const std::string& key = r.Param(route.access == Access::kTeam ? "team_id" : "ws");
+    std::string key = r.Param(route.access == Access::kTeam ? "team_id" : "ws");
+    if (key.empty() && route.access == Access::kWorkspace) key = r.Query("workspace_id").value_or("");
     const Status not_found = Status::NotFound(
         std::string(route.access == Access::kTeam ? "no team " : "no workspace ") + key +
         " that you can see; list yours with `mgteam workspace list`");
@@ -165,6 +172,7 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
 void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
                       const httplib::Request& req, httplib::Response& res) {
   auto started = std::chrono::steady_clock::now();
+  if (ctx_.metrics) ctx_.metrics->http_requests++;
   Request r(req, ctx_);
   for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i)
     r.params_[names[i]] = req.matches[i + 1].str();
@@ -176,8 +184,14 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
 
   if (reply.ok()) {
     if (r.replayed_) res.set_header("Idempotent-Replayed", "true");
-    if (reply->status == 204) res.status = 204;
-    else SendJson(res, reply->status, reply->body);
+    if (reply->status == 204) {
+      res.status = 204;
+    } else if (!reply->content_type.empty() && reply->body.is_string()) {
+      res.status = reply->status;
+      res.set_content(reply->body.get<std::string>(), reply->content_type.c_str());
+    } else {
+      SendJson(res, reply->status, reply->body);
+    }
   } else {
     SendError(res, reply.status());
     if (reply.status().code() == Code::kInternal)
@@ -215,7 +229,12 @@ void Router::Install(httplib::Server& http) {
                                                        httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     Status s;
-    if (res.status == 413) {
+    if (res.status == 413 && req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+      // cpp-httplib caps form-encoded bodies at 8 KiB; `curl -d` sends that type.
+      s = Status(Code::kPayloadTooLarge, "payload_too_large",
+                 "form-encoded bodies are limited to 8 KiB; send JSON with "
+                 "'Content-Type: application/json' (curl: -H 'Content-Type: application/json')");
+    } else if (res.status == 413) {
       s = Status(Code::kPayloadTooLarge, "payload_too_large",
                  "the request body is larger than " +
                      std::to_string(ctx_.config.max_body_bytes / 1024) + " KiB");

@@ -27,17 +27,32 @@ struct Response;
 
 namespace mgteam::server {
 
+// kWorkspace routes name the workspace in the path ({ws}) or, for the
+// stream, in the query (?workspace_id=).
 enum class Access { kPublic, kUser, kWorkspace, kTeam };
 
 struct Reply {
+  Reply() = default;
+  Reply(int s, json b, std::string type = "") : status(s), body(std::move(b)), content_type(std::move(type)) {}
+
   int status = 200;
   json body;
+  // When set, `body` is a string sent verbatim with this content type.
+  std::string content_type;
 };
 
-// Shared by all handlers.
+class Bus;
+class StreamHub;
+struct Metrics;
+
+// Shared by all handlers. bus/hub/metrics are null only in `mgteam-server
+// routes`, which never serves.
 struct ServerContext {
   Store& store;
   const ServerConfig& config;
+  Bus* bus = nullptr;
+  StreamHub* hub = nullptr;
+  Metrics* metrics = nullptr;
 };
 
 class Request {
@@ -52,6 +67,8 @@ class Request {
   const std::string& Param(const std::string& name) const;
   // Query parameter, if present (validated UTF-8).
   std::optional<std::string> Query(const std::string& name) const;
+  // Request header, if present.
+  std::optional<std::string> Header(const std::string& name) const;
   const json& body() const { return body_; }
 
   // Set for every route but public ones.

@@ -1,5 +1,6 @@
 // Accounts: sign-up, login, logout, the caller, and access tokens.
 #include "auth.h"
+#include "bus/bus.h"
 #include "domain/accounts.h"
 #include "domain/workspaces.h"
 #include "mgteam/text.h"
@@ -92,11 +93,17 @@ Result<Reply> Login(Request& r) {
   });
 }
 
+// Streams opened with a revoked token end at once.
+Result<Reply> AnnounceRevoked(Request& r, Result<Reply> reply, const std::string& token_id) {
+  if (reply.ok() && r.server().bus) r.server().bus->PublishTokenRevoked(token_id);
+  return reply;
+}
+
 Result<Reply> Logout(Request& r) {
-  return r.Write([&](Tx& tx) -> Result<Reply> {
+  return AnnounceRevoked(r, r.Write([&](Tx& tx) -> Result<Reply> {
     MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
     return Reply{200, {{"revoked", t.ToJson()}}};
-  });
+  }), r.auth().token.id);
 }
 
 Result<Reply> Me(Request& r) {
@@ -126,10 +133,10 @@ Result<Reply> CreateToken(Request& r) {
 }
 
 Result<Reply> DeleteToken(Request& r) {
-  return r.Write([&](Tx& tx) -> Result<Reply> {
+  return AnnounceRevoked(r, r.Write([&](Tx& tx) -> Result<Reply> {
     MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.Param("id")));
     return Reply{200, t.ToJson()};
-  });
+  }), r.Param("id"));
 }
 
 }  // namespace

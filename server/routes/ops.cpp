@@ -37,7 +37,7 @@ void AddAllRoutes(Router& router) {
   AddMemberRoutes(router);
   AddMemoryRoutes(router);
   AddRelationshipRoutes(router);
-  AddEventRoutes(router);
+  AddSyncRoutes(router);
 }
 
 }  // namespace mgteam::server

@@ -12,7 +12,7 @@ void AddWorkspaceRoutes(Router& router);
 void AddMemberRoutes(Router& router);
 void AddMemoryRoutes(Router& router);
 void AddRelationshipRoutes(Router& router);
-void AddEventRoutes(Router& router);
+void AddSyncRoutes(Router& router);
 void AddOpsRoutes(Router& router);
 
 // All of the above, in the order the OpenAPI document lists them.

@@ -1,4 +1,5 @@
 // Workspaces and teams: listing, team create/show/rename/delete.
+#include "bus/bus.h"
 #include "domain/workspaces.h"
 #include "mgteam/text.h"
 #include "mgteam/validate.h"
@@ -60,10 +61,13 @@ Result<Reply> UpdateTeamRoute(Request& r) {
 }
 
 Result<Reply> DeleteTeamRoute(Request& r) {
-  return r.Write([&](Tx& tx) -> Result<Reply> {
+  MG_ASSIGN_OR_RETURN(Reply reply, r.Write([&](Tx& tx) -> Result<Reply> {
     MG_RETURN_IF_ERROR(DeleteTeam(tx, r.workspace().id));
     return Reply{200, {{"deleted", r.workspace().id}}};
-  });
+  }));
+  // The log went with the team, so no event can tell its streams: say it.
+  if (r.server().bus) r.server().bus->PublishWorkspaceDeleted(r.workspace().id);
+  return reply;
 }
 
 }  // namespace

@@ -156,8 +156,8 @@ class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(SqliteConnection& c) : c_(c) {}
 
-  // Workspaces whose log grew in this transaction, with their new heads.
-  const std::map<std::string, int64_t>& heads() const { return heads_; }
+  // Workspaces whose log grew in this transaction.
+  const std::map<std::string, LogAdvance>& advances() const { return advances_; }
 
   Result<int64_t> CountUsers() override {
     MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT COUNT(*) FROM users"));
@@ -219,7 +219,7 @@ class SqliteTx final : public Tx {
   }
 
   Status DeleteWorkspace(const std::string& id) override {
-    heads_.erase(id);
+    advances_.erase(id);
     return Exec("DELETE FROM workspaces WHERE id = ?", id);
   }
 
@@ -279,7 +279,10 @@ class SqliteTx final : public Tx {
         "INSERT INTO events(workspace_id, seq, type, actor, entity_type, entity_id, created_at, "
         "data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
         e.workspace_id, e.seq, e.type, e.actor, e.entity_type, e.entity_id, e.at, Dump(e.ToJson())));
-    heads_[e.workspace_id] = e.seq;
+    auto& a = advances_[e.workspace_id];
+    a.workspace_id = e.workspace_id;
+    a.head_seq = e.seq;
+    a.appended += 1;
     return Status::Ok();
   }
 
@@ -295,6 +298,14 @@ class SqliteTx final : public Tx {
       out.push_back(std::move(*e));
     }
     return out;
+  }
+
+  Result<std::vector<EventRow>> ListEventRows(const std::string& ws, int64_t after_seq,
+                                              int limit) override {
+    return All("SELECT seq, type, entity_id, data FROM events WHERE workspace_id = ? AND seq > ? "
+               "ORDER BY seq LIMIT ?",
+               [](sql::Stmt& q) { return EventRow{q.Int(0), q.Text(1), q.Text(2), q.Text(3)}; }, ws,
+               after_seq, static_cast<int64_t>(limit));
   }
 
   Maybe<Memory> FindMemory(const std::string& ws, const std::string& id) override {
@@ -489,7 +500,7 @@ class SqliteTx final : public Tx {
   }
 
   SqliteConnection& c_;
-  std::map<std::string, int64_t> heads_;
+  std::map<std::string, LogAdvance> advances_;
 };
 
 }  // namespace
@@ -551,16 +562,16 @@ Status SqliteStore::Read(const std::function<Status(Tx&)>& fn) {
 }
 
 Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
-  std::map<std::string, int64_t> heads;
+  std::vector<LogAdvance> advances;
   Status s;
   {
     std::lock_guard<std::mutex> lock(writer_mu_);
     SqliteTx tx(*writer_);
     s = writer_->db.Transaction([&] { return fn(tx); }, /*write=*/true);
-    if (s.ok()) heads = tx.heads();
+    if (s.ok())
+      for (const auto& [ws, a] : tx.advances()) advances.push_back(a);
   }
-  if (s.ok() && !heads.empty() && listener_)
-    listener_(std::vector<std::pair<std::string, int64_t>>(heads.begin(), heads.end()));
+  if (s.ok() && !advances.empty() && listener_) listener_(advances);
   return s;
 }
 

@@ -92,6 +92,22 @@ struct RelationshipQuery {
   std::optional<PageCursor> after;
 };
 
+// An event as stored: its wire form (`data`) plus the columns the stream
+// needs without parsing it.
+struct EventRow {
+  int64_t seq = 0;
+  std::string type;
+  std::string entity_id;
+  std::string data;
+};
+
+// What one committed write transaction appended to one workspace's log.
+struct LogAdvance {
+  std::string workspace_id;
+  int64_t head_seq = 0;
+  int64_t appended = 0;
+};
+
 template <class T>
 using Maybe = Result<std::optional<T>>;
 
@@ -127,6 +143,8 @@ class Tx {
   virtual Status AppendEvent(Event& e) = 0;
   virtual Result<std::vector<Event>> ListEvents(const std::string& ws, int64_t after_seq,
                                                 int limit) = 0;
+  virtual Result<std::vector<EventRow>> ListEventRows(const std::string& ws, int64_t after_seq,
+                                                      int limit) = 0;
 
   // Memories and relationships (tombstones included in Find*).
   virtual Maybe<Memory> FindMemory(const std::string& ws, const std::string& id) = 0;
@@ -163,9 +181,9 @@ class Store {
   // Runs `fn` in a write transaction; commits if it returns OK, else rolls
   // back and returns its error.
   virtual Status Write(const std::function<Status(Tx&)>& fn) = 0;
-  // Called after each committed Write that appended events, with the new head
-  // of every workspace it touched. Set once, before serving.
-  using CommitListener = std::function<void(const std::vector<std::pair<std::string, int64_t>>&)>;
+  // Called after each committed Write that appended events, with what it
+  // appended to each workspace. Set once, before serving.
+  using CommitListener = std::function<void(const std::vector<LogAdvance>&)>;
   virtual void SetCommitListener(CommitListener listener) = 0;
   // "sqlite:/path/to/mgteam.db", for logs.
   virtual std::string Describe() const = 0;

@@ -81,6 +81,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  // MGTEAM_KEEP_TEST_DIRS=1 keeps data dirs and server logs for a post-mortem.
+  if (std::getenv("MGTEAM_KEEP_TEST_DIRS")) return;
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
@@ -160,6 +162,84 @@ ProcessResult Run(const std::vector<std::string>& argv_in, const std::map<std::s
   return res;
 }
 
+std::unique_ptr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv_in,
+                                                  const std::map<std::string, std::string>& env_in) {
+  std::unique_ptr<ChildProcess> c(new ChildProcess());
+  c->temp_ = std::make_unique<TempDir>();
+  c->err_path_ = c->temp_->path() + "/stderr";
+  std::vector<std::string> argv = argv_in;
+  std::vector<std::string> env = MergedEnv(env_in);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC)) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 2, c->err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  auto cargv = CArgs(argv);
+  auto cenv = CArgs(env);
+  // posix_spawnp: argv[0] may be a command on PATH (node, curl).
+  int rc = ::posix_spawnp(&c->pid_, argv[0].c_str(), &fa, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(out[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  }
+  c->out_ = out[0];
+  return c;
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    WaitFor(pid_, std::chrono::seconds(5), nullptr);
+  }
+  if (out_ >= 0) ::close(out_);
+}
+
+std::optional<std::string> ChildProcess::ReadLine(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || out_ < 0) return std::nullopt;
+    pollfd p{out_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(out_, buf, sizeof buf);
+    if (n <= 0) {
+      ::close(out_);
+      out_ = -1;
+      if (buffer_.empty()) return std::nullopt;
+      buffer_.push_back('\n');  // a last line without a newline
+      continue;
+    }
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+int ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  int code = WaitFor(pid_, timeout, nullptr);
+  pid_ = -1;
+  return code;
+}
+
+void ChildProcess::Kill(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::string ChildProcess::Stderr() {
+  std::ifstream in(err_path_);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& o) {
   std::unique_ptr<ServerProcess> s(new ServerProcess());
   s->temp_ = std::make_unique<TempDir>();
@@ -167,7 +247,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& o) {
   s->log_path_ = s->temp_->path() + "/server.log";
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC)) throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv = {ServerBinary(), "--listen", "127.0.0.1:0", "--data-dir", s->data_dir_,
+  std::vector<std::string> argv = {ServerBinary(), "--listen", o.listen, "--data-dir", s->data_dir_,
                                    "--ready-fd", "3", "--log-level", "debug"};
   if (o.open_signup) argv.push_back("--open-signup");
   for (const auto& a : o.args) argv.push_back(a);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <sys/types.h>
@@ -38,6 +39,28 @@ struct ProcessResult {
 ProcessResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                   const std::string& input = "", std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// A child process whose stdout is read line by line while the test goes on.
+class ChildProcess {
+ public:
+  static std::unique_ptr<ChildProcess> Spawn(const std::vector<std::string>& argv,
+                                             const std::map<std::string, std::string>& env = {});
+  ~ChildProcess();
+  // The next line of stdout (without the newline); nullopt on EOF or timeout.
+  std::optional<std::string> ReadLine(std::chrono::milliseconds timeout);
+  // Waits for exit (killing it after `timeout`); returns the exit code.
+  int Wait(std::chrono::milliseconds timeout);
+  void Kill(int sig);
+  std::string Stderr();  // what it wrote to stderr so far (after Wait: all of it)
+
+ private:
+  ChildProcess() = default;
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buffer_;
+  std::string err_path_;
+  std::unique_ptr<TempDir> temp_;
+};
+
 // A running mgteam-server on 127.0.0.1:<ephemeral port> with its own data dir.
 class ServerProcess {
  public:
@@ -45,6 +68,7 @@ class ServerProcess {
     std::vector<std::string> args;  // extra flags
     bool open_signup = true;
     std::string data_dir;           // default: a fresh temp dir
+    std::string listen = "127.0.0.1:0";
   };
   static std::unique_ptr<ServerProcess> Start(const Options& o);
   static std::unique_ptr<ServerProcess> Start() { return Start(Options{}); }

@@ -21,7 +21,8 @@ TEST_CASE("RFC 3339 parsing normalises offsets and fractions") {
 TEST_CASE("malformed timestamps are refused") {
   for (const char* bad : {"", "2026-11-25", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
                           "2025-02-29T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T10:14:57",
-                          "2026-11-25T10:14:57.Z", "2026-11-25T10:14:57Zjunk", "yesterday"})
+                          "2026-11-25T10:14:57.Z", "2026-11-25T10:14:57Zjunk", "yesterday",
+                          "2999-01-01T00:00:00Z", "1066-10-14T09:00:00Z"})
     CHECK_MESSAGE(!ParseRfc3339(bad), bad);
   CHECK(ParseRfc3339("2024-02-29T00:00:00Z"));
 }

@@ -17,7 +17,8 @@ std::string FormatRfc3339(TimePoint t);
 inline std::string NowRfc3339() { return FormatRfc3339(Now()); }
 
 // Parses RFC 3339 ("2026-11-25T10:14:57Z", fractional seconds, "+02:00"
-// offsets, a space instead of 'T'); nullopt if malformed or out of range.
+// offsets, a space instead of 'T'); nullopt if malformed or outside the
+// years 1900-2200.
 std::optional<TimePoint> ParseRfc3339(std::string_view s);
 
 // Milliseconds since the Unix epoch.

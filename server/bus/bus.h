@@ -1,0 +1,62 @@
+// Bus: the doorbell that tells stream connections "workspace W has new events
+// up to seq N" (design brief §2). The change log in the store is the source of
+// truth; the bus carries no events, only heads, so a lost message can delay a
+// delivery but never lose an event (the hub also re-reads heads periodically).
+//
+// In-process by default (LocalBus); a Redis implementation fans out across
+// instances later.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace mgteam::server {
+
+class BusListener {
+ public:
+  virtual ~BusListener() = default;
+  virtual void OnAdvance(const std::string& workspace_id, int64_t head_seq) = 0;
+  virtual void OnWorkspaceDeleted(const std::string& workspace_id) = 0;
+  virtual void OnTokenRevoked(const std::string& token_id) = 0;
+};
+
+class Bus {
+ public:
+  virtual ~Bus() = default;
+  // After a commit that appended to the workspace's log.
+  virtual void PublishAdvance(const std::string& workspace_id, int64_t head_seq) = 0;
+  virtual void PublishWorkspaceDeleted(const std::string& workspace_id) = 0;
+  virtual void PublishTokenRevoked(const std::string& token_id) = 0;
+  // Listeners are registered before serving and live as long as the bus.
+  virtual void Subscribe(BusListener* listener) = 0;
+};
+
+// Calls listeners synchronously on the publishing thread.
+class LocalBus final : public Bus {
+ public:
+  void PublishAdvance(const std::string& ws, int64_t head) override {
+    for (auto* l : Listeners()) l->OnAdvance(ws, head);
+  }
+  void PublishWorkspaceDeleted(const std::string& ws) override {
+    for (auto* l : Listeners()) l->OnWorkspaceDeleted(ws);
+  }
+  void PublishTokenRevoked(const std::string& token_id) override {
+    for (auto* l : Listeners()) l->OnTokenRevoked(token_id);
+  }
+  void Subscribe(BusListener* listener) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    listeners_.push_back(listener);
+  }
+
+ private:
+  std::vector<BusListener*> Listeners() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return listeners_;
+  }
+  std::mutex mu_;
+  std::vector<BusListener*> listeners_;
+};
+
+}  // namespace mgteam::server

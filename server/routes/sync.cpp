@@ -1,0 +1,101 @@
+// The change log, live: the SSE stream, the polling view, and /metrics.
+#include "http/http_server.h"
+#include "metrics.h"
+#include "routes/params.h"
+#include "routes/routes.h"
+#include "sync/stream_hub.h"
+
+#include <charconv>
+
+namespace mgteam::server {
+namespace {
+
+constexpr int kDefaultEvents = 100;
+constexpr int kMaxEvents = 1000;
+constexpr int kMaxWaitSeconds = 60;
+
+// Last-Event-ID (what a browser sends on its own reconnect) wins over ?since=.
+Result<std::optional<int64_t>> ResumePoint(const Request& r) {
+  if (auto h = r.Header("Last-Event-ID"); h && !h->empty()) {
+    int64_t v = -1;
+    auto [p, ec] = std::from_chars(h->data(), h->data() + h->size(), v);
+    if (ec != std::errc() || p != h->data() + h->size() || v < 0)
+      return Status::BadRequest("invalid_last_event_id", "Last-Event-ID must be a seq this server sent");
+    return std::optional<int64_t>(v);
+  }
+  return SeqParam(r, "since");
+}
+
+Result<Reply> Stream(Request& r) {
+  if (!r.server().hub) return Status::Unavailable("no_stream", "streaming is not available");
+  MG_ASSIGN_OR_RETURN(auto since, ResumePoint(r));
+  int fd = HttpServer::TakeSocket();
+  if (fd < 0) return Status::Internal("the stream could not take over its connection");
+  StreamRequest s;
+  s.fd = fd;
+  s.workspace_id = r.workspace().id;
+  s.user_id = r.auth().user.id;
+  s.token_id = r.auth().token.id;
+  s.since = since;
+  s.epoch = r.Query("epoch");
+  r.server().hub->Serve(std::move(s));
+  return Reply{200, json::object()};  // discarded: the hub wrote the response
+}
+
+Result<Reply> ListEvents(Request& r) {
+  MG_ASSIGN_OR_RETURN(auto since, SeqParam(r, "since"));
+  MG_ASSIGN_OR_RETURN(int limit, LimitParam(r, kDefaultEvents, kMaxEvents));
+  MG_ASSIGN_OR_RETURN(auto wait, SeqParam(r, "wait"));
+  if (wait && *wait > kMaxWaitSeconds)
+    return Status::BadRequest("invalid_parameter", "wait is at most 60 seconds").with("parameter", "wait");
+  auto epoch = r.Query("epoch");
+  const int64_t after = since.value_or(0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait.value_or(0));
+  bool waited = false;
+  while (true) {
+    json out;
+    bool empty = false;
+    MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+      MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(r.workspace().id));
+      if (!ws) return Status::NotFound("the workspace was deleted");
+      out = {{"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
+      // A cursor from the future or from another epoch cannot be resumed:
+      // the client must reload from a snapshot.
+      if (after > ws->head_seq || (epoch && *epoch != ws->epoch)) {
+        out["reset"] = true;
+        out["events"] = json::array();
+        return Status::Ok();
+      }
+      MG_ASSIGN_OR_RETURN(auto rows, tx.ListEventRows(ws->id, after, limit));
+      json items = json::array();
+      for (const auto& row : rows) items.push_back(json::parse(row.data, nullptr, false));
+      empty = items.empty();
+      out["events"] = std::move(items);
+      return Status::Ok();
+    }));
+    if (!empty || out.contains("reset") || !r.server().hub || std::chrono::steady_clock::now() >= deadline)
+      return Reply{200, out};
+    if (!waited && r.server().metrics) r.server().metrics->long_polls++;
+    waited = true;
+    if (!r.server().hub->WaitForAdvance(r.workspace().id, after, deadline)) return Reply{200, out};
+  }
+}
+
+Result<Reply> MetricsRoute(Request& r) {
+  if (!r.server().metrics) return Status::Unavailable("no_metrics", "metrics are not available");
+  // Reply bodies are JSON; the Prometheus text travels as one string that
+  // the router writes verbatim (see Router::Dispatch).
+  return Reply{200, json(r.server().metrics->Prometheus()), "text/plain; version=0.0.4"};
+}
+
+}  // namespace
+
+void AddSyncRoutes(Router& router) {
+  router.Add({"GET", "/api/v1/sync/stream", Access::kWorkspace, Permission::kMemoryRead, "",
+              "The live change stream (SSE)", Stream});
+  router.Add({"GET", "/api/v1/workspaces/{ws}/events", Access::kWorkspace, Permission::kMemoryRead, "",
+              "Change-log events after a seq, long-polling with wait", ListEvents});
+  router.Add({"GET", "/metrics", Access::kPublic, {}, "", "Prometheus metrics", MetricsRoute});
+}
+
+}  // namespace mgteam::server

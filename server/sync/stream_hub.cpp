@@ -1,0 +1,654 @@
+#include "sync/stream_hub.h"
+
+#include "mgteam/sse.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <fcntl.h>
+#include <future>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace mgteam::server {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kReplayPage = 1000;
+constexpr auto kCloseGrace = std::chrono::seconds(5);
+
+std::string ClosedFrame(const std::string& reason) {
+  return SseFrame(std::nullopt, nlohmann::json{{"type", "closed"}, {"reason", reason}}.dump());
+}
+
+// Blocking write of all of `data` (request threads, before the hub owns the
+// socket); SO_SNDTIMEO bounds it.
+bool WriteAll(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+const char kResponseHead[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream; charset=utf-8\r\n"
+    "Cache-Control: no-cache, no-transform\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Connection: close\r\n"
+    "\r\n";
+
+const char kUnavailable[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    "Content-Length: 84\r\n\r\n"
+    "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is shutting down; retry\"}}\n";
+
+}  // namespace
+
+struct StreamHub::Frame {
+  int64_t seq = 0;
+  std::string type;
+  std::string entity_id;
+  std::string bytes;
+  Clock::time_point noticed;
+};
+
+struct StreamHub::Stream {
+  enum class State { kReplaying, kLive, kClosing };
+
+  int fd = -1;
+  std::string ws, user_id, token_id;
+  State state = State::kReplaying;
+  bool abandoned = false;  // closed by the hub while its request thread was replaying
+  std::string close_reason;
+  int64_t last_sent = 0;
+  // While replaying: live frames seen meanwhile, bounded.
+  std::vector<std::shared_ptr<const Frame>> pending;
+  size_t pending_bytes = 0;
+  bool overflowed = false;
+  // While live: bytes not yet accepted by the socket, and where each frame
+  // in them ends (with its notice time, for change frames).
+  std::string out;
+  size_t out_off = 0;
+  struct Mark {
+    size_t end;
+    Clock::time_point noticed;
+    bool change;
+  };
+  std::deque<Mark> marks;
+  bool want_write = false;
+  bool dirty = false;  // queued output since the last FlushDirty()
+  Clock::time_point last_write;
+  Clock::time_point close_deadline;
+};
+
+struct StreamHub::WorkspaceState {
+  int64_t cursor = 0;  // last seq fanned out
+  std::vector<std::shared_ptr<Stream>> streams;
+};
+
+struct StreamHub::Command {
+  enum class Kind { kSubscribe, kActivate, kDrop, kWorkspaceDeleted, kTokenRevoked, kShutdown };
+  Kind kind;
+  std::shared_ptr<Stream> stream;
+  std::string key;
+  int64_t seq = 0;
+  std::shared_ptr<std::promise<int>> reply;
+};
+
+StreamHub::StreamHub(Store& store, Metrics& metrics, StreamHubOptions options)
+    : store_(store), metrics_(metrics), options_(options) {}
+
+StreamHub::~StreamHub() {
+  Shutdown();
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+Status StreamHub::Start() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return Status::Internal("cannot create the stream hub's epoll set");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  next_head_check_ = Clock::now() + options_.head_check;
+  next_heartbeat_scan_ = Clock::now();
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void StreamHub::Shutdown() {
+  Post(Command{Command::Kind::kShutdown, nullptr, "", 0, nullptr});
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+  advanced_.notify_all();
+}
+
+void StreamHub::Wake() {
+  uint64_t one = 1;
+  ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  (void)n;  // EAGAIN means a wake-up is already pending
+}
+
+void StreamHub::Post(Command c) {
+  bool posted = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopped_) {
+      commands_.push_back(std::move(c));
+      posted = true;
+    }
+  }
+  if (posted) Wake();
+  else if (c.reply) c.reply->set_value(-1);
+}
+
+void StreamHub::OnAdvance(const std::string& ws, int64_t head) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& known = heads_[ws];
+    known = std::max(known, head);
+    auto& d = dirty_[ws];
+    d = std::max(d, head);
+    dirty_since_.emplace(ws, Clock::now());
+  }
+  advanced_.notify_all();
+  Wake();
+}
+
+void StreamHub::OnWorkspaceDeleted(const std::string& ws) {
+  Post(Command{Command::Kind::kWorkspaceDeleted, nullptr, ws, 0, nullptr});
+}
+
+void StreamHub::OnTokenRevoked(const std::string& token_id) {
+  Post(Command{Command::Kind::kTokenRevoked, nullptr, token_id, 0, nullptr});
+}
+
+bool StreamHub::WaitForAdvance(const std::string& ws, int64_t after, Clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  bool advanced = advanced_.wait_until(lock, deadline, [&] { return stopped_ || heads_[ws] > after; });
+  return advanced && !stopped_;
+}
+
+// ---- request thread ---------------------------------------------------------
+
+void StreamHub::Serve(StreamRequest r) {
+  auto s = std::make_shared<Stream>();
+  s->fd = r.fd;
+  s->ws = r.workspace_id;
+  s->user_id = r.user_id;
+  s->token_id = r.token_id;
+  timeval tv{static_cast<time_t>(options_.replay_write_timeout.count()), 0};
+  ::setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  ::setsockopt(r.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  // Ask the hub thread; -1 means it has stopped or dropped the stream.
+  auto ask = [&](Command::Kind kind, int64_t seq) {
+    auto reply = std::make_shared<std::promise<int>>();
+    auto answer = reply->get_future();
+    Post(Command{kind, s, "", seq, reply});
+    return answer.get();
+  };
+  // Ends the stream from here: the hub closes the socket if it still runs.
+  auto finish = [&](const std::string& last_words) {
+    if (!last_words.empty()) WriteAll(s->fd, last_words);
+    auto reply = std::make_shared<std::promise<int>>();
+    auto answer = reply->get_future();
+    Post(Command{Command::Kind::kDrop, s, "", 0, reply});
+    if (answer.get() < 0) ::close(s->fd);  // the hub has stopped; the socket is ours to close
+  };
+
+  // Subscribe before reading the log: from now on the hub queues every new
+  // frame for this stream, so nothing between the replay and live is missed.
+  if (ask(Command::Kind::kSubscribe, 0) < 0) {
+    WriteAll(s->fd, kUnavailable);
+    ::close(s->fd);
+    return;
+  }
+  std::optional<Workspace> ws;
+  Status read = store_.Read([&](Tx& tx) -> Status {
+    MG_ASSIGN_OR_RETURN(ws, tx.FindWorkspace(r.workspace_id));
+    return Status::Ok();
+  });
+  std::string head = std::string(kResponseHead) + SseRetry(options_.retry_ms);
+  if (!read.ok() || !ws) {
+    finish(head + ClosedFrame(read.ok() ? "workspace_deleted" : "server_error"));
+    return;
+  }
+  nlohmann::json connected = {{"type", "connected"},
+                              {"workspace_id", ws->id},
+                              {"head_seq", ws->head_seq},
+                              {"epoch", ws->epoch}};
+  head += SseFrame(std::nullopt, connected.dump());
+  // A cursor from the future or from another epoch cannot be resumed: the
+  // client must reload from a snapshot. The server closes after `reset`.
+  if ((r.since && *r.since > ws->head_seq) || (r.epoch && *r.epoch != ws->epoch)) {
+    nlohmann::json reset = {{"type", "reset"}, {"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
+    finish(head + SseFrame(std::nullopt, reset.dump()));
+    return;
+  }
+  if (!WriteAll(s->fd, head)) {
+    finish("");
+    return;
+  }
+  int64_t last = r.since.value_or(ws->head_seq);
+  if (r.since) metrics_.replays++;
+  while (true) {
+    // Replay the backlog in pages, one write per page.
+    while (true) {
+      auto rows = store_.ReadValue<std::vector<EventRow>>(
+          [&](Tx& tx) { return tx.ListEventRows(r.workspace_id, last, kReplayPage); });
+      if (!rows.ok()) {
+        spdlog::error("stream replay of {}: {}", r.workspace_id, rows.status().ToString());
+        finish(ClosedFrame("server_error"));
+        return;
+      }
+      if (rows->empty()) break;
+      std::string batch;
+      for (const auto& row : *rows) batch += SseFrame(row.seq, row.data);
+      if (!WriteAll(s->fd, batch)) {
+        finish("");
+        return;
+      }
+      last = rows->back().seq;
+      metrics_.replayed_events += rows->size();
+      if (static_cast<int>(rows->size()) < kReplayPage) break;
+    }
+    int handed = ask(Command::Kind::kActivate, last);
+    if (handed == 0) return;  // the hub owns the stream now
+    if (handed == 1) continue;  // too much arrived during the replay: read on from the log
+    // Closed while replaying (revoked, deleted, shutting down).
+    std::string reason = s->close_reason.empty() ? "server_shutdown" : s->close_reason;
+    finish(ClosedFrame(reason));
+    return;
+  }
+}
+
+// ---- hub thread ---------------------------------------------------------------
+
+void StreamHub::Loop() {
+  std::vector<epoll_event> events(512);
+  while (true) {
+    auto now = Clock::now();
+    auto next = std::min(next_head_check_, next_heartbeat_scan_);
+    int timeout = next <= now ? 0
+                              : static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(next - now)
+                                                     .count()) + 1;
+    int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t drained;
+        while (::read(wake_fd_, &drained, sizeof drained) > 0) {
+        }
+        continue;
+      }
+      auto it = streams_.find(fd);
+      if (it == streams_.end()) continue;
+      auto s = it->second;
+      uint32_t ev = events[i].events;
+      if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+        Remove(*s);
+        continue;
+      }
+      if (ev & EPOLLIN) {
+        // Clients send nothing after the request; EOF means they left.
+        char scratch[512];
+        ssize_t r = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+          Remove(*s);
+          continue;
+        }
+      }
+      if (ev & EPOLLOUT) Flush(*s);
+    }
+    for (int fd : to_close_) ::close(fd);
+    to_close_.clear();
+    if (n == static_cast<int>(events.size())) events.resize(events.size() * 2);
+
+    RunCommands();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) break;
+    }
+    now = Clock::now();
+    if (now >= next_heartbeat_scan_) {
+      Heartbeats(now);
+      auto step = std::max<Clock::duration>(options_.heartbeat / 4, std::chrono::milliseconds(50));
+      next_heartbeat_scan_ = now + step;
+    }
+    if (now >= next_head_check_) {
+      CheckHeads();
+      next_head_check_ = Clock::now() + options_.head_check;
+    }
+    for (int fd : to_close_) ::close(fd);
+    to_close_.clear();
+    std::erase_if(workspaces_, [](const auto& w) { return w.second->streams.empty(); });
+  }
+  for (int fd : to_close_) ::close(fd);
+  to_close_.clear();
+}
+
+void StreamHub::RunCommands() {
+  std::vector<Command> commands;
+  std::map<std::string, int64_t> dirty;
+  std::map<std::string, Clock::time_point> since;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands.swap(commands_);
+    dirty.swap(dirty_);
+    since.swap(dirty_since_);
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    Command& c = commands[i];
+    switch (c.kind) {
+      case Command::Kind::kSubscribe: {
+        auto& w = workspaces_[c.stream->ws];
+        if (!w) {
+          w = std::make_unique<WorkspaceState>();
+          // Start fanning out from the current head: anything at or below it
+          // was committed before this subscription and is the replay's job.
+          auto ws = store_.ReadValue<std::optional<Workspace>>(
+              [&](Tx& tx) { return tx.FindWorkspace(c.stream->ws); });
+          w->cursor = ws.ok() && *ws ? (*ws)->head_seq : 0;
+        }
+        w->streams.push_back(c.stream);
+        streams_[c.stream->fd] = c.stream;
+        metrics_.streams_open++;
+        metrics_.streams_opened++;
+        c.reply->set_value(0);
+        break;
+      }
+      case Command::Kind::kActivate: {
+        bool need_more = false;
+        if (c.stream->abandoned) {
+          c.reply->set_value(-1);
+          break;
+        }
+        Activate(c.stream, c.seq, need_more);
+        c.reply->set_value(need_more ? 1 : 0);
+        break;
+      }
+      case Command::Kind::kDrop:
+        if (c.stream->state == Stream::State::kReplaying) {
+          c.stream->state = Stream::State::kClosing;
+          Remove(*c.stream);
+        }
+        c.reply->set_value(0);
+        break;
+      case Command::Kind::kWorkspaceDeleted:
+        for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
+          if (s->ws == c.key) Close(*s, "workspace_deleted");
+        break;
+      case Command::Kind::kTokenRevoked:
+        for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
+          if (s->token_id == c.key) Close(*s, "token_revoked");
+        break;
+      case Command::Kind::kShutdown: {
+        // Close() makes one non-blocking attempt to deliver the closing
+        // frame; whatever is still unsent is dropped with the socket.
+        for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_)) {
+          Close(*s, "server_shutdown");
+          if (s->state == Stream::State::kClosing && streams_.count(fd)) Remove(*s);
+        }
+        for (size_t j = i + 1; j < commands.size(); ++j)
+          if (commands[j].reply) commands[j].reply->set_value(-1);
+        std::lock_guard<std::mutex> lock(mu_);
+        stopped_ = true;
+        for (auto& pending : commands_)
+          if (pending.reply) pending.reply->set_value(-1);
+        commands_.clear();
+        advanced_.notify_all();
+        return;
+      }
+    }
+  }
+  for (const auto& [ws, head] : dirty) FanOut(ws, head, since.count(ws) ? since[ws] : Clock::now());
+  FlushDirty();
+}
+
+void StreamHub::Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more) {
+  if (s->overflowed) {
+    // More arrived during the replay than we keep: the log has it all, so the
+    // request thread reads on from `last_sent` and asks again.
+    s->pending.clear();
+    s->pending_bytes = 0;
+    s->overflowed = false;
+    need_more = true;
+    return;
+  }
+  s->state = Stream::State::kLive;
+  s->last_sent = last_sent;
+  for (const auto& f : s->pending)
+    if (f->seq > s->last_sent) Queue(s, f);
+  s->pending.clear();
+  s->pending_bytes = 0;
+  int flags = ::fcntl(s->fd, F_GETFL, 0);
+  ::fcntl(s->fd, F_SETFL, flags | O_NONBLOCK);
+  // A fixed kernel send buffer (no autotuning to megabytes) keeps a stalled
+  // client's backlog in our bounded queue, where it is noticed and capped.
+  int sndbuf = static_cast<int>(options_.socket_send_buffer);
+  ::setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = s->fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s->fd, &ev);
+  s->last_write = Clock::now();  // its queued frames go out in RunCommands' FlushDirty()
+}
+
+void StreamHub::FanOut(const std::string& ws, int64_t head, Clock::time_point noticed) {
+  auto it = workspaces_.find(ws);
+  if (it == workspaces_.end()) return;  // nobody listens there
+  WorkspaceState& w = *it->second;
+  while (w.cursor < head) {
+    auto rows = store_.ReadValue<std::vector<EventRow>>(
+        [&](Tx& tx) { return tx.ListEventRows(ws, w.cursor, kReplayPage); });
+    if (!rows.ok()) {
+      spdlog::error("fan-out of {}: {} (will retry)", ws, rows.status().ToString());
+      break;
+    }
+    if (rows->empty()) break;
+    for (auto& row : *rows) {
+      auto frame = std::make_shared<Frame>();
+      frame->seq = row.seq;
+      frame->type = std::move(row.type);
+      frame->entity_id = std::move(row.entity_id);
+      frame->bytes = SseFrame(row.seq, row.data);
+      frame->noticed = noticed;
+      bool removal = frame->type == "member_removed";
+      std::vector<std::shared_ptr<Stream>> revoked;
+      for (auto& s : w.streams) {
+        if (s->state == Stream::State::kReplaying) {
+          if (s->overflowed) continue;
+          s->pending.push_back(frame);
+          s->pending_bytes += frame->bytes.size();
+          if (s->pending_bytes > options_.max_backlog_bytes) {
+            s->pending.clear();
+            s->pending_bytes = 0;
+            s->overflowed = true;
+          }
+        } else if (s->state == Stream::State::kLive && frame->seq > s->last_sent) {
+          Queue(s, frame);
+        }
+        if (removal && s->user_id == frame->entity_id) revoked.push_back(s);
+      }
+      // After the loop: closing a stream edits w.streams.
+      for (auto& s : revoked) Close(*s, "membership_revoked");
+    }
+    w.cursor = rows->back().seq;
+  }
+  FlushDirty();
+}
+
+void StreamHub::FlushDirty() {
+  std::vector<std::shared_ptr<Stream>> batch;
+  batch.swap(to_flush_);
+  for (auto& s : batch) {
+    s->dirty = false;
+    if (!streams_.count(s->fd) || streams_[s->fd] != s) continue;  // removed meanwhile
+    // One send for everything queued in this batch; a stream already waiting
+    // for EPOLLOUT only gets its backlog checked.
+    if (s->want_write) CheckBacklog(*s);
+    else Flush(*s);
+  }
+}
+
+void StreamHub::CheckHeads() {
+  if (workspaces_.empty()) return;
+  std::map<std::string, std::optional<int64_t>> heads;
+  Status st = store_.Read([&](Tx& tx) -> Status {
+    for (const auto& [ws, state] : workspaces_) {
+      MG_ASSIGN_OR_RETURN(auto w, tx.FindWorkspace(ws));
+      heads[ws] = w ? std::optional<int64_t>(w->head_seq) : std::nullopt;
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::warn("stream hub head check: {}", st.ToString());
+    return;
+  }
+  for (const auto& [ws, head] : heads) {
+    if (!head) {
+      for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
+        if (s->ws == ws) Close(*s, "workspace_deleted");
+      continue;
+    }
+    auto it = workspaces_.find(ws);
+    if (it != workspaces_.end() && *head > it->second->cursor) FanOut(ws, *head, Clock::now());
+  }
+}
+
+void StreamHub::Heartbeats(Clock::time_point now) {
+  static const std::string kBeat = SseComment("heartbeat");
+  for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_)) {
+    if (s->state == Stream::State::kClosing && !s->abandoned && now > s->close_deadline) {
+      Remove(*s);
+    } else if (s->state == Stream::State::kLive && s->out.empty() && now - s->last_write >= options_.heartbeat) {
+      s->out = kBeat;
+      s->marks.push_back({s->out.size(), now, false});
+      Flush(*s);
+    }
+  }
+}
+
+void StreamHub::Queue(const std::shared_ptr<Stream>& s, const std::shared_ptr<const Frame>& f) {
+  s->out += f->bytes;
+  s->marks.push_back({s->out.size(), f->noticed, true});
+  s->last_sent = f->seq;
+  if (!s->dirty) {
+    s->dirty = true;
+    to_flush_.push_back(s);
+  }
+}
+
+void StreamHub::Close(Stream& s, const std::string& reason) {
+  if (s.state == Stream::State::kClosing || s.abandoned) return;
+  if (s.state == Stream::State::kReplaying) {
+    // Its request thread is writing; it will send the closing frame itself.
+    s.abandoned = true;
+    s.close_reason = reason;
+    auto it = workspaces_.find(s.ws);
+    if (it != workspaces_.end()) std::erase_if(it->second->streams, [&](auto& p) { return p.get() == &s; });
+    return;
+  }
+  s.state = Stream::State::kClosing;
+  s.close_reason = reason;
+  s.close_deadline = Clock::now() + kCloseGrace;
+  s.out += ClosedFrame(reason);
+  s.marks.push_back({s.out.size(), Clock::now(), false});
+  Flush(s);  // removes the stream once the frame is out
+}
+
+void StreamHub::Flush(Stream& s) {
+  while (s.out_off < s.out.size()) {
+    ssize_t n = ::send(s.fd, s.out.data() + s.out_off, s.out.size() - s.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      s.out_off += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    Remove(s);  // the client is gone
+    return;
+  }
+  auto now = Clock::now();
+  while (!s.marks.empty() && s.marks.front().end <= s.out_off) {
+    if (s.marks.front().change) {
+      metrics_.frames_delivered++;
+      metrics_.append_to_write.Observe(std::chrono::duration<double>(now - s.marks.front().noticed).count());
+    }
+    s.marks.pop_front();
+  }
+  if (s.out_off == s.out.size()) {
+    s.out.clear();
+    s.out_off = 0;
+    if (s.out.capacity() > (64u << 10)) s.out.shrink_to_fit();
+    s.last_write = now;
+    if (s.want_write) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.fd = s.fd;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
+      s.want_write = false;
+    }
+    if (s.state == Stream::State::kClosing) Remove(s);
+    return;
+  }
+  if (!s.want_write) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
+    ev.data.fd = s.fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
+    s.want_write = true;
+  }
+  CheckBacklog(s);
+}
+
+void StreamHub::CheckBacklog(Stream& s) {
+  if (s.state == Stream::State::kLive && s.out.size() - s.out_off > options_.max_backlog_bytes) {
+    // Too slow to keep up: keep the frame on the wire, drop the rest (the
+    // client resumes by Last-Event-ID), say why, and let the socket drain.
+    size_t cut = s.out_off;
+    for (const auto& m : s.marks)
+      if (m.end > s.out_off) {
+        cut = m.end;
+        break;
+      }
+    s.out.resize(cut);
+    while (!s.marks.empty() && s.marks.back().end > cut) s.marks.pop_back();
+    metrics_.slow_consumer_disconnects++;
+    spdlog::info("stream of user {} on {} cut off: slow consumer", s.user_id, s.ws);
+    Close(s, "slow_consumer");
+  }
+}
+
+void StreamHub::Remove(Stream& s) {
+  auto keep = streams_.find(s.fd);
+  if (keep == streams_.end() || keep->second.get() != &s) return;
+  std::shared_ptr<Stream> hold = keep->second;
+  if (s.state != Stream::State::kReplaying) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s.fd, nullptr);
+  // An emptied workspace state is pruned between loop iterations, not here:
+  // callers up the stack (FanOut) may still be using it.
+  auto it = workspaces_.find(s.ws);
+  if (it != workspaces_.end()) std::erase_if(it->second->streams, [&](auto& p) { return p.get() == &s; });
+  streams_.erase(keep);
+  to_close_.push_back(s.fd);
+  metrics_.streams_open--;
+}
+
+}  // namespace mgteam::server

@@ -1,0 +1,131 @@
+// StreamHub: serves GET /api/v1/sync/stream. One thread with an epoll loop
+// owns every live stream socket and fans each new event out to them; no
+// thread is held, or woken, per stream.
+//
+// A stream's life:
+//   1. A request thread (after the router's access checks) takes the socket
+//      from the HTTP server and calls Serve().
+//   2. Serve() subscribes the stream to its workspace *first* (the hub queues
+//      live frames for it from then on), then writes the response head, the
+//      `connected` frame and the backlog from the change log (replay).
+//   3. It hands the stream to the hub with the last seq it sent; the hub
+//      drops queued frames at or below it and sends the rest. So a resume has
+//      no gap and no duplicate even while writes land during the replay.
+//   4. The hub writes frames with non-blocking sends, batching whatever is
+//      pending; a client whose unsent backlog exceeds the limit is told
+//      {"type":"closed","reason":"slow_consumer"} and disconnected (it resumes
+//      by Last-Event-ID). Silence is broken by `: heartbeat` comments.
+//   5. The stream ends with a {"type":"closed", "reason": ...} frame when the
+//      member is removed, the token revoked, the workspace deleted or the
+//      server shuts down.
+//
+// Events reach the hub through the Bus (heads only); the hub reads the
+// events themselves from the store, and also re-checks heads periodically,
+// so a lost doorbell delays a delivery but never loses it.
+#pragma once
+
+#include "bus/bus.h"
+#include "metrics.h"
+#include "store/store.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mgteam::server {
+
+struct StreamHubOptions {
+  std::chrono::milliseconds heartbeat{15000};
+  size_t max_backlog_bytes = 1 << 20;  // per stream, unsent
+  size_t socket_send_buffer = 128 << 10;
+  int64_t retry_ms = 1000;             // the `retry:` hint
+  std::chrono::milliseconds head_check{2000};
+  std::chrono::seconds replay_write_timeout{30};
+};
+
+struct StreamRequest {
+  int fd = -1;  // owned by the hub from the call on
+  std::string workspace_id;
+  std::string user_id;
+  std::string token_id;
+  std::optional<int64_t> since;       // Last-Event-ID (preferred) or ?since=
+  std::optional<std::string> epoch;   // ?epoch=
+};
+
+class StreamHub final : public BusListener {
+ public:
+  StreamHub(Store& store, Metrics& metrics, StreamHubOptions options);
+  ~StreamHub() override;
+
+  Status Start();
+  // Ends every stream with a `closed` frame (reason server_shutdown), stops
+  // the loop and wakes long-polls. Idempotent.
+  void Shutdown();
+
+  // On a request thread; returns once the hub owns the stream or it ended.
+  void Serve(StreamRequest request);
+
+  // Long-poll support: blocks until the workspace's head passes `after_seq`,
+  // the deadline passes, or the hub shuts down. True if it advanced.
+  bool WaitForAdvance(const std::string& workspace_id, int64_t after_seq,
+                      std::chrono::steady_clock::time_point deadline);
+
+  // BusListener (any thread).
+  void OnAdvance(const std::string& workspace_id, int64_t head_seq) override;
+  void OnWorkspaceDeleted(const std::string& workspace_id) override;
+  void OnTokenRevoked(const std::string& token_id) override;
+
+  struct Stream;
+  struct Frame;
+
+ private:
+  struct WorkspaceState;
+  struct Command;
+
+  void Loop();
+  void Post(Command c);
+  void Wake();
+  void RunCommands();
+  void FanOut(const std::string& ws, int64_t head, std::chrono::steady_clock::time_point noticed);
+  void CheckHeads();
+  void Heartbeats(std::chrono::steady_clock::time_point now);
+  void Queue(const std::shared_ptr<Stream>& s, const std::shared_ptr<const Frame>& f);
+  void FlushDirty();
+  void Flush(Stream& s);
+  void CheckBacklog(Stream& s);
+  void Close(Stream& s, const std::string& reason);
+  void Remove(Stream& s);
+  void Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more);
+
+  Store& store_;
+  Metrics& metrics_;
+  const StreamHubOptions options_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::thread thread_;
+
+  // Shared with other threads.
+  std::mutex mu_;
+  std::vector<Command> commands_;
+  std::map<std::string, int64_t> dirty_;  // workspace -> newest head announced
+  std::map<std::string, std::chrono::steady_clock::time_point> dirty_since_;
+  bool stopped_ = false;
+  std::condition_variable advanced_;     // long-polls
+  std::map<std::string, int64_t> heads_;  // newest head announced, for long-polls
+
+  // Hub thread only.
+  std::map<std::string, std::unique_ptr<WorkspaceState>> workspaces_;
+  std::map<int, std::shared_ptr<Stream>> streams_;  // live and replaying, by fd
+  std::vector<int> to_close_;                        // closed after an epoll batch
+  std::vector<std::shared_ptr<Stream>> to_flush_;    // streams with newly queued output
+  std::chrono::steady_clock::time_point next_head_check_;
+  std::chrono::steady_clock::time_point next_heartbeat_scan_;
+};
+
+}  // namespace mgteam::server
