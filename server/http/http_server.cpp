@@ -6,14 +6,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace mgteam::server {
 namespace {
 
+// cpp-httplib reads request lines a byte at a time; without a buffer here
+// that is a poll and a recv per byte. The buffer lives with the connection so
+// bytes of a pipelined next request are kept.
 struct Connection {
   int sock = -1;
   bool taken = false;
+  char buf[8192];
+  size_t begin = 0;
+  size_t end = 0;
+
+  size_t buffered() const { return end - begin; }
 };
 
 thread_local Connection* t_connection = nullptr;
@@ -52,21 +62,30 @@ class ConnectionStream final : public httplib::Stream {
  public:
   ConnectionStream(Connection& c, int read_ms, int write_ms) : c_(c), read_ms_(read_ms), write_ms_(write_ms) {}
 
-  bool is_readable() const override { return !c_.taken && PollSocket(c_.sock, POLLIN, read_ms_) > 0; }
+  bool is_readable() const override {
+    return !c_.taken && (c_.buffered() > 0 || PollSocket(c_.sock, POLLIN, read_ms_) > 0);
+  }
   bool is_writable() const override { return !c_.taken && PollSocket(c_.sock, POLLOUT, write_ms_) > 0; }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (!is_readable()) return -1;
-    ssize_t n;
-    do {
-      n = ::recv(c_.sock, ptr, size, 0);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    if (c_.buffered() == 0) {
+      if (c_.taken) return -1;
+      if (size >= sizeof c_.buf) return Recv(ptr, size);  // large body reads skip the copy
+      ssize_t n = Recv(c_.buf, sizeof c_.buf);
+      if (n <= 0) return n;
+      c_.begin = 0;
+      c_.end = static_cast<size_t>(n);
+    }
+    size_t n = std::min(size, c_.buffered());
+    std::memcpy(ptr, c_.buf + c_.begin, n);
+    c_.begin += n;
+    return static_cast<ssize_t>(n);
   }
 
+  // The socket carries SO_SNDTIMEO/SO_RCVTIMEO (set per connection below), so
+  // send and recv block at most that long without a poll() before each call.
   ssize_t write(const char* ptr, size_t size) override {
     if (c_.taken) return static_cast<ssize_t>(size);
-    if (!is_writable()) return -1;
     ssize_t n;
     do {
       n = ::send(c_.sock, ptr, size, MSG_NOSIGNAL);
@@ -89,6 +108,14 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return c_.sock; }
 
  private:
+  ssize_t Recv(char* ptr, size_t size) {
+    ssize_t n;
+    do {
+      n = ::recv(c_.sock, ptr, size, 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
   Connection& c_;
   int read_ms_;
   int write_ms_;
@@ -108,17 +135,22 @@ int HttpServer::TakeSocket() {
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
-  Connection conn{sock, false};
+  Connection conn;
+  conn.sock = sock;
   t_connection = &conn;
   const int read_ms = ToMs(read_timeout_sec_, read_timeout_usec_);
   const int write_ms = ToMs(write_timeout_sec_, write_timeout_usec_);
+  timeval rcv{read_timeout_sec_, static_cast<suseconds_t>(read_timeout_usec_)};
+  timeval snd{write_timeout_sec_, static_cast<suseconds_t>(write_timeout_usec_)};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
+  ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
   bool ret = false;
   size_t remaining = keep_alive_max_count_;
   while (remaining > 0 && svr_sock_ != INVALID_SOCKET) {
     // Wait for the next request in short slices so that stop() is noticed
     // promptly even on idle keep-alive connections.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
-    int ready = 0;
+    int ready = conn.buffered() > 0 ? 1 : 0;
     while (ready == 0 && svr_sock_ != INVALID_SOCKET && std::chrono::steady_clock::now() < deadline)
       ready = PollSocket(sock, POLLIN, 100);
     if (ready <= 0) break;

@@ -3,6 +3,8 @@
 #include "mgteam/sqlite.h"
 #include "store/schema.h"
 
+#include <spdlog/spdlog.h>
+
 #include <map>
 #include <unordered_map>
 
@@ -508,7 +510,41 @@ class SqliteTx final : public Tx {
 SqliteStore::SqliteStore(std::string path, std::string synchronous)
     : path_(std::move(path)), synchronous_(std::move(synchronous)) {}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+namespace {
+// A checkpoint after this many commits, or every interval, whichever first.
+constexpr int64_t kCheckpointCommits = 500;
+constexpr auto kCheckpointInterval = std::chrono::seconds(1);
+}  // namespace
+
+void SqliteStore::Checkpoints() {
+  auto conn = OpenConnection(false);
+  if (!conn.ok()) {
+    spdlog::error("checkpointer: {}", conn.status().ToString());
+    return;
+  }
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  while (!stopping_) {
+    checkpoint_cv_.wait_for(lock, kCheckpointInterval,
+                            [&] { return stopping_ || commits_since_checkpoint_ >= kCheckpointCommits; });
+    if (commits_since_checkpoint_ == 0) continue;
+    commits_since_checkpoint_ = 0;
+    lock.unlock();
+    // PASSIVE: copies what it can without waiting for readers or writers.
+    Status s = (*conn)->db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    if (!s.ok()) spdlog::warn("checkpoint: {}", s.ToString());
+    lock.lock();
+  }
+  (void)(*conn)->db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 Result<std::unique_ptr<SqliteConnection>> SqliteStore::OpenConnection(bool read_only) {
   MG_ASSIGN_OR_RETURN(sql::Db db, sql::Db::Open(path_, false, 5000, synchronous_));
@@ -526,6 +562,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   MG_ASSIGN_OR_RETURN(store->writer_, store->OpenConnection(false));
   MG_ASSIGN_OR_RETURN(store->schema_version_,
                       sql::Migrate(store->writer_->db, SqliteMigrations()));
+  if (path != ":memory:") {
+    MG_RETURN_IF_ERROR(store->writer_->db.Exec("PRAGMA wal_autocheckpoint=0"));
+    store->checkpointer_ = std::thread([raw = store.get()] { raw->Checkpoints(); });
+  }
   return store;
 }
 
@@ -570,6 +610,14 @@ Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
     s = writer_->db.Transaction([&] { return fn(tx); }, /*write=*/true);
     if (s.ok())
       for (const auto& [ws, a] : tx.advances()) advances.push_back(a);
+  }
+  if (s.ok()) {
+    bool due;
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      due = ++commits_since_checkpoint_ >= kCheckpointCommits;
+    }
+    if (due) checkpoint_cv_.notify_one();
   }
   if (s.ok() && !advances.empty() && listener_) listener_(advances);
   return s;

@@ -4,9 +4,11 @@
 
 #include "store/store.h"
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace mgteam::server {
@@ -35,6 +37,7 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<SqliteConnection>> OpenConnection(bool read_only);
   std::unique_ptr<SqliteConnection> TakeReader(Status& error);
   void ReturnReader(std::unique_ptr<SqliteConnection> c);
+  void Checkpoints();
 
   std::string path_;
   std::string synchronous_;
@@ -44,6 +47,13 @@ class SqliteStore final : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   CommitListener listener_;
+
+  // WAL checkpoints (and their fsyncs) run here, not in a committing request.
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;
+  int64_t commits_since_checkpoint_ = 0;
 };
 
 }  // namespace mgteam::server
