@@ -444,3 +444,50 @@ TEST_CASE("npm eventsource receives events and resumes with Last-Event-ID across
   // Had it not sent Last-Event-ID, ?since=0 would have replayed 1..5 again.
   CHECK(seqs == Range(1, 8));
 }
+
+TEST_CASE("two mgteam events --follow see new memories at once and lose nothing across a server restart") {
+  TempDir data, home;
+  ServerProcess::Options o;
+  o.data_dir = data.path() + "/data";
+  auto first = ServerProcess::Start(o);
+  Http http(first->port());
+  TestUser alice = SignUp(http, "alice");
+  std::string team = CreateTeam(http, alice, "Followers");
+  std::map<std::string, std::string> env = {{"XDG_CONFIG_HOME", home.path()},
+                                            {"MGTEAM_SERVER", first->url()},
+                                            {"MGTEAM_TOKEN", alice.token},
+                                            {"MGTEAM_WORKSPACE", team}};
+  std::vector<std::unique_ptr<ChildProcess>> followers;
+  for (int i = 0; i < 2; ++i) followers.push_back(ChildProcess::Spawn({CliBinary(), "events", "--follow", "--json"}, env));
+  // Each first prints the log so far (workspace_created, member_joined).
+  for (auto& f : followers)
+    for (int seq = 1; seq <= 2; ++seq) {
+      auto line = f->ReadLine(10s);
+      REQUIRE_MESSAGE(line, f->Stderr());
+      CHECK(json::parse(*line)["seq"] == seq);
+    }
+  auto added = std::chrono::steady_clock::now();
+  AddMemory(http, alice, team, "seen live");
+  for (auto& f : followers) {
+    auto line = f->ReadLine(10s);
+    REQUIRE(line);
+    CHECK(json::parse(*line)["memory"]["title"] == "seen live");
+  }
+  CHECK(std::chrono::steady_clock::now() - added < 2s);
+
+  first->Stop();
+  o.listen = "127.0.0.1:" + std::to_string(first->port());
+  auto second = ServerProcess::Start(o);
+  Http http2(second->port());
+  for (int i = 0; i < 3; ++i) AddMemory(http2, alice, team, "after restart " + std::to_string(i));
+  for (auto& f : followers) {
+    for (int seq = 4; seq <= 6; ++seq) {
+      auto line = f->ReadLine(20s);
+      REQUIRE_MESSAGE(line, f->Stderr());
+      CHECK(json::parse(*line)["seq"] == seq);  // resumed after #3: no gap, no repeat
+    }
+    f->Kill(SIGINT);
+    CHECK(f->Wait(10s) == 0);
+    CHECK(f->Stderr().find("restarting") != std::string::npos);
+  }
+}
