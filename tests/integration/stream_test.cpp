@@ -46,6 +46,17 @@ std::vector<int64_t> Range(int64_t from, int64_t to) {
   return v;
 }
 
+// `n` open streams of `u` on `ws`, each past its `connected` frame.
+std::vector<std::unique_ptr<SseClient>> OpenStreams(int port, const TestUser& u, const std::string& ws, int n) {
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (int i = 0; i < n; ++i) {
+    streams.push_back(SseClient::Open(port, StreamPath(ws), u.token));
+    REQUIRE(streams.back()->status() == 200);
+  }
+  for (auto& s : streams) REQUIRE(s->Next());
+  return streams;
+}
+
 uint64_t MetricValue(Http& http, const std::string& name) {
   std::string text = http.Get("/metrics").raw;
   auto at = text.find("\n" + name + " ");
@@ -89,11 +100,7 @@ TEST_CASE("several clients get every event in order") {
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
   std::string team = CreateTeam(http, alice, "Fanout");
-  std::vector<std::unique_ptr<SseClient>> clients;
-  for (int i = 0; i < 5; ++i) {
-    clients.push_back(SseClient::Open(server->port(), StreamPath(team), alice.token));
-    REQUIRE(clients.back()->Next());  // connected
-  }
+  auto clients = OpenStreams(server->port(), alice, team, 5);
   int64_t start = Head(http, alice, team);
   // Concurrent writers: the log orders them; every client sees that order.
   std::vector<std::thread> writers;
@@ -248,12 +255,7 @@ TEST_CASE("200 open streams do not hold up REST calls") {
   auto server = ServerProcess::Start();
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
-  std::vector<std::unique_ptr<SseClient>> streams;
-  for (int i = 0; i < 200; ++i) {
-    streams.push_back(SseClient::Open(server->port(), StreamPath(alice.personal_ws), alice.token));
-    REQUIRE(streams.back()->status() == 200);
-  }
-  for (auto& s : streams) REQUIRE(s->Next());
+  auto streams = OpenStreams(server->port(), alice, alice.personal_ws, 200);
   CHECK(MetricValue(http, "mgteam_streams_open") == 200);
   for (int i = 0; i < 20; ++i) CHECK(http.Get(Mem(alice.personal_ws), alice.token).status == 200);
   json m = AddMemory(http, alice, alice.personal_ws, "to all 200");
@@ -341,11 +343,7 @@ TEST_CASE("SIGTERM ends every stream with a closing frame and the server exits p
   auto server = ServerProcess::Start();
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
-  std::vector<std::unique_ptr<SseClient>> streams;
-  for (int i = 0; i < 100; ++i) {
-    streams.push_back(SseClient::Open(server->port(), StreamPath(alice.personal_ws), alice.token));
-    REQUIRE(streams.back()->Next());
-  }
+  auto streams = OpenStreams(server->port(), alice, alice.personal_ws, 100);
   auto started = std::chrono::steady_clock::now();
   CHECK(server->Stop() == 0);
   CHECK(std::chrono::steady_clock::now() - started < 5s);

@@ -39,6 +39,17 @@ void CheckStandardStream(const Collected& c) {
   CHECK(c.retries == std::vector<int64_t>{1500});
 }
 
+// Feeds `s` split at every possible point; each split must parse the same.
+void CheckEverySplit(const std::string& s) {
+  for (size_t cut = 0; cut <= s.size(); ++cut) {
+    Collected c;
+    c.parser.Feed(std::string_view(s).substr(0, cut));
+    c.parser.Feed(std::string_view(s).substr(cut));
+    CAPTURE(cut);
+    CheckStandardStream(c);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("SSE parser: a whole stream in one chunk") {
@@ -50,13 +61,7 @@ TEST_CASE("SSE parser: a whole stream in one chunk") {
 
 TEST_CASE("SSE parser: any split of the stream gives the same events") {
   std::string s = kStream;
-  for (size_t cut = 0; cut <= s.size(); ++cut) {
-    Collected c;
-    c.parser.Feed(std::string_view(s).substr(0, cut));
-    c.parser.Feed(std::string_view(s).substr(cut));
-    CAPTURE(cut);
-    CheckStandardStream(c);
-  }
+  CheckEverySplit(s);
   Collected bytewise;
   for (char ch : s) bytewise.parser.Feed(std::string_view(&ch, 1));
   CheckStandardStream(bytewise);
@@ -69,13 +74,7 @@ TEST_CASE("SSE parser: CRLF and lone CR line ends, also split between chunks") {
       if (ch == '\n') s += eol;
       else s.push_back(ch);
     }
-    for (size_t cut = 0; cut <= s.size(); ++cut) {
-      Collected c;
-      c.parser.Feed(std::string_view(s).substr(0, cut));
-      c.parser.Feed(std::string_view(s).substr(cut));
-      CAPTURE(cut);
-      CheckStandardStream(c);
-    }
+    CheckEverySplit(s);
   }
 }
 
