@@ -94,15 +94,28 @@ bool Stmt::IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE
 
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
+    cache_.clear();
     if (db_) sqlite3_close_v2(db_);
     db_ = o.db_;
+    cache_ = std::move(o.cache_);
     o.db_ = nullptr;
   }
   return *this;
 }
 
 Db::~Db() {
+  cache_.clear();  // finalize cached statements before closing
   if (db_) sqlite3_close_v2(db_);
+}
+
+Result<Db::Cached> Db::Prepared(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Cached(it->second.get());
+  MG_ASSIGN_OR_RETURN(Stmt s, Prepare(sql));
+  auto p = std::make_unique<Stmt>(std::move(s));
+  Stmt* raw = p.get();
+  cache_.emplace(sql, std::move(p));
+  return Cached(raw);
 }
 
 Result<Db> Db::Open(const std::string& path, bool read_only, int busy_timeout_ms,

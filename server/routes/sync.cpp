@@ -81,6 +81,43 @@ Result<Reply> ListEvents(Request& r) {
   }
 }
 
+// A page of the workspace's live memories or relationships in id order.
+// Replicas page through it, then follow the log from the head_seq of the
+// first page; applying events by version makes the result exact even when
+// writes land between pages.
+Result<Reply> Snapshot(Request& r) {
+  std::string kind = r.Query("kind").value_or("memories");
+  if (kind != "memories" && kind != "relationships")
+    return Status::BadRequest("invalid_parameter", "kind must be memories or relationships")
+        .with("parameter", "kind");
+  MG_ASSIGN_OR_RETURN(int limit, LimitParam(r, 1000, 5000));
+  std::string after = r.Query("after").value_or("");
+  json out;
+  MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(r.workspace().id));
+    if (!ws) return Status::NotFound("the workspace was deleted");
+    json items = json::array();
+    std::string last;
+    if (kind == "memories") {
+      MG_ASSIGN_OR_RETURN(auto rows, tx.MemoriesAfter(ws->id, after, limit));
+      for (const auto& m : rows) items.push_back(m.ToJson());
+      if (!rows.empty()) last = rows.back().id;
+    } else {
+      MG_ASSIGN_OR_RETURN(auto rows, tx.RelationshipsAfter(ws->id, after, limit));
+      for (const auto& rel : rows) items.push_back(rel.ToJson());
+      if (!rows.empty()) last = rows.back().id;
+    }
+    bool full = static_cast<int>(items.size()) == limit;
+    out = {{"kind", kind},
+           {"items", std::move(items)},
+           {"next_after", full ? json(last) : json(nullptr)},
+           {"head_seq", ws->head_seq},
+           {"epoch", ws->epoch}};
+    return Status::Ok();
+  }));
+  return Reply{200, out};
+}
+
 Result<Reply> MetricsRoute(Request& r) {
   if (!r.server().metrics) return Status::Unavailable("no_metrics", "metrics are not available");
   // Reply bodies are JSON; the Prometheus text travels as one string that
@@ -95,6 +132,8 @@ void AddSyncRoutes(Router& router) {
               "The live change stream (SSE)", Stream});
   router.Add({"GET", "/api/v1/workspaces/{ws}/events", Access::kWorkspace, Permission::kMemoryRead, "",
               "Change-log events after a seq, long-polling with wait", ListEvents});
+  router.Add({"GET", "/api/v1/workspaces/{ws}/snapshot", Access::kWorkspace, Permission::kMemoryRead, "",
+              "A page of live memories or relationships in id order (replica sync)", Snapshot});
   router.Add({"GET", "/metrics", Access::kPublic, {}, "", "Prometheus metrics", MetricsRoute});
 }
 

@@ -1,5 +1,6 @@
 #include "store/sqlite_store.h"
 
+#include "mgteam/sql_rows.h"
 #include "mgteam/sqlite.h"
 #include "store/schema.h"
 
@@ -10,34 +11,16 @@
 
 namespace mgteam::server {
 
-// A connection with its prepared-statement cache. Statements are reset when
-// a Query goes out of scope so no statement stays open across a COMMIT.
 struct SqliteConnection {
   sql::Db db;
-  std::unordered_map<std::string, std::unique_ptr<sql::Stmt>> cache;
 };
 
 namespace {
 
-class Query {
- public:
-  explicit Query(sql::Stmt* s) : s_(s) {}
-  ~Query() { s_->Reset(); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  sql::Stmt* operator->() { return s_; }
-  sql::Stmt& operator*() { return *s_; }
+using Query = sql::Db::Cached;
 
- private:
-  sql::Stmt* s_;
-};
-
-constexpr const char* kMemoryCols =
-    "workspace_id, id, type, title, content, summary, tags, importance, confidence, context, "
-    "created_by, updated_by, created_at, updated_at, version, deleted";
-constexpr const char* kRelCols =
-    "workspace_id, id, from_memory_id, to_memory_id, type, strength, confidence, context, "
-    "evidence_count, created_by, updated_by, created_at, updated_at, version, deleted";
+constexpr const char* kMemoryCols = sql::kMemoryColumns;
+constexpr const char* kRelCols = sql::kRelationshipColumns;
 constexpr const char* kWorkspaceCols =
     "w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at";
 constexpr const char* kTokenCols =
@@ -49,56 +32,13 @@ constexpr const char* kInvitationCols =
     "id, workspace_id, email_norm, role, inviter_id, token_hash, created_at, expires_at, "
     "accepted_at, accepted_by, revoked_at";
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json ParseStored(const std::string& s, json fallback) {
-  auto j = json::parse(s, nullptr, false);
-  return j.is_discarded() ? fallback : j;
-}
+std::string Dump(const json& j) { return sql::DumpJson(j); }
+json ParseStored(const std::string& s, json fallback) { return sql::ParseStoredJson(s, std::move(fallback)); }
 
 User ReadUser(sql::Stmt& q) { return User{q.Text(0), q.Text(1), q.Text(2), q.Text(3)}; }
 
-Memory ReadMemory(sql::Stmt& q) {
-  Memory m;
-  m.workspace_id = q.Text(0);
-  m.id = q.Text(1);
-  m.type = q.Text(2);
-  m.title = q.Text(3);
-  m.content = q.Text(4);
-  m.summary = q.OptText(5);
-  for (const auto& t : ParseStored(q.Text(6), json::array()))
-    if (t.is_string()) m.tags.push_back(t.get<std::string>());
-  m.importance = q.Real(7);
-  m.confidence = q.Real(8);
-  m.context = ParseStored(q.Text(9), json::object());
-  m.created_by = q.Text(10);
-  m.updated_by = q.Text(11);
-  m.created_at = q.Text(12);
-  m.updated_at = q.Text(13);
-  m.version = q.Int(14);
-  m.deleted = q.Int(15) != 0;
-  return m;
-}
-
-Relationship ReadRelationship(sql::Stmt& q) {
-  Relationship r;
-  r.workspace_id = q.Text(0);
-  r.id = q.Text(1);
-  r.from_memory_id = q.Text(2);
-  r.to_memory_id = q.Text(3);
-  r.type = q.Text(4);
-  r.strength = q.Real(5);
-  r.confidence = q.Real(6);
-  r.context = q.OptText(7);
-  r.evidence_count = q.Int(8);
-  r.created_by = q.Text(9);
-  r.updated_by = q.Text(10);
-  r.created_at = q.Text(11);
-  r.updated_at = q.Text(12);
-  r.version = q.Int(13);
-  r.deleted = q.Int(14) != 0;
-  return r;
-}
+Memory ReadMemory(sql::Stmt& q) { return sql::ReadMemoryRow(q); }
+Relationship ReadRelationship(sql::Stmt& q) { return sql::ReadRelationshipRow(q); }
 
 Workspace ReadWorkspace(sql::Stmt& q) {
   Workspace w;
@@ -162,8 +102,7 @@ class SqliteTx final : public Tx {
   const std::map<std::string, LogAdvance>& advances() const { return advances_; }
 
   Result<int64_t> CountUsers() override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("SELECT COUNT(*) FROM users"));
-    Query q(s);
+    MG_ASSIGN_OR_RETURN(Query q, Prep("SELECT COUNT(*) FROM users"));
     int64_t n = q->Step() ? q->Int(0) : 0;
     MG_RETURN_IF_ERROR(q->status());
     return n;
@@ -267,9 +206,8 @@ class SqliteTx final : public Tx {
 
   Status AppendEvent(Event& e) override {
     {
-      MG_ASSIGN_OR_RETURN(auto* s, Prep("UPDATE workspaces SET head_seq = head_seq + 1 "
+      MG_ASSIGN_OR_RETURN(Query q, Prep("UPDATE workspaces SET head_seq = head_seq + 1 "
                                         "WHERE id = ? RETURNING head_seq"));
-      Query q(s);
       q->BindAll(e.workspace_id);
       if (!q->Step()) {
         MG_RETURN_IF_ERROR(q->status());
@@ -316,11 +254,10 @@ class SqliteTx final : public Tx {
   }
 
   Status InsertMemory(const Memory& m) override {
-    return Exec(std::string("INSERT INTO memories(") + kMemoryCols +
-                    ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                m.workspace_id, m.id, m.type, m.title, m.content, m.summary, Dump(json(m.tags)),
-                m.importance, m.confidence, Dump(m.context), m.created_by, m.updated_by,
-                m.created_at, m.updated_at, m.version, m.deleted);
+    MG_ASSIGN_OR_RETURN(Query q, Prep(std::string("INSERT INTO memories(") + kMemoryCols +
+                                      ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    sql::BindMemoryRow(*q, m);
+    return q->Run();
   }
 
   Status UpdateMemory(const Memory& m) override {
@@ -339,8 +276,7 @@ class SqliteTx final : public Tx {
     if (mq.tag) sql += " AND EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE value = ?3)";
     if (mq.after) sql += " AND (created_at, id) < (?4, ?5)";
     sql += " ORDER BY created_at DESC, id DESC LIMIT ?6";
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
-    Query q(s);
+    MG_ASSIGN_OR_RETURN(Query q, Prep(sql));
     q->Bind(1, mq.workspace_id);
     if (mq.type) q->Bind(2, *mq.type);
     if (mq.tag) q->Bind(3, *mq.tag);
@@ -367,11 +303,10 @@ class SqliteTx final : public Tx {
   }
 
   Status InsertRelationship(const Relationship& r) override {
-    return Exec(std::string("INSERT INTO relationships(") + kRelCols +
-                    ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                r.workspace_id, r.id, r.from_memory_id, r.to_memory_id, r.type, r.strength,
-                r.confidence, r.context, r.evidence_count, r.created_by, r.updated_by, r.created_at,
-                r.updated_at, r.version, r.deleted);
+    MG_ASSIGN_OR_RETURN(Query q, Prep(std::string("INSERT INTO relationships(") + kRelCols +
+                                      ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    sql::BindRelationshipRow(*q, r);
+    return q->Run();
   }
 
   Status UpdateRelationship(const Relationship& r) override {
@@ -391,8 +326,7 @@ class SqliteTx final : public Tx {
     if (rq.type) sql += " AND type = ?3";
     if (rq.after) sql += " AND (created_at, id) < (?4, ?5)";
     sql += " ORDER BY created_at DESC, id DESC LIMIT ?6";
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
-    Query q(s);
+    MG_ASSIGN_OR_RETURN(Query q, Prep(sql));
     q->Bind(1, rq.workspace_id);
     if (rq.memory_id) q->Bind(2, *rq.memory_id);
     if (rq.type) q->Bind(3, *rq.type);
@@ -402,6 +336,20 @@ class SqliteTx final : public Tx {
     while (q->Step()) out.push_back(ReadRelationship(*q));
     MG_RETURN_IF_ERROR(q->status());
     return out;
+  }
+
+  Result<std::vector<Memory>> MemoriesAfter(const std::string& ws, const std::string& after_id,
+                                            int limit) override {
+    return All(std::string("SELECT ") + kMemoryCols +
+                   " FROM memories WHERE workspace_id = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?",
+               ReadMemory, ws, after_id, static_cast<int64_t>(limit));
+  }
+
+  Result<std::vector<Relationship>> RelationshipsAfter(const std::string& ws, const std::string& after_id,
+                                                       int limit) override {
+    return All(std::string("SELECT ") + kRelCols +
+                   " FROM relationships WHERE workspace_id = ? AND id > ? AND deleted = 0 ORDER BY id LIMIT ?",
+               ReadRelationship, ws, after_id, static_cast<int64_t>(limit));
   }
 
   Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) override {
@@ -415,9 +363,8 @@ class SqliteTx final : public Tx {
   }
 
   Status InsertIdempotency(const IdempotencyRecord& r) override {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep("INSERT INTO idempotency(key_hash, request_hash, status, "
+    MG_ASSIGN_OR_RETURN(Query q, Prep("INSERT INTO idempotency(key_hash, request_hash, status, "
                                       "sealed_body, created_at) VALUES(?, ?, ?, ?, ?)"));
-    Query q(s);
     q->Bind(1, r.key_hash).Bind(2, r.request_hash).Bind(3, static_cast<int64_t>(r.status));
     q->BindBlob(4, r.sealed_body).Bind(5, r.created_at);
     return q->Run();
@@ -457,22 +404,13 @@ class SqliteTx final : public Tx {
   }
 
  private:
-  Result<sql::Stmt*> Prep(const std::string& sql) {
-    auto it = c_.cache.find(sql);
-    if (it != c_.cache.end()) return it->second.get();
-    MG_ASSIGN_OR_RETURN(sql::Stmt s, c_.db.Prepare(sql));
-    auto p = std::make_unique<sql::Stmt>(std::move(s));
-    auto* raw = p.get();
-    c_.cache.emplace(sql, std::move(p));
-    return raw;
-  }
+  Result<Query> Prep(const std::string& sql) { return c_.db.Prepared(sql); }
 
   // The first row of a query, read by `read`, if any.
   template <class Read, class... Args>
   auto One(const std::string& sql, Read read, const Args&... args)
       -> Maybe<decltype(read(std::declval<sql::Stmt&>()))> {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
-    Query q(s);
+    MG_ASSIGN_OR_RETURN(Query q, Prep(sql));
     q->BindAll(args...);
     std::optional<decltype(read(*q))> out;
     if (q->Step()) out = read(*q);
@@ -484,8 +422,7 @@ class SqliteTx final : public Tx {
   template <class Read, class... Args>
   auto All(const std::string& sql, Read read, const Args&... args)
       -> Result<std::vector<decltype(read(std::declval<sql::Stmt&>()))>> {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
-    Query q(s);
+    MG_ASSIGN_OR_RETURN(Query q, Prep(sql));
     q->BindAll(args...);
     std::vector<decltype(read(*q))> out;
     while (q->Step()) out.push_back(read(*q));
@@ -495,10 +432,7 @@ class SqliteTx final : public Tx {
 
   template <class... Args>
   Status Exec(const std::string& sql, const Args&... args) {
-    MG_ASSIGN_OR_RETURN(auto* s, Prep(sql));
-    Query q(s);
-    q->BindAll(args...);
-    return q->Run();
+    return c_.db.Run(sql, args...);
   }
 
   SqliteConnection& c_;

@@ -158,6 +158,12 @@ class Tx {
   virtual Status InsertRelationship(const Relationship& r) = 0;
   virtual Status UpdateRelationship(const Relationship& r) = 0;
   virtual Result<std::vector<Relationship>> ListRelationships(const RelationshipQuery& q) = 0;
+  // Live entities with id > after_id in id order (snapshot paging).
+  virtual Result<std::vector<Memory>> MemoriesAfter(const std::string& ws, const std::string& after_id,
+                                                    int limit) = 0;
+  virtual Result<std::vector<Relationship>> RelationshipsAfter(const std::string& ws,
+                                                               const std::string& after_id,
+                                                               int limit) = 0;
 
   // Idempotent replays.
   virtual Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) = 0;

@@ -123,6 +123,7 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
       "DELETE /api/v1/workspaces/{ws}/relationships/{id}",
       "GET /api/v1/workspaces/{ws}/events",
       "GET /api/v1/sync/stream",
+      "GET /api/v1/workspaces/{ws}/snapshot",
       "GET /api/v1/teams/{team_id}",
       "DELETE /api/v1/teams/{team_id}",
       "GET /api/v1/teams/{team_id}/members",

@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace mgteam::sql {
@@ -71,7 +73,7 @@ class Stmt {
 class Db {
  public:
   Db() = default;
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -85,6 +87,34 @@ class Db {
   Status Exec(std::string_view sql);
   Result<Stmt> Prepare(std::string_view sql);
 
+  // A statement prepared once per connection and reused; the handle resets
+  // it (and clears its bindings) when it goes out of scope, so no statement
+  // stays open across a COMMIT.
+  class Cached {
+   public:
+    explicit Cached(Stmt* s) : s_(s) {}
+    Cached(Cached&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+    Cached(const Cached&) = delete;
+    Cached& operator=(const Cached&) = delete;
+    ~Cached() {
+      if (s_) s_->Reset();
+    }
+    Stmt* operator->() { return s_; }
+    Stmt& operator*() { return *s_; }
+
+   private:
+    Stmt* s_;
+  };
+  Result<Cached> Prepared(const std::string& sql);
+
+  // Runs a statement without result rows, binding `args` in order.
+  template <class... Args>
+  Status Run(const std::string& sql, const Args&... args) {
+    MG_ASSIGN_OR_RETURN(Cached q, Prepared(sql));
+    q->BindAll(args...);
+    return q->Run();
+  }
+
   // Runs `fn` inside BEGIN IMMEDIATE (write) / BEGIN (read) ... COMMIT,
   // rolling back when it returns an error.
   Status Transaction(const std::function<Status()>& fn, bool write = true);
@@ -95,6 +125,7 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 
 // The error message of the connection as a Status.

@@ -113,14 +113,16 @@ class [[nodiscard]] Result {
 }  // namespace mgteam
 
 // Early-return helpers; they keep call sites flat.
-#define MG_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::mgteam::Status mg_status__ = (expr);       \
-    if (!mg_status__.ok()) return mg_status__;   \
-  } while (0)
-
 #define MG_CONCAT_INNER(a, b) a##b
 #define MG_CONCAT(a, b) MG_CONCAT_INNER(a, b)
+// The variable is named per line so that a lambda inside `expr` may use the
+// macro too.
+#define MG_RETURN_IF_ERROR(expr) MG_RETURN_IF_ERROR_IMPL(MG_CONCAT(mg_status__, __LINE__), expr)
+#define MG_RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                     \
+    ::mgteam::Status tmp = (expr);         \
+    if (!tmp.ok()) return tmp;             \
+  } while (0)
 #define MG_ASSIGN_OR_RETURN(lhs, expr) \
   MG_ASSIGN_OR_RETURN_IMPL(MG_CONCAT(mg_result__, __LINE__), lhs, expr)
 #define MG_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

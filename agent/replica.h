@@ -1,0 +1,181 @@
+// Replica: the client's local copy of every workspace the user belongs to,
+// and the outbox of writes not yet accepted by the server (design brief §7).
+// One SQLite file per server, shared by the agent and the CLI (separate
+// processes; SQLite's locking serialises them).
+//
+// For each memory and relationship the replica keeps two things: the
+// server's state as last confirmed (the `server` column, from events and
+// write answers) and the local view that reads return. The local view is
+// always the server state with the pending outbox ops for that entity
+// replayed on top, in order (brief §7 invariant 8). So an event from a
+// teammate never hides an edit of yours that is still on its way, and a
+// rejected op simply drops out of the view.
+//
+// Every change is one SQLite transaction: an event's effect together with
+// the cursor (invariant 3 of the client side), a local write together with
+// its outbox op (invariant 9). A process killed at any point leaves either
+// all of it or none.
+//
+// Thread-safety: methods may be called from several threads; they
+// serialise on one connection.
+#pragma once
+
+#include "mgteam/model.h"
+#include "mgteam/sqlite.h"
+#include "mgteam/status.h"
+#include "mgteam/validate.h"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mgteam::agent {
+
+// pending: an op of yours is on its way; failed: the server refused one
+// (see `mgteam sync status`); synced: the local view is the server's.
+enum class SyncState { kSynced, kPending, kFailed };
+const char* SyncStateName(SyncState s);
+
+struct LocalMemory {
+  Memory memory;
+  SyncState sync = SyncState::kSynced;
+  json ToJson() const;  // the memory's JSON plus "sync_state"
+};
+
+struct LocalRelationship {
+  Relationship relationship;
+  SyncState sync = SyncState::kSynced;
+  json ToJson() const;
+};
+
+struct ReplicaWorkspace {
+  std::string id, name, slug, kind, role, epoch;
+  int64_t cursor = 0;    // last seq applied
+  int64_t head_seq = 0;  // newest head the server reported
+  bool synced = false;   // a snapshot has been loaded
+  std::string last_sync_at;
+  std::string last_error;
+  json ToJson() const;
+};
+
+struct OutboxOp {
+  int64_t seq = 0;        // creation order
+  std::string op_id;      // sent as Idempotency-Key, so a resend applies once
+  std::string workspace_id;
+  std::string kind;       // memory.create|update|delete, relationship.create|delete
+  std::string entity_id;
+  json payload;           // the request body
+  std::string state;      // pending | failed
+  int attempts = 0;
+  std::string last_error;
+  std::string next_attempt_at;  // RFC 3339; empty: now
+  std::string created_at;
+  json ToJson() const;
+};
+
+struct ApplyResult {
+  int applied = 0;
+  int skipped = 0;                // at or below the cursor already
+  bool removed_from_workspace = false;  // a member_removed for this user
+};
+
+struct MemoryFilter {
+  std::string workspace_id;
+  std::optional<std::string> type;
+  std::optional<std::string> tag;
+  bool include_deleted = false;
+  int limit = 50;
+  int offset = 0;
+};
+
+class Replica {
+ public:
+  static Result<std::unique_ptr<Replica>> Open(const std::string& path);
+
+  // Ties the replica to a server and user; a replica of another pair is
+  // wiped first (its outbox included: those writes belong to another account).
+  Status Bind(const std::string& server, const std::string& user_id);
+  std::string user_id() const;
+
+  // --- workspaces
+  // Adds or refreshes a workspace (name, slug, role); keeps its data.
+  Status RememberWorkspace(const Workspace& w, const std::string& role);
+  Result<std::vector<ReplicaWorkspace>> Workspaces();
+  Result<std::optional<ReplicaWorkspace>> FindWorkspace(const std::string& id);
+  // Removes the workspace and everything of it, outbox included.
+  Status ForgetWorkspace(const std::string& id);
+  Status NoteSync(const std::string& ws, std::optional<int64_t> head_seq, const std::string& error);
+
+  // --- loading a snapshot: Begin clears the server copy (your pending
+  // writes stay), Load adds pages, Finish sets the cursor to the head seen
+  // before the first page and replays pending ops on top.
+  Status BeginSnapshot(const std::string& ws);
+  Status LoadSnapshot(const std::string& ws, const std::vector<Memory>& memories,
+                      const std::vector<Relationship>& relationships);
+  Status FinishSnapshot(const std::string& ws, int64_t head_seq, const std::string& epoch);
+
+  // --- events, in log order, in one transaction with the cursor. Events at
+  // or below the cursor are skipped; an entity state older than the one
+  // held is ignored (that is what makes snapshot-then-replay exact).
+  Result<ApplyResult> ApplyEvents(const std::string& ws, const std::vector<Event>& events);
+
+  // --- local writes: the view changes and the op is queued, atomically.
+  Result<LocalMemory> CreateMemory(const std::string& ws, Memory draft);
+  Result<LocalMemory> UpdateMemory(const std::string& ws, const std::string& id, const MemoryPatch& patch);
+  Result<LocalMemory> DeleteMemory(const std::string& ws, const std::string& id);
+  Result<LocalRelationship> CreateRelationship(const std::string& ws, Relationship draft);
+  Result<LocalRelationship> DeleteRelationship(const std::string& ws, const std::string& id);
+
+  // --- the outbox
+  Result<std::optional<OutboxOp>> NextOp(const std::string& ws);  // oldest pending
+  Result<std::optional<OutboxOp>> FindOp(const std::string& op_id);
+  // The server accepted the op; `entity` is its answer (null for none).
+  Status CompleteOp(const OutboxOp& op, const json& entity);
+  // The server refused it for good: kept, marked failed, out of the view.
+  Status FailOp(const OutboxOp& op, const std::string& error);
+  // It could not be sent now: try again at `next_attempt_at`.
+  Status DeferOp(const OutboxOp& op, const std::string& error, const std::string& next_attempt_at);
+  Result<std::vector<OutboxOp>> Ops(const std::string& ws = "");
+  // Failed ops go back to pending; returns how many.
+  Result<int> RetryFailed(const std::string& ws = "");
+
+  // --- reads
+  Result<std::vector<LocalMemory>> ListMemories(const MemoryFilter& f);
+  Result<std::optional<LocalMemory>> GetMemory(const std::string& ws, const std::string& id);
+  // Full-text search (FTS5, bm25; title weighs most) over live memories.
+  Result<std::vector<LocalMemory>> Search(const std::string& ws, const std::string& query, int limit);
+  Result<std::vector<LocalRelationship>> ListRelationships(const std::string& ws,
+                                                           const std::optional<std::string>& memory_id,
+                                                           const std::optional<std::string>& type,
+                                                           bool include_deleted, int limit);
+  Result<std::optional<LocalRelationship>> GetRelationship(const std::string& ws, const std::string& id);
+  Result<int64_t> CountMemories(const std::string& ws);
+
+ private:
+  explicit Replica(sql::Db db) : db_(std::move(db)) {}
+  Status Tx(const std::function<Status()>& fn);
+  Status RecomputeMemory(const std::string& ws, const std::string& id);
+  Status RecomputeRelationship(const std::string& ws, const std::string& id);
+  Status Recompute(const std::string& ws, const std::string& kind, const std::string& id);
+  Status StoreServerMemory(const Memory& m);
+  Status StoreServerRelationship(const Relationship& r);
+  Result<OutboxOp> Enqueue(const std::string& ws, const std::string& kind, const std::string& entity_id,
+                           json payload);
+  Result<SyncState> EntitySync(const std::string& ws, const std::string& id);
+  Status FillSync(const std::string& ws, std::vector<LocalMemory>& rows);
+  // Unlocked loaders for use inside locked methods.
+  Result<std::optional<LocalMemory>> LoadMemory(const std::string& ws, const std::string& id);
+  Result<std::optional<LocalRelationship>> LoadRelationship(const std::string& ws, const std::string& id);
+  Result<LocalMemory> LiveMemory(const std::string& ws, const std::string& id);
+
+  mutable std::mutex mu_;
+  sql::Db db_;
+  std::string user_id_;
+};
+
+// "redis timeout" -> an FTS5 query matching both words, the last as a prefix.
+std::string FtsQuery(const std::string& text);
+
+}  // namespace mgteam::agent

@@ -1,0 +1,171 @@
+#include "sync.h"
+
+#include "mgteam/clock.h"
+#include "mgteam/sse.h"
+
+#include <map>
+#include <random>
+
+namespace mgteam::agent {
+namespace {
+
+constexpr int kSnapshotPage = 2000;
+constexpr int kEventPage = 1000;
+
+std::string WsPath(const std::string& ws) { return "/api/v1/workspaces/" + ws; }
+
+double Jitter() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace
+
+bool IsOffline(const Status& s) { return s.code() == Code::kUnavailable; }
+
+Result<std::vector<ReplicaWorkspace>> DiscoverWorkspaces(ApiClient& api, Replica& replica) {
+  MG_ASSIGN_OR_RETURN(json listing, api.Get("/api/v1/workspaces"));
+  std::map<std::string, bool> current;
+  for (const auto& w : listing.value("workspaces", json::array())) {
+    Workspace ws;
+    ws.id = w.value("id", "");
+    ws.name = w.value("name", "");
+    ws.slug = w.value("slug", "");
+    ws.kind = w.value("type", "");
+    if (ws.id.empty()) continue;
+    MG_RETURN_IF_ERROR(replica.RememberWorkspace(ws, w.value("role", "")));
+    current[ws.id] = true;
+  }
+  MG_ASSIGN_OR_RETURN(auto known, replica.Workspaces());
+  for (const auto& w : known)
+    if (!current.count(w.id)) MG_RETURN_IF_ERROR(replica.ForgetWorkspace(w.id));
+  return replica.Workspaces();
+}
+
+Status LoadSnapshot(ApiClient& api, Replica& replica, const std::string& ws, const ProgressFn& progress) {
+  MG_RETURN_IF_ERROR(replica.BeginSnapshot(ws));
+  int64_t head = -1;
+  std::string epoch;
+  int64_t loaded = 0;
+  for (const char* kind : {"memories", "relationships"}) {
+    std::string after;
+    while (true) {
+      std::map<std::string, std::string> q = {{"kind", kind}, {"limit", std::to_string(kSnapshotPage)}, {"after", after}};
+      MG_ASSIGN_OR_RETURN(json page, api.Get(WsPath(ws) + "/snapshot" + QueryString(q)));
+      if (head < 0) {
+        // Following the log from the head seen *before* the first page makes
+        // the result exact: later changes are replayed by version.
+        head = page.value("head_seq", int64_t{0});
+        epoch = page.value("epoch", "");
+      }
+      std::vector<Memory> memories;
+      std::vector<Relationship> relationships;
+      for (const auto& item : page.value("items", json::array())) {
+        if (std::string(kind) == "memories") {
+          if (auto m = Memory::FromJson(item)) memories.push_back(std::move(*m));
+        } else if (auto r = Relationship::FromJson(item)) {
+          relationships.push_back(std::move(*r));
+        }
+      }
+      MG_RETURN_IF_ERROR(replica.LoadSnapshot(ws, memories, relationships));
+      loaded += static_cast<int64_t>(memories.size());
+      if (progress && !memories.empty()) progress(ws, loaded);
+      if (!page["next_after"].is_string()) break;
+      after = page["next_after"].get<std::string>();
+    }
+  }
+  return replica.FinishSnapshot(ws, std::max<int64_t>(head, 0), epoch);
+}
+
+Status CatchUp(ApiClient& api, Replica& replica, const std::string& ws, const ProgressFn& progress) {
+  int resets = 0;
+  while (true) {
+    MG_ASSIGN_OR_RETURN(auto w, replica.FindWorkspace(ws));
+    if (!w) return Status::NotFound("workspace " + ws + " is not known here; run `mgteam workspace list`");
+    if (!w->synced) {
+      MG_RETURN_IF_ERROR(LoadSnapshot(api, replica, ws, progress));
+      continue;
+    }
+    std::map<std::string, std::string> q = {
+        {"since", std::to_string(w->cursor)}, {"limit", std::to_string(kEventPage)}, {"epoch", w->epoch}};
+    auto page = api.Get(WsPath(ws) + "/events" + QueryString(q));
+    if (!page.ok()) {
+      MG_RETURN_IF_ERROR(replica.NoteSync(ws, std::nullopt, page.status().message()));
+      return page.status();
+    }
+    if (page->value("reset", false)) {
+      if (++resets > 2) return Status::Internal("the server keeps resetting " + ws);
+      MG_RETURN_IF_ERROR(LoadSnapshot(api, replica, ws, progress));
+      continue;
+    }
+    std::vector<Event> events;
+    for (const auto& e : page->value("events", json::array()))
+      if (auto ev = Event::FromJson(e)) events.push_back(std::move(*ev));
+    if (events.empty()) return replica.NoteSync(ws, page->value("head_seq", int64_t{0}), "");
+    MG_ASSIGN_OR_RETURN(ApplyResult applied, replica.ApplyEvents(ws, events));
+    if (applied.removed_from_workspace) {
+      MG_RETURN_IF_ERROR(replica.ForgetWorkspace(ws));
+      return Status(Code::kNotFound, "removed", "you are no longer a member of " + w->name);
+    }
+  }
+}
+
+FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool honour_backoff) {
+  FlushResult out;
+  const std::string now = NowRfc3339();
+  while (true) {
+    auto next = replica.NextOp(ws);
+    if (!next.ok()) {
+      out.blocked = next.status();
+      return out;
+    }
+    if (!*next) return out;
+    const OutboxOp& op = **next;
+    if (honour_backoff && !op.next_attempt_at.empty() && op.next_attempt_at > now) {
+      ++out.waiting;
+      return out;
+    }
+    const bool memory = op.kind.rfind("memory.", 0) == 0;
+    const std::string base = WsPath(ws) + (memory ? "/memories" : "/relationships");
+    Result<json> answer = Status::Internal("unknown op kind " + op.kind);
+    if (op.kind == "memory.create" || op.kind == "relationship.create")
+      answer = api.Post(base, op.payload, op.op_id);
+    else if (op.kind == "memory.update" || op.kind == "relationship.update")
+      answer = api.Patch(base + "/" + op.entity_id, op.payload, op.op_id);
+    else if (op.kind == "memory.delete" || op.kind == "relationship.delete")
+      answer = api.Delete(base + "/" + op.entity_id, op.op_id);
+
+    Status stored;
+    if (answer.ok()) {
+      stored = replica.CompleteOp(op, *answer);
+      ++out.sent;
+    } else {
+      const Status& why = answer.status();
+      Code c = why.code();
+      if (c == Code::kUnavailable || c == Code::kInternal) {
+        // Not the op's fault: keep it, and its place in the order.
+        int64_t delay = BackoffDelayMs(op.attempts, 1000, 300000, 500, Jitter());
+        (void)replica.DeferOp(op, why.message(), FormatRfc3339(Now() + std::chrono::milliseconds(delay)));
+        out.blocked = why;
+        return out;
+      }
+      if (c == Code::kUnauthenticated) {
+        out.blocked = why;  // the user must sign in again; the op waits
+        return out;
+      }
+      if (c == Code::kNotFound && op.kind.find(".delete") != std::string::npos) {
+        stored = replica.CompleteOp(op, json());  // already gone: the intent holds
+        ++out.sent;
+      } else {
+        stored = replica.FailOp(op, why.reason() + ": " + why.message());
+        ++out.failed;
+      }
+    }
+    if (!stored.ok()) {
+      out.blocked = stored;
+      return out;
+    }
+  }
+}
+
+}  // namespace mgteam::agent

@@ -1,0 +1,49 @@
+// The conversations with the server that keep a replica current, shared by
+// the agent (in the background) and the CLI (when no agent runs).
+//
+// Thread-safety: the functions are reentrant; a replica may be shared, an
+// ApiClient may not.
+#pragma once
+
+#include "replica.h"
+
+#include "mgteam/api_client.h"
+
+#include <functional>
+
+namespace mgteam::agent {
+
+// Lists the caller's workspaces, records them in the replica and forgets
+// (purges) the ones the caller no longer belongs to.
+Result<std::vector<ReplicaWorkspace>> DiscoverWorkspaces(ApiClient& api, Replica& replica);
+
+// Called while a snapshot loads: (workspace id, memories loaded so far).
+using ProgressFn = std::function<void(const std::string& ws, int64_t loaded)>;
+
+// Loads the workspace's current state page by page, keeping local pending
+// writes, and sets the cursor to the head seen before the first page.
+Status LoadSnapshot(ApiClient& api, Replica& replica, const std::string& ws, const ProgressFn& progress = {});
+
+// Brings one workspace up to date by polling the log: a snapshot first if
+// the replica has none (or the server's log was reset), then every event
+// after the cursor. Returns reason "removed" (NotFound) if the caller left.
+Status CatchUp(ApiClient& api, Replica& replica, const std::string& ws, const ProgressFn& progress = {});
+
+struct FlushResult {
+  int sent = 0;     // accepted by the server
+  int failed = 0;   // refused for good (see the op's last_error)
+  int waiting = 0;  // not due yet (backing off)
+  Status blocked;   // why sending stopped early (offline, 5xx, not signed in)
+};
+
+// Sends the workspace's pending ops oldest first with their op ids as
+// Idempotency-Key, so a resend after a crash applies once. Network and 5xx
+// errors stop the run and back the op off (exponential, with jitter, capped
+// at 5 minutes); a 4xx fails that op and the run goes on. With
+// `honour_backoff`, an op whose next attempt is not due stops the run.
+FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool honour_backoff);
+
+// True for failures that mean "the server could not be reached".
+bool IsOffline(const Status& s);
+
+}  // namespace mgteam::agent

@@ -1,0 +1,213 @@
+// The client replica against a real SQLite file: the local view, the outbox,
+// events and cursors, snapshots, search.
+#include "replica.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace mgteam;
+using namespace mgteam::agent;
+
+namespace {
+
+const std::string kWs = "01a2124c-a21f-739f-92bb-b20569d88acf";
+const std::string kMe = "01a2124c-a21f-739e-9579-1fe8468105b5";
+const std::string kTeammate = "01a2124c-a21f-739e-9579-000000000002";
+
+struct Fixture {
+  std::string dir;
+  std::unique_ptr<Replica> r;
+
+  Fixture() {
+    char tmpl[] = "/tmp/mgteam-replica-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    auto opened = Replica::Open(dir + "/replica.db");
+    REQUIRE(opened.ok());
+    r = std::move(opened).value();
+    REQUIRE(r->Bind("http://127.0.0.1:8474", kMe).ok());
+    Workspace w;
+    w.id = kWs;
+    w.name = "Team";
+    w.slug = "team";
+    w.kind = "team";
+    REQUIRE(r->RememberWorkspace(w, "member").ok());
+    REQUIRE(r->BeginSnapshot(kWs).ok());
+    REQUIRE(r->FinishSnapshot(kWs, 2, "epoch-1").ok());
+  }
+  ~Fixture() {
+    r.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+Memory ServerMemory(const std::string& id, int64_t version, const std::string& title) {
+  Memory m;
+  m.id = id;
+  m.workspace_id = kWs;
+  m.title = title;
+  m.version = version;
+  m.created_by = m.updated_by = kTeammate;
+  m.created_at = m.updated_at = "2026-11-25T10:00:00.000Z";
+  return m;
+}
+
+Event MemoryEvent(int64_t seq, const Memory& m, const std::string& type = "memory_updated") {
+  Event e;
+  e.workspace_id = kWs;
+  e.seq = seq;
+  e.type = type;
+  e.entity_type = "memory";
+  e.entity_id = m.id;
+  e.entity = m.ToJson();
+  return e;
+}
+
+Memory Draft(const std::string& title) {
+  Memory m;
+  m.title = title;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a local write is visible at once as pending and becomes synced when the server answers") {
+  Fixture f;
+  auto m = f.r->CreateMemory(kWs, Draft("offline thought"));
+  REQUIRE(m.ok());
+  CHECK(m->sync == SyncState::kPending);
+  CHECK(m->memory.version == 0);
+  CHECK(m->memory.created_by == kMe);
+  auto ops = f.r->Ops(kWs);
+  REQUIRE(ops->size() == 1);
+  CHECK((*ops)[0].kind == "memory.create");
+  CHECK((*ops)[0].payload["id"] == m->memory.id);  // the server will use our id
+
+  Memory answered = m->memory;
+  answered.version = 1;
+  REQUIRE(f.r->CompleteOp((*ops)[0], answered.ToJson()).ok());
+  auto after = f.r->GetMemory(kWs, m->memory.id);
+  CHECK((*after)->sync == SyncState::kSynced);
+  CHECK((*after)->memory.version == 1);
+  CHECK(f.r->Ops(kWs)->empty());
+}
+
+TEST_CASE("events and the cursor advance together, duplicates and stale states are skipped") {
+  Fixture f;
+  std::string id = "5b0f6d0e-3a51-4d6e-9a0c-1f3e2b7c9d01";
+  auto first = f.r->ApplyEvents(kWs, {MemoryEvent(3, ServerMemory(id, 1, "v1"), "memory_created"),
+                                      MemoryEvent(4, ServerMemory(id, 2, "v2"))});
+  REQUIRE(first.ok());
+  CHECK(first->applied == 2);
+  CHECK((*f.r->FindWorkspace(kWs))->cursor == 4);
+  // A replay of seq 4 and an out-of-date state change nothing.
+  auto again = f.r->ApplyEvents(kWs, {MemoryEvent(4, ServerMemory(id, 2, "v2")), MemoryEvent(5, ServerMemory(id, 1, "stale"))});
+  CHECK(again->skipped == 1);
+  CHECK(again->applied == 1);
+  CHECK((*f.r->GetMemory(kWs, id))->memory.title == "v2");
+  CHECK((*f.r->FindWorkspace(kWs))->cursor == 5);
+}
+
+TEST_CASE("a teammate's change never hides my pending edit: view = server state + pending ops") {
+  Fixture f;
+  std::string id = "5b0f6d0e-3a51-4d6e-9a0c-1f3e2b7c9d01";
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(3, ServerMemory(id, 1, "original"), "memory_created")}).ok());
+  MemoryPatch mine;
+  mine.tags = std::vector<std::string>{"mine"};
+  REQUIRE(f.r->UpdateMemory(kWs, id, mine).ok());
+  Memory theirs = ServerMemory(id, 2, "their title");
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(4, theirs)}).ok());
+  auto view = *f.r->GetMemory(kWs, id);
+  CHECK(view->memory.title == "their title");
+  CHECK(view->memory.tags == std::vector<std::string>{"mine"});
+  CHECK(view->sync == SyncState::kPending);
+}
+
+TEST_CASE("a refused op drops out of the view, is reported, and can be retried") {
+  Fixture f;
+  auto m = f.r->CreateMemory(kWs, Draft("will be refused"));
+  auto op = (*f.r->Ops(kWs))[0];
+  REQUIRE(f.r->FailOp(op, "forbidden: your role does not grant 'memory.write'").ok());
+  CHECK_FALSE(*f.r->GetMemory(kWs, m->memory.id));
+  auto ops = *f.r->Ops(kWs);
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0].state == "failed");
+  CHECK(ops[0].last_error.find("memory.write") != std::string::npos);
+  CHECK_FALSE(*f.r->NextOp(kWs));  // failed ops are not resent on their own
+  CHECK(*f.r->RetryFailed(kWs) == 1);
+  CHECK((*f.r->GetMemory(kWs, m->memory.id))->sync == SyncState::kPending);
+  CHECK(*f.r->NextOp(kWs));
+}
+
+TEST_CASE("ops leave in creation order and a backed-off op keeps its place") {
+  Fixture f;
+  auto a = f.r->CreateMemory(kWs, Draft("a"));
+  auto b = f.r->CreateMemory(kWs, Draft("b"));
+  auto first = *f.r->NextOp(kWs);
+  CHECK(first->entity_id == a->memory.id);
+  REQUIRE(f.r->DeferOp(*first, "offline", "2999-01-01T00:00:00.000Z").ok());
+  auto still = *f.r->NextOp(kWs);
+  CHECK(still->entity_id == a->memory.id);
+  CHECK(still->attempts == 1);
+  (void)b;
+}
+
+TEST_CASE("a snapshot reload keeps writes that were not sent yet") {
+  Fixture f;
+  std::string id = "5b0f6d0e-3a51-4d6e-9a0c-1f3e2b7c9d01";
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(3, ServerMemory(id, 1, "old"), "memory_created")}).ok());
+  auto local = f.r->CreateMemory(kWs, Draft("not sent yet"));
+  MemoryPatch edit;
+  edit.title = "edited offline";
+  REQUIRE(f.r->UpdateMemory(kWs, id, edit).ok());
+  // The server was restored: reload from a snapshot with a newer version.
+  REQUIRE(f.r->BeginSnapshot(kWs).ok());
+  REQUIRE(f.r->LoadSnapshot(kWs, {ServerMemory(id, 7, "restored")}, {}).ok());
+  REQUIRE(f.r->FinishSnapshot(kWs, 40, "epoch-2").ok());
+  auto w = *f.r->FindWorkspace(kWs);
+  CHECK(w->cursor == 40);
+  CHECK(w->epoch == "epoch-2");
+  CHECK((*f.r->GetMemory(kWs, local->memory.id))->memory.title == "not sent yet");
+  auto merged = *f.r->GetMemory(kWs, id);
+  CHECK(merged->memory.title == "edited offline");
+  CHECK(merged->memory.version == 7);
+  CHECK(f.r->Ops(kWs)->size() == 2);
+}
+
+TEST_CASE("search ranks title matches first, matches prefixes and skips deleted memories") {
+  Fixture f;
+  Memory in_title = Draft("Redis connection timeout");
+  Memory in_content = Draft("Worker pool tuning");
+  in_content.content = "we saw a redis timeout once";
+  Memory gone = Draft("Redis cluster notes");
+  auto a = f.r->CreateMemory(kWs, in_title);
+  auto b = f.r->CreateMemory(kWs, in_content);
+  auto c = f.r->CreateMemory(kWs, gone);
+  auto deleted = f.r->DeleteMemory(kWs, c->memory.id);
+  REQUIRE(deleted.ok());
+  CHECK(deleted->memory.deleted);  // create and delete both queued, in order
+  auto hits = f.r->Search(kWs, "redis time", 10);
+  REQUIRE(hits.ok());
+  REQUIRE(hits->size() == 2);
+  CHECK((*hits)[0].memory.id == a->memory.id);
+  CHECK((*hits)[1].memory.id == b->memory.id);
+  CHECK(f.r->Search(kWs, "café", 10)->empty());
+  CHECK(f.r->Search(kWs, "\"unbalanced", 10).ok());
+  CHECK(FtsQuery("a \"b\" c") == "\"a\" \"\"\"b\"\"\" \"c\"*");
+}
+
+TEST_CASE("binding to another user wipes the replica, and a member_removed for me is reported") {
+  Fixture f;
+  REQUIRE(f.r->CreateMemory(kWs, Draft("x")).ok());
+  Event removed;
+  removed.workspace_id = kWs;
+  removed.seq = 3;
+  removed.type = "member_removed";
+  removed.entity_type = "member";
+  removed.entity = {{"user_id", kMe}, {"role", "member"}};
+  auto res = f.r->ApplyEvents(kWs, {removed});
+  CHECK(res->removed_from_workspace);
+  REQUIRE(f.r->Bind("http://127.0.0.1:8474", kTeammate).ok());
+  CHECK(f.r->Workspaces()->empty());
+  CHECK(f.r->Ops()->empty());
+}
