@@ -518,6 +518,11 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
         ++result.skipped;
         continue;
       }
+      // The log is dense: a hole means events were lost on the way. Refuse,
+      // so the caller catches up from the durable cursor instead.
+      if (e.seq != cursor + 1)
+        return Status::Internal("event " + std::to_string(e.seq) + " follows " + std::to_string(cursor) +
+                                ": events are missing");
       if (e.entity_type == "memory") {
         if (auto m = Memory::FromJson(e.entity)) MG_RETURN_IF_ERROR(StoreServerMemory(*m));
       } else if (e.entity_type == "relationship") {
@@ -612,7 +617,7 @@ Result<LocalMemory> Replica::LiveMemory(const std::string& ws, const std::string
   return std::move(*m);
 }
 
-Result<LocalMemory> Replica::CreateMemory(const std::string& ws, Memory draft) {
+Result<LocalMemory> Replica::CreateMemory(const std::string& ws, Memory draft, std::string* op_id) {
   std::lock_guard<std::mutex> lock(mu_);
   if (draft.id.empty()) draft.id = NewUuidV7();
   if (draft.created_at.empty()) draft.created_at = NowRfc3339();
@@ -621,27 +626,31 @@ Result<LocalMemory> Replica::CreateMemory(const std::string& ws, Memory draft) {
     if (existing)
       return Status::Conflict("already_exists", "a memory with id " + draft.id + " already exists")
           .with("id", draft.id);
-    MG_RETURN_IF_ERROR(Enqueue(ws, "memory.create", draft.id, CreateBody(draft)).status());
+    MG_ASSIGN_OR_RETURN(OutboxOp op, Enqueue(ws, "memory.create", draft.id, CreateBody(draft)));
+    if (op_id) *op_id = op.op_id;
     return RecomputeMemory(ws, draft.id);
   }));
   return LiveMemory(ws, draft.id);
 }
 
-Result<LocalMemory> Replica::UpdateMemory(const std::string& ws, const std::string& id, const MemoryPatch& patch) {
+Result<LocalMemory> Replica::UpdateMemory(const std::string& ws, const std::string& id, const MemoryPatch& patch,
+                                          std::string* op_id) {
   std::lock_guard<std::mutex> lock(mu_);
   MG_RETURN_IF_ERROR(Tx([&]() -> Status {
     MG_RETURN_IF_ERROR(LiveMemory(ws, id).status());
-    MG_RETURN_IF_ERROR(Enqueue(ws, "memory.update", id, patch.ToJson()).status());
+    MG_ASSIGN_OR_RETURN(OutboxOp op, Enqueue(ws, "memory.update", id, patch.ToJson()));
+    if (op_id) *op_id = op.op_id;
     return RecomputeMemory(ws, id);
   }));
   return LiveMemory(ws, id);
 }
 
-Result<LocalMemory> Replica::DeleteMemory(const std::string& ws, const std::string& id) {
+Result<LocalMemory> Replica::DeleteMemory(const std::string& ws, const std::string& id, std::string* op_id) {
   std::lock_guard<std::mutex> lock(mu_);
   MG_RETURN_IF_ERROR(Tx([&]() -> Status {
     MG_RETURN_IF_ERROR(LiveMemory(ws, id).status());
-    MG_RETURN_IF_ERROR(Enqueue(ws, "memory.delete", id, json::object()).status());
+    MG_ASSIGN_OR_RETURN(OutboxOp op, Enqueue(ws, "memory.delete", id, json::object()));
+    if (op_id) *op_id = op.op_id;
     return RecomputeMemory(ws, id);
   }));
   MG_ASSIGN_OR_RETURN(auto m, LoadMemory(ws, id));
@@ -649,7 +658,8 @@ Result<LocalMemory> Replica::DeleteMemory(const std::string& ws, const std::stri
   return std::move(*m);
 }
 
-Result<LocalRelationship> Replica::CreateRelationship(const std::string& ws, Relationship draft) {
+Result<LocalRelationship> Replica::CreateRelationship(const std::string& ws, Relationship draft,
+                                                     std::string* op_id) {
   std::lock_guard<std::mutex> lock(mu_);
   if (draft.id.empty()) draft.id = NewUuidV7();
   MG_RETURN_IF_ERROR(Tx([&]() -> Status {
@@ -663,7 +673,8 @@ Result<LocalRelationship> Replica::CreateRelationship(const std::string& ws, Rel
     for (const char* k : {"workspace_id", "created_by", "updated_by", "created_at", "updated_at", "version", "deleted"})
       body.erase(k);
     if (body["context"].is_null()) body.erase("context");
-    MG_RETURN_IF_ERROR(Enqueue(ws, "relationship.create", draft.id, std::move(body)).status());
+    MG_ASSIGN_OR_RETURN(OutboxOp op, Enqueue(ws, "relationship.create", draft.id, std::move(body)));
+    if (op_id) *op_id = op.op_id;
     return RecomputeRelationship(ws, draft.id);
   }));
   MG_ASSIGN_OR_RETURN(auto r, LoadRelationship(ws, draft.id));
@@ -671,12 +682,14 @@ Result<LocalRelationship> Replica::CreateRelationship(const std::string& ws, Rel
   return std::move(*r);
 }
 
-Result<LocalRelationship> Replica::DeleteRelationship(const std::string& ws, const std::string& id) {
+Result<LocalRelationship> Replica::DeleteRelationship(const std::string& ws, const std::string& id,
+                                                     std::string* op_id) {
   std::lock_guard<std::mutex> lock(mu_);
   MG_RETURN_IF_ERROR(Tx([&]() -> Status {
     MG_ASSIGN_OR_RETURN(auto r, LoadRelationship(ws, id));
     if (!r || r->relationship.deleted) return NotInReplica("relationship", id);
-    MG_RETURN_IF_ERROR(Enqueue(ws, "relationship.delete", id, json::object()).status());
+    MG_ASSIGN_OR_RETURN(OutboxOp op, Enqueue(ws, "relationship.delete", id, json::object()));
+    if (op_id) *op_id = op.op_id;
     return RecomputeRelationship(ws, id);
   }));
   MG_ASSIGN_OR_RETURN(auto r, LoadRelationship(ws, id));
@@ -735,6 +748,18 @@ Status Replica::DeferOp(const OutboxOp& op, const std::string& error, const std:
   std::lock_guard<std::mutex> lock(mu_);
   return db_.Run("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE op_id = ?",
                  error, next_attempt_at, op.op_id);
+}
+
+Status Replica::DismissOp(const std::string& op_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Tx([&]() -> Status {
+    MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns + " FROM outbox WHERE op_id = ?"));
+    q->BindAll(op_id);
+    if (!q->Step()) return q->status();
+    OutboxOp op = ReadOp(*q);
+    MG_RETURN_IF_ERROR(db_.Run("DELETE FROM outbox WHERE op_id = ?", op_id));
+    return Recompute(op.workspace_id, op.kind, op.entity_id);
+  });
 }
 
 Result<std::vector<OutboxOp>> Replica::Ops(const std::string& ws) {

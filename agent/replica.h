@@ -122,11 +122,15 @@ class Replica {
   Result<ApplyResult> ApplyEvents(const std::string& ws, const std::vector<Event>& events);
 
   // --- local writes: the view changes and the op is queued, atomically.
-  Result<LocalMemory> CreateMemory(const std::string& ws, Memory draft);
-  Result<LocalMemory> UpdateMemory(const std::string& ws, const std::string& id, const MemoryPatch& patch);
-  Result<LocalMemory> DeleteMemory(const std::string& ws, const std::string& id);
-  Result<LocalRelationship> CreateRelationship(const std::string& ws, Relationship draft);
-  Result<LocalRelationship> DeleteRelationship(const std::string& ws, const std::string& id);
+  // `op_id`, when given, receives the id of the queued op.
+  Result<LocalMemory> CreateMemory(const std::string& ws, Memory draft, std::string* op_id = nullptr);
+  Result<LocalMemory> UpdateMemory(const std::string& ws, const std::string& id, const MemoryPatch& patch,
+                                   std::string* op_id = nullptr);
+  Result<LocalMemory> DeleteMemory(const std::string& ws, const std::string& id, std::string* op_id = nullptr);
+  Result<LocalRelationship> CreateRelationship(const std::string& ws, Relationship draft,
+                                               std::string* op_id = nullptr);
+  Result<LocalRelationship> DeleteRelationship(const std::string& ws, const std::string& id,
+                                               std::string* op_id = nullptr);
 
   // --- the outbox
   Result<std::optional<OutboxOp>> NextOp(const std::string& ws);  // oldest pending
@@ -137,6 +141,8 @@ class Replica {
   Status FailOp(const OutboxOp& op, const std::string& error);
   // It could not be sent now: try again at `next_attempt_at`.
   Status DeferOp(const OutboxOp& op, const std::string& error, const std::string& next_attempt_at);
+  // Drops a failed op whose refusal the user has already seen.
+  Status DismissOp(const std::string& op_id);
   Result<std::vector<OutboxOp>> Ops(const std::string& ws = "");
   // Failed ops go back to pending; returns how many.
   Result<int> RetryFailed(const std::string& ws = "");

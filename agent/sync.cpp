@@ -158,6 +158,7 @@ FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool 
         ++out.sent;
       } else {
         stored = replica.FailOp(op, why.reason() + ": " + why.message());
+        out.refused = why;
         ++out.failed;
       }
     }

@@ -34,6 +34,7 @@ struct FlushResult {
   int failed = 0;   // refused for good (see the op's last_error)
   int waiting = 0;  // not due yet (backing off)
   Status blocked;   // why sending stopped early (offline, 5xx, not signed in)
+  Status refused;   // the server's answer to the last op it refused
 };
 
 // Sends the workspace's pending ops oldest first with their op ids as

@@ -3,6 +3,7 @@
 namespace mgteam::cli {
 
 int ExitCodeFor(const Status& s) {
+  if (s.reason() == "queued") return kExitQueued;
   switch (s.code()) {
     case Code::kOk: return kExitOk;
     case Code::kUnauthenticated: return kExitAuth;

@@ -62,14 +62,11 @@ Result<ApiClient> Session::Client(bool need_token) {
   return api;
 }
 
-Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
-  MG_ASSIGN_OR_RETURN(nlohmann::json listing, api.Get("/api/v1/workspaces"));
+Result<WorkspaceRef> PickWorkspace(const std::vector<WorkspaceRef>& list, const std::string& ref, bool team_only) {
   std::optional<WorkspaceRef> personal;
   std::vector<WorkspaceRef> matches;
   auto canonical = NormalizeUuid(ref);
-  for (const auto& w : listing.value("workspaces", nlohmann::json::array())) {
-    WorkspaceRef r{w.value("id", ""), w.value("name", ""), w.value("slug", ""),
-                   w.value("type", ""), w.value("role", "")};
+  for (const auto& r : list) {
     if (team_only && r.type != "team") continue;
     if (r.type == "personal") personal = r;
     if (ref.empty() || ref == "personal") continue;
@@ -89,14 +86,24 @@ Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bo
                           "' that you belong to; see `mgteam workspace list`");
 }
 
+Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
+  MG_ASSIGN_OR_RETURN(nlohmann::json listing, api.Get("/api/v1/workspaces"));
+  std::vector<WorkspaceRef> list;
+  for (const auto& w : listing.value("workspaces", nlohmann::json::array()))
+    list.push_back(WorkspaceRef{w.value("id", ""), w.value("name", ""), w.value("slug", ""), w.value("type", ""),
+                                w.value("role", "")});
+  return PickWorkspace(list, ref, team_only);
+}
+
+Result<std::string> Session::WorkspaceChoice() {
+  if (!global_.workspace.empty()) return global_.workspace;
+  if (auto e = Env("MGTEAM_WORKSPACE")) return *e;
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  return c->workspace.value_or("");
+}
+
 Result<WorkspaceRef> Session::Workspace(ApiClient& api) {
-  std::string ref;
-  if (!global_.workspace.empty()) ref = global_.workspace;
-  else if (auto e = Env("MGTEAM_WORKSPACE")) ref = *e;
-  else {
-    MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
-    if (c->workspace) ref = *c->workspace;
-  }
+  MG_ASSIGN_OR_RETURN(std::string ref, WorkspaceChoice());
   return Resolve(api, ref, false);
 }
 

@@ -3,7 +3,7 @@
 // workspace.
 #pragma once
 
-#include "config.h"
+#include "client_config.h"
 #include "mgteam/api_client.h"
 
 #include <CLI/CLI.hpp>
@@ -11,8 +11,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mgteam::cli {
+
+using agent::CliConfig;
+using agent::Credentials;
 
 struct GlobalOptions {
   std::string server;     // --server
@@ -27,6 +31,10 @@ struct WorkspaceRef {
   std::string type;
   std::string role;
 };
+
+// Picks `ref` (id, slug, unique name, or "personal"/"" for the personal
+// workspace) out of `list`.
+Result<WorkspaceRef> PickWorkspace(const std::vector<WorkspaceRef>& list, const std::string& ref, bool team_only);
 
 class Session {
  public:
@@ -43,6 +51,8 @@ class Session {
   // Resolves --workspace > MGTEAM_WORKSPACE > config to a workspace you
   // belong to (by id, slug or name); defaults to your personal workspace.
   Result<WorkspaceRef> Workspace(ApiClient& api);
+  // The reference the user chose ("" for the default).
+  Result<std::string> WorkspaceChoice();
   // Resolves an explicit team reference (id, slug or name).
   Result<WorkspaceRef> Team(ApiClient& api, const std::string& ref);
   // Resolves a workspace reference: id, slug, name, or "personal" ("" is

@@ -5,7 +5,7 @@
 //   mgteam-server routes       print the route table (method, path, permission)
 #include "app.h"
 #include "auth.h"
-#include "log.h"
+#include "mgteam/logging.h"
 #include "routes/routes.h"
 #include "store/sqlite_store.h"
 

@@ -25,7 +25,8 @@ grep -q "mgteam signup" "$tmp/tour.sh" || { echo "no tour found in $readme"; exi
 sed -i -e "s|http://127.0.0.1:8474|http://127.0.0.1:$port|g" \
        -e "s|^\(mgteam signup [^#]*\)#.*$|\1 --password-stdin <<< 'correct horse battery'|" "$tmp/tour.sh"
 
-export PATH="$cli_dir:$PATH" XDG_CONFIG_HOME="$tmp/config"
+export PATH="$cli_dir:$PATH" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
+       XDG_STATE_HOME="$tmp/state" XDG_RUNTIME_DIR="$tmp/run"
 unset MGTEAM_SERVER MGTEAM_TOKEN MGTEAM_WORKSPACE
 if ! (cd "$tmp" && bash -euo pipefail "$tmp/tour.sh") >"$tmp/out" 2>&1; then
   echo "--- the README tour failed; its output:"; cat "$tmp/out"

@@ -1,5 +1,9 @@
-// mgteam memory add|get|list|update|delete, mgteam relate, mgteam relationship
-// list|get|delete.
+// mgteam memory add|get|list|search|update|delete, mgteam relate,
+// mgteam relationship list|get|delete. Local-first (see cli/local.h): reads
+// come from the replica, writes go through the outbox; --remote asks the
+// server directly.
+#include "local.h"
+#include "mgteam/ids.h"
 #include "mgteam/text.h"
 #include "mgteam/validate.h"
 #include "render.h"
@@ -13,9 +17,6 @@ namespace {
 using nlohmann::json;
 
 std::string MemoryPath(const WorkspaceRef& w) { return "/api/v1/workspaces/" + w.id + "/memories"; }
-std::string RelationshipPath(const WorkspaceRef& w) {
-  return "/api/v1/workspaces/" + w.id + "/relationships";
-}
 
 // "--tag a --tag b,c" -> [a, b, c].
 std::vector<std::string> SplitTags(const std::vector<std::string>& raw) {
@@ -58,11 +59,17 @@ Result<json> ParseContextFlag(const std::string& raw) {
   return ctx;
 }
 
+std::string SyncMark(const json& m) {
+  std::string s = m.value("sync_state", "synced");
+  return s == "synced" ? "" : " [" + s + "]";
+}
+
 void PrintMemory(const json& m) {
   Say(Bold(m.value("title", "")) + "  [" + m.value("type", "") + "]" +
       (m.value("deleted", false) ? "  (deleted)" : ""));
   Say(Dim("id " + m.value("id", "") + "  version " + std::to_string(m.value("version", 0)) +
-          "  created " + Ago(m.value("created_at", "")) + ", updated " + Ago(m.value("updated_at", ""))));
+          "  created " + Ago(m.value("created_at", "")) + ", updated " + Ago(m.value("updated_at", ""))) +
+      SyncMark(m));
   std::ostringstream meta;
   meta.precision(2);
   meta << "importance " << m.value("importance", 0.0) << "  confidence " << m.value("confidence", 0.0);
@@ -76,6 +83,26 @@ void PrintMemory(const json& m) {
     Say("");
     Say(content);
   }
+}
+
+// Prints a written entity and turns "queued" into a note plus exit code 7.
+Status Report(Session& s, const Status& delivered, const json& entity, bool quiet, const std::string& done_line,
+              const std::string& queued_line) {
+  if (!delivered.ok() && delivered.reason() != "queued") return delivered;
+  if (s.json()) PrintJson(entity);
+  else if (quiet) Say(entity.value("id", ""));
+  else Say(delivered.ok() ? done_line : queued_line);
+  if (!delivered.ok()) Note("mgteam: " + delivered.message());
+  return delivered;
+}
+
+void PrintMemoryTable(const json& items) {
+  Table t({"ID", "TYPE", "TITLE", "TAGS", "UPDATED"}, {0, 0, 60, 30, 0});
+  for (const auto& m : items)
+    t.Add({m.value("id", ""), m.value("type", ""),
+           m.value("title", "") + (m.value("deleted", false) ? " (deleted)" : "") + SyncMark(m),
+           JoinStrings(m["tags"], ","), Ago(m.value("updated_at", ""))});
+  t.Print();
 }
 
 // Pages through a listing until `limit` items (or all, if `all`).
@@ -107,7 +134,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
     ContentOpts content;
     std::vector<std::string> tags, add_tags, remove_tags;
     std::optional<double> importance, confidence;
-    bool quiet = false, all = false, include_deleted = false;
+    bool quiet = false, all = false, include_deleted = false, wait = false, remote = false;
     int limit = 50;
     int64_t base_version = 0;
   };
@@ -131,6 +158,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   add->add_option("--tag", o->tags, "A tag (repeat, or separate with commas)");
   add->add_option("--id", o->id, "Use this UUID as the memory's id");
   add->add_flag("--quiet,-q", o->quiet, "Print only the new memory's id");
+  add->add_flag("--wait", o->wait, "Wait until the server has accepted it");
   content_flags(add);
   add->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
@@ -146,26 +174,40 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       }
       if (!o->id.empty()) body["id"] = o->id;
       // The same rules as the server's, before anything leaves this machine.
-      MG_RETURN_IF_ERROR(ParseMemoryCreate(body).status());
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      MG_ASSIGN_OR_RETURN(json m, api.Post(MemoryPath(ws), body, NewIdempotencyKey()));
-      if (s.json()) PrintJson(m);
-      else if (o->quiet) Say(m.value("id", ""));
-      else Say("Added memory " + m.value("id", "") + " \"" + m.value("title", "") + "\" to " + ws.name);
-      return Status::Ok();
+      MG_ASSIGN_OR_RETURN(Memory draft, ParseMemoryCreate(body));
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, false));
+      std::string op;
+      MG_ASSIGN_OR_RETURN(auto m, l.replica->CreateMemory(l.ws.id, draft, &op));
+      Status delivered = Deliver(s, l, op, o->wait);
+      auto now = l.replica->GetMemory(l.ws.id, m.memory.id);
+      json j = now.ok() && *now ? (*now)->ToJson() : m.ToJson();
+      return Report(s, delivered, j, o->quiet,
+                    "Added memory " + m.memory.id + " \"" + m.memory.title + "\" to " + l.ws.name,
+                    "Saved memory " + m.memory.id + " \"" + m.memory.title + "\" locally (not yet on the server)");
     };
   });
 
   auto* get = memory->add_subcommand("get", "Show one memory");
   get->add_option("id", o->id, "The memory's id")->required();
   get->add_flag("--include-deleted", o->include_deleted, "Show it even if deleted");
+  get->add_flag("--remote", o->remote, "Ask the server instead of the local copy");
   get->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      MG_ASSIGN_OR_RETURN(json m, api.Get(MemoryPath(ws) + "/" + UrlEncode(o->id) +
-                                          (o->include_deleted ? "?include_deleted=true" : "")));
+      json m;
+      if (o->remote) {
+        MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+        MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+        MG_ASSIGN_OR_RETURN(m, api.Get(MemoryPath(ws) + "/" + UrlEncode(o->id) +
+                                       (o->include_deleted ? "?include_deleted=true" : "")));
+      } else {
+        MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+        NoteIfOffline(l);
+        auto id = NormalizeUuid(o->id).value_or(o->id);
+        MG_ASSIGN_OR_RETURN(auto found, l.replica->GetMemory(l.ws.id, id));
+        if (!found || (found->memory.deleted && !o->include_deleted))
+          return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
+        m = found->ToJson();
+      }
       if (s.json()) PrintJson(m);
       else PrintMemory(m);
       return Status::Ok();
@@ -178,29 +220,69 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   list->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   list->add_flag("--all", o->all, "Every memory (pages through the whole workspace)");
   list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");
+  list->add_flag("--remote", o->remote, "Ask the server instead of the local copy");
   list->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      std::map<std::string, std::string> q;
-      q["type"] = o->type;
-      if (!o->tags.empty()) q["tag"] = o->tags.front();
-      if (o->include_deleted) q["include_deleted"] = "true";
-      MG_ASSIGN_OR_RETURN(json items, FetchAll(api, MemoryPath(ws), q, "memories", o->limit, o->all));
+      json items = json::array();
+      std::string ws_name;
+      if (o->remote) {
+        MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+        MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+        ws_name = ws.name;
+        std::map<std::string, std::string> q;
+        q["type"] = o->type;
+        if (!o->tags.empty()) q["tag"] = o->tags.front();
+        if (o->include_deleted) q["include_deleted"] = "true";
+        MG_ASSIGN_OR_RETURN(items, FetchAll(api, MemoryPath(ws), q, "memories", o->limit, o->all));
+      } else {
+        MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+        NoteIfOffline(l);
+        ws_name = l.ws.name;
+        agent::MemoryFilter f;
+        f.workspace_id = l.ws.id;
+        if (!o->type.empty()) f.type = o->type;
+        if (!o->tags.empty()) {
+          MG_ASSIGN_OR_RETURN(auto tags, NormalizeTags({o->tags.front()}));
+          if (!tags.empty()) f.tag = tags.front();
+        }
+        f.include_deleted = o->include_deleted;
+        f.limit = o->all ? 1 << 30 : o->limit;
+        MG_ASSIGN_OR_RETURN(auto rows, l.replica->ListMemories(f));
+        for (const auto& m : rows) items.push_back(m.ToJson());
+      }
       if (s.json()) {
         PrintJson(items);
         return Status::Ok();
       }
       if (items.empty()) {
-        Say("No memories in " + ws.name + " yet. Add one: mgteam memory add \"What I learned\" --type solution");
+        Say("No memories in " + ws_name + " yet. Add one: mgteam memory add \"What I learned\" --type solution");
         return Status::Ok();
       }
-      Table t({"ID", "TYPE", "TITLE", "TAGS", "UPDATED"}, {0, 0, 60, 30, 0});
-      for (const auto& m : items)
-        t.Add({m.value("id", ""), m.value("type", ""),
-               m.value("title", "") + (m.value("deleted", false) ? " (deleted)" : ""),
-               JoinStrings(m["tags"], ","), Ago(m.value("updated_at", ""))});
-      t.Print();
+      PrintMemoryTable(items);
+      return Status::Ok();
+    };
+  });
+
+  auto query = std::make_shared<std::string>();
+  auto* search = memory->add_subcommand("search", "Full-text search of the local copy, best match first");
+  search->add_option("query", *query, "Words to look for (the last one may be a prefix)")->required();
+  search->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 10000));
+  search->callback([&cli, o, query] {
+    cli.action = [o, query](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      NoteIfOffline(l);
+      MG_ASSIGN_OR_RETURN(auto rows, l.replica->Search(l.ws.id, *query, o->limit));
+      json items = json::array();
+      for (const auto& m : rows) items.push_back(m.ToJson());
+      if (s.json()) {
+        PrintJson(items);
+        return Status::Ok();
+      }
+      if (items.empty()) {
+        Say("Nothing in " + l.ws.name + " matches '" + *query + "'.");
+        return Status::Ok();
+      }
+      PrintMemoryTable(items);
       return Status::Ok();
     };
   });
@@ -215,14 +297,16 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   update->add_option("--base-version", o->base_version,
                      "Refuse if the memory is no longer at this version (default: the version just read)");
   content_flags(update);
+  update->add_flag("--wait", o->wait, "Wait until the server has accepted the change");
   update->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      std::string path = MemoryPath(ws) + "/" + UrlEncode(o->id);
-      MG_ASSIGN_OR_RETURN(json current, api.Get(path));
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      auto id = NormalizeUuid(o->id).value_or(o->id);
+      MG_ASSIGN_OR_RETURN(auto found, l.replica->GetMemory(l.ws.id, id));
+      if (!found || found->memory.deleted) return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
+      const Memory& current = found->memory;
       json body = json::object();
-      body["base_version"] = o->base_version > 0 ? o->base_version : current.value("version", int64_t{1});
+      if (o->base_version > 0) body["base_version"] = o->base_version;
       if (!o->title.empty()) body["title"] = o->title;
       if (!o->type.empty()) body["type"] = o->type;
       MG_ASSIGN_OR_RETURN(auto content, ReadContent(o->content));
@@ -234,9 +318,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         MG_ASSIGN_OR_RETURN(body["context"], ParseContextFlag(o->context));
       }
       if (!o->tags.empty() || !o->add_tags.empty() || !o->remove_tags.empty()) {
-        std::vector<std::string> tags = o->tags.empty()
-                                            ? current["tags"].get<std::vector<std::string>>()
-                                            : SplitTags(o->tags);
+        std::vector<std::string> tags = o->tags.empty() ? current.tags : SplitTags(o->tags);
         for (const auto& t : SplitTags(o->add_tags)) tags.push_back(t);
         MG_ASSIGN_OR_RETURN(auto removed, NormalizeTags(SplitTags(o->remove_tags)));
         MG_ASSIGN_OR_RETURN(auto normal, NormalizeTags(tags));
@@ -245,25 +327,38 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         });
         body["tags"] = normal;
       }
-      MG_RETURN_IF_ERROR(ParseMemoryPatch(body).status());
-      MG_ASSIGN_OR_RETURN(json m, api.Patch(path, body, NewIdempotencyKey()));
-      if (s.json()) PrintJson(m);
-      else if (m.value("version", 0) == current.value("version", 0)) Say("Nothing changed");
-      else Say("Updated memory " + m.value("id", "") + " (version " + std::to_string(m.value("version", 0)) + ")");
-      return Status::Ok();
+      MG_ASSIGN_OR_RETURN(MemoryPatch patch, ParseMemoryPatch(body));
+      Memory next = current;
+      ApplyPatch(next, patch);
+      if (next.ToJson() == current.ToJson() && !patch.base_version) {
+        if (s.json()) PrintJson(found->ToJson());
+        else Say("Nothing changed");
+        return Status::Ok();
+      }
+      std::string op;
+      MG_ASSIGN_OR_RETURN(auto m, l.replica->UpdateMemory(l.ws.id, id, patch, &op));
+      Status delivered = Deliver(s, l, op, o->wait);
+      auto now = l.replica->GetMemory(l.ws.id, id);
+      json j = now.ok() && *now ? (*now)->ToJson() : m.ToJson();
+      return Report(s, delivered, j, false,
+                    "Updated memory " + id + " (version " + std::to_string(j.value("version", 0)) + ")",
+                    "Updated memory " + id + " locally (not yet on the server)");
     };
   });
 
   auto* del = memory->add_subcommand("delete", "Delete a memory (and its relationships)");
   del->add_option("id", o->id, "The memory's id")->required();
+  del->add_flag("--wait", o->wait, "Wait until the server has accepted the change");
   del->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      MG_ASSIGN_OR_RETURN(json m, api.Delete(MemoryPath(ws) + "/" + UrlEncode(o->id), NewIdempotencyKey()));
-      if (s.json()) PrintJson(m);
-      else Say("Deleted memory " + m.value("id", "") + " \"" + m.value("title", "") + "\"");
-      return Status::Ok();
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      auto id = NormalizeUuid(o->id).value_or(o->id);
+      std::string op;
+      MG_ASSIGN_OR_RETURN(auto m, l.replica->DeleteMemory(l.ws.id, id, &op));
+      Status delivered = Deliver(s, l, op, o->wait);
+      return Report(s, delivered, m.ToJson(), false,
+                    "Deleted memory " + id + " \"" + m.memory.title + "\"",
+                    "Deleted memory " + id + " locally (not yet on the server)");
     };
   });
 }
@@ -273,7 +368,7 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
     std::string from, to, type, context, id, memory;
     std::optional<double> strength, confidence;
     int limit = 50;
-    bool all = false, include_deleted = false, quiet = false;
+    bool all = false, include_deleted = false, quiet = false, wait = false;
   };
   auto o = std::make_shared<Opts>();
 
@@ -290,21 +385,22 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
   relate->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
   relate->add_option("--context", o->context, "A note on why they are related");
   relate->add_flag("--quiet,-q", o->quiet, "Print only the new relationship's id");
+  relate->add_flag("--wait", o->wait, "Wait until the server has accepted it");
   relate->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       json body = {{"from_memory_id", o->from}, {"to_memory_id", o->to}, {"type", o->type}};
       if (o->strength) body["strength"] = *o->strength;
       if (o->confidence) body["confidence"] = *o->confidence;
       if (!o->context.empty()) body["context"] = o->context;
-      MG_RETURN_IF_ERROR(ParseRelationshipCreate(body).status());
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      MG_ASSIGN_OR_RETURN(json r, api.Post(RelationshipPath(ws), body, NewIdempotencyKey()));
-      if (s.json()) PrintJson(r);
-      else if (o->quiet) Say(r.value("id", ""));
-      else Say("Related " + o->from + " " + r.value("type", "") + " " + o->to + " (relationship " +
-               r.value("id", "") + ")");
-      return Status::Ok();
+      MG_ASSIGN_OR_RETURN(Relationship draft, ParseRelationshipCreate(body));
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      std::string op;
+      MG_ASSIGN_OR_RETURN(auto r, l.replica->CreateRelationship(l.ws.id, draft, &op));
+      Status delivered = Deliver(s, l, op, o->wait);
+      auto now = l.replica->GetRelationship(l.ws.id, r.relationship.id);
+      json j = now.ok() && *now ? (*now)->ToJson() : r.ToJson();
+      std::string line = o->from + " " + r.relationship.type + " " + o->to + " (relationship " + r.relationship.id + ")";
+      return Report(s, delivered, j, o->quiet, "Related " + line, "Related " + line + " locally (not yet on the server)");
     };
   });
 
@@ -319,12 +415,15 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
   list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");
   list->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      std::map<std::string, std::string> q = {{"memory_id", o->memory}, {"type", o->type}};
-      if (o->include_deleted) q["include_deleted"] = "true";
-      MG_ASSIGN_OR_RETURN(json items,
-                          FetchAll(api, RelationshipPath(ws), q, "relationships", o->limit, o->all));
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      NoteIfOffline(l);
+      std::optional<std::string> memory, type;
+      if (!o->memory.empty()) memory = NormalizeUuid(o->memory).value_or(o->memory);
+      if (!o->type.empty()) type = o->type;
+      MG_ASSIGN_OR_RETURN(auto rows, l.replica->ListRelationships(l.ws.id, memory, type, o->include_deleted,
+                                                                  o->all ? 1 << 30 : o->limit));
+      json items = json::array();
+      for (const auto& r : rows) items.push_back(r.ToJson());
       if (s.json()) {
         PrintJson(items);
         return Status::Ok();
@@ -351,9 +450,11 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
   get->add_option("id", o->id, "The relationship's id")->required();
   get->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      MG_ASSIGN_OR_RETURN(json r, api.Get(RelationshipPath(ws) + "/" + UrlEncode(o->id)));
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      NoteIfOffline(l);
+      MG_ASSIGN_OR_RETURN(auto found, l.replica->GetRelationship(l.ws.id, NormalizeUuid(o->id).value_or(o->id)));
+      if (!found || found->relationship.deleted) return Status::NotFound("no relationship " + o->id + " in " + l.ws.name);
+      json r = found->ToJson();
       if (s.json()) {
         PrintJson(r);
         return Status::Ok();
@@ -368,14 +469,15 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
 
   auto* del = rel->add_subcommand("delete", "Delete a relationship");
   del->add_option("id", o->id, "The relationship's id")->required();
+  del->add_flag("--wait", o->wait, "Wait until the server has accepted the change");
   del->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      MG_ASSIGN_OR_RETURN(json r, api.Delete(RelationshipPath(ws) + "/" + UrlEncode(o->id), NewIdempotencyKey()));
-      if (s.json()) PrintJson(r);
-      else Say("Deleted relationship " + r.value("id", ""));
-      return Status::Ok();
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      std::string op;
+      MG_ASSIGN_OR_RETURN(auto r, l.replica->DeleteRelationship(l.ws.id, NormalizeUuid(o->id).value_or(o->id), &op));
+      Status delivered = Deliver(s, l, op, o->wait);
+      return Report(s, delivered, r.ToJson(), false, "Deleted relationship " + r.relationship.id,
+                    "Deleted relationship " + r.relationship.id + " locally (not yet on the server)");
     };
   });
 }

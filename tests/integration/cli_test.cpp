@@ -21,6 +21,9 @@ class Cli {
                            std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), CliBinary());
     env.emplace("XDG_CONFIG_HOME", home_.path() + "/config");
+    env.emplace("XDG_DATA_HOME", home_.path() + "/data");
+    env.emplace("XDG_STATE_HOME", home_.path() + "/state");
+    env.emplace("XDG_RUNTIME_DIR", home_.path() + "/run");
     env.emplace("MGTEAM_SERVER", "");
     env.emplace("MGTEAM_TOKEN", "");
     env.emplace("MGTEAM_WORKSPACE", "");
@@ -229,7 +232,18 @@ TEST_CASE("exit codes tell scripts what went wrong") {
   CHECK(no_server.err.find("mgteam server set") != std::string::npos);
   std::string url = server->url();
   server->Stop();
-  auto down = cli({"memory", "list"}, "", {{"MGTEAM_SERVER", url}, {"MGTEAM_TOKEN", owner.token}});
+  // Offline: reads come from the local copy, writes are queued (exit 7).
+  auto local = cli({"memory", "list", "--json"}, "", as(owner));
+  CHECK(local.exit_code == 0);
+  CHECK(json::parse(local.out).size() == 1);
+  CHECK(local.err.find("offline") != std::string::npos);
+  auto queued = cli({"memory", "add", "while down", "-q"}, "", as(owner));
+  CHECK(queued.exit_code == 7);
+  CHECK(queued.out.size() == 37);  // the new id, to refer to it later
+  CHECK(queued.err.find("not yet on the server") != std::string::npos);
+  // Without a local copy there is nothing to show.
+  Cli fresh(*server);
+  auto down = fresh({"memory", "list"}, "", {{"MGTEAM_SERVER", url}, {"MGTEAM_TOKEN", owner.token}});
   CHECK(down.exit_code == 8);
   CHECK(down.err.find("cannot reach") != std::string::npos);
 }

@@ -452,6 +452,9 @@ TEST_CASE("two mgteam events --follow see new memories at once and lose nothing 
   TestUser alice = SignUp(http, "alice");
   std::string team = CreateTeam(http, alice, "Followers");
   std::map<std::string, std::string> env = {{"XDG_CONFIG_HOME", home.path()},
+                                            {"XDG_DATA_HOME", home.path() + "/data"},
+                                            {"XDG_STATE_HOME", home.path() + "/state"},
+                                            {"XDG_RUNTIME_DIR", home.path() + "/run"},
                                             {"MGTEAM_SERVER", first->url()},
                                             {"MGTEAM_TOKEN", alice.token},
                                             {"MGTEAM_WORKSPACE", team}};

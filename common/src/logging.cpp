@@ -1,13 +1,14 @@
-#include "log.h"
+#include "mgteam/logging.h"
 
 #include "mgteam/clock.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-namespace mgteam::server {
+namespace mgteam {
 namespace {
 
 // One JSON object per line: {"time","level","msg"}. spdlog's pattern
@@ -31,13 +32,22 @@ class JsonFormatter final : public spdlog::formatter {
 
 }  // namespace
 
-Status SetUpLogging(const std::string& level, const std::string& format) {
+Status SetUpLogging(const std::string& level, const std::string& format, const std::string& file) {
   auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off")
     return Status::Invalid("invalid_config",
                            "--log-level must be one of trace, debug, info, warn, error, off");
-  auto logger = std::make_shared<spdlog::logger>(
-      "mgteam", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  spdlog::sink_ptr sink;
+  if (file.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    try {  // spdlog reports an unwritable file by throwing
+      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
+    } catch (const spdlog::spdlog_ex& e) {
+      return Status::Internal("cannot write the log file " + file + ": " + e.what());
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("mgteam", std::move(sink));
   if (format == "json") logger->set_formatter(std::make_unique<JsonFormatter>());
   else logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(lvl);
@@ -46,4 +56,4 @@ Status SetUpLogging(const std::string& level, const std::string& format) {
   return Status::Ok();
 }
 
-}  // namespace mgteam::server
+}  // namespace mgteam

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "client_config.h"
 
 #include <toml++/toml.h>
 
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace mgteam::cli {
+namespace mgteam::agent {
 namespace {
 
 // Writes `content` to `path` with `mode`, via a temporary file and rename so a
@@ -113,4 +113,4 @@ Status CliConfig::SaveCredentials() const {
   return WriteFileAtomically(credentials_path(), out.str(), 0600);
 }
 
-}  // namespace mgteam::cli
+}  // namespace mgteam::agent

@@ -1,4 +1,4 @@
-// The CLI's files (design brief §9):
+// The client's settings, read by the CLI and the agent (design brief §9):
 //   $XDG_CONFIG_HOME/mgteam/config.toml       server URL, current workspace
 //   $XDG_CONFIG_HOME/mgteam/credentials.toml  tokens per server, mode 0600
 // Environment variables override both: MGTEAM_SERVER, MGTEAM_TOKEN,
@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace mgteam::cli {
+namespace mgteam::agent {
 
 struct Credentials {
   std::string token;
@@ -35,4 +35,4 @@ struct CliConfig {
 // $XDG_CONFIG_HOME/mgteam, or ~/.config/mgteam.
 std::string ConfigDir();
 
-}  // namespace mgteam::cli
+}  // namespace mgteam::agent

@@ -1,0 +1,124 @@
+#include "local.h"
+
+#include "paths.h"
+#include "render.h"
+#include "sync.h"
+
+#include "mgteam/clock.h"
+
+namespace mgteam::cli {
+namespace {
+
+std::vector<WorkspaceRef> Refs(const std::vector<agent::ReplicaWorkspace>& list) {
+  std::vector<WorkspaceRef> out;
+  for (const auto& w : list) out.push_back(WorkspaceRef{w.id, w.name, w.slug, w.kind, w.role});
+  return out;
+}
+
+}  // namespace
+
+Status Queued(const std::string& why) {
+  return Status(Code::kUnavailable, "queued",
+                "saved locally, not yet on the server (" + why +
+                    "); it is sent when the server is reachable: start the agent (`mgteam agent start`) "
+                    "or run `mgteam sync now` later");
+}
+
+Result<Local> OpenLocal(Session& s, bool catch_up) {
+  Local l;
+  MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
+  MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+  l.api.emplace(std::move(api));
+  MG_RETURN_IF_ERROR(agent::EnsurePrivateDir(agent::DataDir()));
+  MG_ASSIGN_OR_RETURN(l.replica, agent::Replica::Open(agent::ReplicaPath(url.ToString())));
+  l.agent_running = agent::LocalApiClient(agent::SocketPath()).Running();
+
+  // Who am I? Bind the replica to this account (another account's data is
+  // wiped). Offline, the replica's own binding stands.
+  auto me = l.api->Get("/api/v1/me");
+  if (me.ok()) {
+    MG_RETURN_IF_ERROR(l.replica->Bind(url.ToString(), (*me)["user"].value("id", "")));
+  } else if (agent::IsOffline(me.status())) {
+    l.online = false;
+    l.offline_reason = me.status().message();
+  } else {
+    return me.status();
+  }
+
+  std::vector<agent::ReplicaWorkspace> known;
+  if (l.online) {
+    auto found = agent::DiscoverWorkspaces(*l.api, *l.replica);
+    if (found.ok()) {
+      known = std::move(found).value();
+    } else if (agent::IsOffline(found.status())) {
+      l.online = false;
+      l.offline_reason = found.status().message();
+    } else {
+      return found.status();
+    }
+  }
+  if (!l.online) {
+    MG_ASSIGN_OR_RETURN(known, l.replica->Workspaces());
+    if (known.empty())
+      return Status::Unavailable("unreachable", l.offline_reason + "; and there is no local copy yet");
+  }
+  MG_ASSIGN_OR_RETURN(std::string choice, s.WorkspaceChoice());
+  MG_ASSIGN_OR_RETURN(l.ws, PickWorkspace(Refs(known), choice, false));
+
+  if (catch_up && l.online && !l.agent_running) {
+    bool shown = false;
+    Status caught = agent::CatchUp(*l.api, *l.replica, l.ws.id, [&](const std::string&, int64_t n) {
+      if (StdoutIsTty() && n >= 5000) {
+        Note("\rloading " + l.ws.name + ": " + std::to_string(n) + " memories");
+        shown = true;
+      }
+    });
+    (void)shown;
+    if (agent::IsOffline(caught)) {
+      l.online = false;
+      l.offline_reason = caught.message();
+    } else if (!caught.ok()) {
+      return caught;
+    }
+  }
+  return l;
+}
+
+void NoteIfOffline(const Local& l) {
+  if (l.online) return;
+  auto w = l.replica->FindWorkspace(l.ws.id);
+  std::string when = w.ok() && *w && !(*w)->last_sync_at.empty() ? Ago((*w)->last_sync_at) : "never";
+  Note("offline: showing the local copy of " + l.ws.name + " (last synced " + when + ")");
+}
+
+Status Deliver(Session& s, Local& l, const std::string& op_id, bool wait) {
+  (void)s;
+  if (l.agent_running) {
+    agent::LocalApiClient agent(agent::SocketPath());
+    auto answer = agent.Flush(wait ? op_id : "", std::chrono::seconds(wait ? 30 : 0));
+    if (answer.ok() && wait) {
+      std::string state = answer->value("state", "pending");
+      if (state == "pending") return Queued("the server did not answer in time");
+      if (state == "failed") {
+        auto op = l.replica->FindOp(op_id);
+        std::string why = op.ok() && *op ? (*op)->last_error : "refused";
+        (void)l.replica->DismissOp(op_id);  // reported here and now
+        return Status(Code::kInvalid, "refused", "the server refused this write: " + why);
+      }
+    }
+    if (answer.ok()) return Status::Ok();
+    // The agent went away between the check and now: send it ourselves.
+  }
+  if (!l.online) return Queued(l.offline_reason);
+  agent::FlushResult r = agent::Flush(*l.api, *l.replica, l.ws.id, /*honour_backoff=*/false);
+  auto op = l.replica->FindOp(op_id);
+  if (op.ok() && !*op) return Status::Ok();  // accepted
+  if (op.ok() && *op && (*op)->state == "failed") {
+    (void)l.replica->DismissOp(op_id);  // reported here and now
+    return r.refused.ok() ? Status::Invalid("refused", (*op)->last_error) : r.refused;
+  }
+  if (!r.blocked.ok() && r.blocked.code() == Code::kUnauthenticated) return r.blocked;
+  return Queued(r.blocked.ok() ? "not sent" : r.blocked.message());
+}
+
+}  // namespace mgteam::cli
