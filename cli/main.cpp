@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddMemoryCommands(app, cli);
   AddRelationshipCommands(app, cli);
   AddEventCommands(app, cli);
+  AddSyncCommands(app, cli);
 
   try {
     app.parse(argc, argv);

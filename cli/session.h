@@ -82,6 +82,7 @@ void AddWorkspaceCommands(CLI::App& app, Cli& cli);
 void AddMemoryCommands(CLI::App& app, Cli& cli);
 void AddRelationshipCommands(CLI::App& app, Cli& cli);
 void AddEventCommands(CLI::App& app, Cli& cli);
+void AddSyncCommands(CLI::App& app, Cli& cli);  // sync and agent
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);

@@ -85,14 +85,17 @@ void PrintMemory(const json& m) {
   }
 }
 
-// Prints a written entity and turns "queued" into a note plus exit code 7.
+// Prints a written entity. Still pending with an agent running: the agent
+// sends it later (exit 0); still pending without one: exit 7 ("queued").
 Status Report(Session& s, const Status& delivered, const json& entity, bool quiet, const std::string& done_line,
               const std::string& queued_line) {
   if (!delivered.ok() && delivered.reason() != "queued") return delivered;
+  bool pending = !delivered.ok() || entity.value("sync_state", "synced") == "pending";
   if (s.json()) PrintJson(entity);
   else if (quiet) Say(entity.value("id", ""));
-  else Say(delivered.ok() ? done_line : queued_line);
+  else Say(pending ? queued_line : done_line);
   if (!delivered.ok()) Note("mgteam: " + delivered.message());
+  else if (pending && !quiet && !s.json()) Note("The agent sends it to the server as soon as it can.");
   return delivered;
 }
 

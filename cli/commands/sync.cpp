@@ -1,0 +1,400 @@
+// mgteam sync status|now|retry, mgteam agent start|stop|status|install|
+// uninstall|logs.
+#include "local.h"
+#include "paths.h"
+#include "render.h"
+#include "session.h"
+#include "sync.h"
+
+#include "mgteam/clock.h"
+
+#include <cerrno>
+#include <deque>
+#include <iostream>
+#include <sstream>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace mgteam::cli {
+
+// The service templates of scripts/systemd and scripts/launchd, compiled in.
+std::string_view SystemdUnitTemplate();
+std::string_view LaunchdPlistTemplate();
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+Result<std::unique_ptr<agent::Replica>> OpenReplica(Session& s) {
+  MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
+  MG_RETURN_IF_ERROR(agent::EnsurePrivateDir(agent::DataDir()));
+  return agent::Replica::Open(agent::ReplicaPath(url.ToString()));
+}
+
+// What `sync status` shows when no agent runs: the replica's own account.
+Result<json> LocalStatus(Session& s) {
+  MG_ASSIGN_OR_RETURN(auto replica, OpenReplica(s));
+  std::map<std::string, std::pair<int, int>> counts;
+  std::map<std::string, std::string> errors;
+  MG_ASSIGN_OR_RETURN(auto ops, replica->Ops());
+  for (const auto& op : ops) {
+    auto& c = counts[op.workspace_id];
+    (op.state == "failed" ? c.second : c.first)++;
+    if (!op.last_error.empty()) errors[op.workspace_id] = op.last_error;
+  }
+  json list = json::array();
+  MG_ASSIGN_OR_RETURN(auto workspaces, replica->Workspaces());
+  for (const auto& w : workspaces) {
+    json j = w.ToJson();
+    j["pending"] = counts[w.id].first;
+    j["failed"] = counts[w.id].second;
+    j["last_op_error"] = errors[w.id];
+    j["connected"] = false;
+    j["state"] = "no agent";
+    list.push_back(std::move(j));
+  }
+  return json{{"workspaces", list}};
+}
+
+json FailedOps(Session& s) {
+  json out = json::array();
+  auto replica = OpenReplica(s);
+  if (!replica.ok()) return out;
+  for (const auto& op : (*replica)->Ops().value_or({}))
+    if (op.state == "failed" || op.attempts > 0) out.push_back(op.ToJson());
+  return out;
+}
+
+Status PrintSyncStatus(Session& s) {
+  agent::LocalApiClient agent(agent::SocketPath());
+  auto running = agent.Status();
+  json status;
+  if (running.ok()) {
+    status = *running;
+    status["agent"] = {{"running", true}, {"pid", running->value("pid", 0)}};
+  } else {
+    MG_ASSIGN_OR_RETURN(status, LocalStatus(s));
+    status["agent"] = {{"running", false}};
+  }
+  status["ops_with_problems"] = FailedOps(s);
+  if (s.json()) {
+    PrintJson(status);
+    return Status::Ok();
+  }
+  if (running.ok())
+    Say("agent: running (pid " + std::to_string(running->value("pid", 0)) + ", since " +
+        Ago(running->value("started_at", "")) + ")");
+  else
+    Say("agent: not running (start it: mgteam agent start; or install it: mgteam agent install)");
+  if (running.ok() && !status.value("auth_error", "").empty()) Say("problem: " + status.value("auth_error", ""));
+  Table t({"WORKSPACE", "STATE", "CURSOR", "HEAD", "PENDING", "FAILED", "LAST SYNC", "LAST ERROR"}, {30, 0, 0, 0, 0, 0, 0, 60});
+  for (const auto& w : status["workspaces"]) {
+    std::string state = w.value("connected", false) ? "live" : w.value("state", "");
+    t.Add({w.value("name", ""), state, std::to_string(w.value("cursor", 0)), std::to_string(w.value("head_seq", 0)),
+           std::to_string(w.value("pending", 0)), std::to_string(w.value("failed", 0)),
+           w.value("last_sync_at", "").empty() ? "never" : Ago(w.value("last_sync_at", "")),
+           !w.value("last_error", "").empty() ? w.value("last_error", "") : w.value("last_op_error", "")});
+  }
+  if (t.empty()) Say("No workspaces synced on this machine yet.");
+  else t.Print();
+  for (const auto& op : status["ops_with_problems"])
+    if (op.value("state", "") == "failed")
+      Say("failed: " + op.value("kind", "") + " " + op.value("entity_id", "") + ": " + op.value("last_error", "") +
+          " (mgteam sync retry sends it again)");
+  return Status::Ok();
+}
+
+// Catches every workspace up and sends every pending op, from here.
+Status SyncFromHere(Session& s) {
+  MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+  MG_ASSIGN_OR_RETURN(auto replica, OpenReplica(s));
+  auto me = api.Get("/api/v1/me");
+  if (!me.ok()) return agent::IsOffline(me.status()) ? Queued(me.status().message()) : me.status();
+  MG_RETURN_IF_ERROR(replica->Bind(api.url().ToString(), (*me)["user"].value("id", "")));
+  MG_ASSIGN_OR_RETURN(auto workspaces, agent::DiscoverWorkspaces(api, *replica));
+  int refused = 0;
+  Status offline;
+  for (const auto& w : workspaces) {
+    agent::FlushResult r = agent::Flush(api, *replica, w.id, false);
+    refused += r.failed;
+    if (!r.blocked.ok()) offline = r.blocked;
+    Status caught = agent::CatchUp(api, *replica, w.id);
+    if (!caught.ok() && caught.reason() != "removed") offline = caught;
+    auto now = replica->FindWorkspace(w.id);
+    std::string where = now.ok() && *now ? " (at #" + std::to_string((*now)->cursor) + ")" : "";
+    if (!s.json())
+      Say(w.name + ": " + (caught.ok() ? "up to date" + where : caught.message()) +
+          (r.sent ? ", sent " + std::to_string(r.sent) : "") + (r.failed ? ", " + std::to_string(r.failed) + " refused" : ""));
+  }
+  if (s.json()) return PrintSyncStatus(s);
+  if (refused) Note("Some writes were refused; `mgteam sync status` shows why.");
+  if (!offline.ok()) return agent::IsOffline(offline) ? Queued(offline.message()) : offline;
+  return Status::Ok();
+}
+
+// ---- the agent process -------------------------------------------------------
+
+std::string SelfDir() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : p.parent_path().string();
+}
+
+// mgteam-agent: $MGTEAM_AGENT_BIN, next to mgteam, in the build tree, or on PATH.
+Result<std::string> AgentBinary() {
+  if (const char* e = std::getenv("MGTEAM_AGENT_BIN"); e && *e) return std::string(e);
+  for (const std::string& candidate : {SelfDir() + "/mgteam-agent", SelfDir() + "/../agent/mgteam-agent"})
+    if (::access(candidate.c_str(), X_OK) == 0) return fs::weakly_canonical(candidate).string();
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream ss(path);
+    for (std::string dir; std::getline(ss, dir, ':');)
+      if (::access((dir + "/mgteam-agent").c_str(), X_OK) == 0) return dir + "/mgteam-agent";
+  }
+  return Status::NotFound("cannot find the mgteam-agent program; install it next to mgteam or set MGTEAM_AGENT_BIN");
+}
+
+std::string LogFile() { return agent::StateDir() + "/agent.log"; }
+
+std::string LastLines(const std::string& file, int n) {
+  std::ifstream in(file);
+  std::deque<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+    if (static_cast<int>(lines.size()) > n) lines.pop_front();
+  }
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// Starts mgteam-agent in its own session (detached from this terminal) and
+// waits for it to say it is serving.
+Status StartAgent(Session& s) {
+  agent::LocalApiClient client(agent::SocketPath());
+  if (auto st = client.Status(); st.ok()) {
+    Say("The agent is already running (pid " + std::to_string(st->value("pid", 0)) + ").");
+    return Status::Ok();
+  }
+  MG_ASSIGN_OR_RETURN(std::string bin, AgentBinary());
+  MG_RETURN_IF_ERROR(agent::EnsurePrivateDir(agent::StateDir()));
+  MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return Status::Internal("pipe failed");
+  std::vector<std::string> args = {bin, "--server", url.ToString(), "--log-file", LogFile(), "--ready-fd", "3"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, (agent::StateDir() + "/agent.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, ready[1], 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, bin.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(ready[1]);
+  if (rc != 0) {
+    ::close(ready[0]);
+    return Status::Internal("cannot start " + bin + ": " + std::strerror(rc));
+  }
+  char buf[16] = {0};
+  pollfd p{ready[0], POLLIN, 0};
+  ssize_t n = ::poll(&p, 1, 20000) > 0 ? ::read(ready[0], buf, sizeof buf - 1) : 0;
+  ::close(ready[0]);
+  if (n <= 0) {
+    int status = 0;
+    ::waitpid(pid, &status, WNOHANG);
+    std::ifstream err(agent::StateDir() + "/agent.err");
+    std::string why((std::istreambuf_iterator<char>(err)), {});
+    return Status::Internal("the agent did not start: " + (why.empty() ? std::string("see ") + LogFile() : why));
+  }
+  if (s.json()) PrintJson({{"running", true}, {"pid", pid}});
+  else Say("Started the agent (pid " + std::to_string(pid) + "); it keeps your workspaces in sync. Logs: " + LogFile());
+  return Status::Ok();
+}
+
+// Waits for `pid` to exit (woken by the exit itself, via a pidfd).
+bool WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;  // already gone
+  pollfd p{fd, POLLIN, 0};
+  int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  ::close(fd);
+  return r > 0;
+}
+
+Status StopAgent(Session& s) {
+  agent::LocalApiClient client(agent::SocketPath());
+  auto st = client.Status();
+  if (!st.ok()) {
+    Say("The agent is not running.");
+    return Status::Ok();
+  }
+  pid_t pid = st->value("pid", 0);
+  MG_RETURN_IF_ERROR(client.Shutdown());
+  if (!WaitExit(pid, std::chrono::seconds(15))) return Status::Internal("the agent did not stop within 15 s");
+  if (s.json()) PrintJson({{"running", false}});
+  else Say("Stopped the agent (pid " + std::to_string(pid) + ").");
+  return Status::Ok();
+}
+
+// Runs a command, quietly; returns its exit code (-1 if it cannot run).
+int RunQuietly(const std::vector<std::string>& args) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return -1;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string Fill(std::string_view tmpl, const std::map<std::string, std::string>& values) {
+  std::string out(tmpl);
+  for (const auto& [key, value] : values)
+    for (size_t p; (p = out.find(key)) != std::string::npos;) out.replace(p, key.size(), value);
+  return out;
+}
+
+std::string ServiceFile() {
+#ifdef __APPLE__
+  return std::string(std::getenv("HOME")) + "/Library/LaunchAgents/dev.mgteam.agent.plist";
+#else
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  std::string base = xdg && *xdg ? xdg : std::string(std::getenv("HOME") ? std::getenv("HOME") : ".") + "/.config";
+  return base + "/systemd/user/mgteam-agent.service";
+#endif
+}
+
+Status InstallAgent(Session& s) {
+  MG_ASSIGN_OR_RETURN(std::string bin, AgentBinary());
+  std::string file = ServiceFile();
+  std::error_code ec;
+  fs::create_directories(fs::path(file).parent_path(), ec);
+  std::ofstream out(file, std::ios::trunc);
+#ifdef __APPLE__
+  out << Fill(LaunchdPlistTemplate(), {{"@AGENT@", bin}, {"@LOG@", LogFile()}});
+#else
+  out << Fill(SystemdUnitTemplate(), {{"@AGENT@", bin}});
+#endif
+  out.close();
+  if (!out) return Status::Internal("cannot write " + file);
+  Say("Wrote " + file);
+#ifdef __APPLE__
+  bool enabled = RunQuietly({"launchctl", "load", "-w", file}) == 0;
+#else
+  bool enabled = RunQuietly({"systemctl", "--user", "daemon-reload"}) == 0 &&
+                 RunQuietly({"systemctl", "--user", "enable", "--now", "mgteam-agent.service"}) == 0;
+#endif
+  if (enabled) {
+    Say("The agent runs as a user service now and starts with your session.");
+    return Status::Ok();
+  }
+  // No user service manager here (a container, an SSH session without
+  // lingering): run it now, and say it will not come back by itself.
+  Note("note: the user service manager is not available here, so the service is installed but not enabled; "
+       "starting the agent directly (it will not restart after a reboot)");
+  return StartAgent(s);
+}
+
+Status UninstallAgent(Session& s) {
+  std::string file = ServiceFile();
+#ifdef __APPLE__
+  RunQuietly({"launchctl", "unload", "-w", file});
+#else
+  RunQuietly({"systemctl", "--user", "disable", "--now", "mgteam-agent.service"});
+#endif
+  std::error_code ec;
+  bool removed = fs::remove(file, ec);
+  Say(removed ? "Removed " + file : "No service file at " + file);
+  return StopAgent(s);
+}
+
+}  // namespace
+
+void AddSyncCommands(CLI::App& app, Cli& cli) {
+  auto* sync = app.add_subcommand("sync", "What is synced, what is pending, and what failed");
+  sync->require_subcommand(1);
+  sync->add_subcommand("status", "Per workspace: connected, cursor and head, pending and failed writes")
+      ->callback([&cli] { cli.action = [](Session& s) { return PrintSyncStatus(s); }; });
+  sync->add_subcommand("now", "Catch up and send pending writes now")->callback([&cli] {
+    cli.action = [](Session& s) -> Status {
+      agent::LocalApiClient agent(agent::SocketPath());
+      if (agent.Running()) {
+        MG_RETURN_IF_ERROR(agent.Sync());
+        Say("Asked the agent to sync now; `mgteam sync status` shows the result.");
+        return Status::Ok();
+      }
+      return SyncFromHere(s);
+    };
+  });
+  sync->add_subcommand("retry", "Send refused writes again (after fixing the cause)")->callback([&cli] {
+    cli.action = [](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(auto replica, OpenReplica(s));
+      MG_ASSIGN_OR_RETURN(int n, replica->RetryFailed());
+      replica.reset();
+      Say(std::to_string(n) + " write(s) queued again.");
+      agent::LocalApiClient agent(agent::SocketPath());
+      if (agent.Running()) return agent.Flush().status();
+      return SyncFromHere(s);
+    };
+  });
+
+  auto* ag = app.add_subcommand("agent", "Run the background sync agent");
+  ag->require_subcommand(1);
+  ag->add_subcommand("start", "Start the agent in the background")
+      ->callback([&cli] { cli.action = [](Session& s) { return StartAgent(s); }; });
+  ag->add_subcommand("stop", "Stop the agent")->callback([&cli] { cli.action = [](Session& s) { return StopAgent(s); }; });
+  ag->add_subcommand("status", "Whether the agent runs, and what it syncs")
+      ->callback([&cli] { cli.action = [](Session& s) { return PrintSyncStatus(s); }; });
+  ag->add_subcommand("install", "Install and start the agent as a user service (systemd or launchd)")
+      ->callback([&cli] { cli.action = [](Session& s) { return InstallAgent(s); }; });
+  ag->add_subcommand("uninstall", "Stop the service and remove it")
+      ->callback([&cli] { cli.action = [](Session& s) { return UninstallAgent(s); }; });
+  auto lines = std::make_shared<int>(50);
+  auto follow = std::make_shared<bool>(false);
+  auto* logs = ag->add_subcommand("logs", "Show the agent's log");
+  logs->add_option("--lines,-n", *lines, "How many of the last lines (default 50)");
+  logs->add_flag("--follow,-f", *follow, "Keep printing new lines");
+  logs->callback([&cli, lines, follow] {
+    cli.action = [lines, follow](Session&) -> Status {
+      std::string file = LogFile();
+      if (!fs::exists(file))
+        return Status::NotFound("no agent log at " + file + " yet (under systemd without --log-file: "
+                                "journalctl --user -u mgteam-agent)");
+      if (*follow) {
+        std::string n = std::to_string(*lines);
+        ::execlp("tail", "tail", "-n", n.c_str(), "-f", file.c_str(), static_cast<char*>(nullptr));
+        return Status::Internal("cannot run tail");
+      }
+      std::cout << LastLines(file, *lines);
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace mgteam::cli
