@@ -175,6 +175,7 @@ void SyncEngine::Follow(Follower* f) {
     });
     if (caught.reason() == "removed") {
       spdlog::info("no longer a member of {}: its replica was removed", ws);
+      op_changed_.notify_all();
       return;
     }
     if (!caught.ok()) {
@@ -251,6 +252,7 @@ void SyncEngine::Follow(Follower* f) {
     f->connected = false;
     if (purge) {
       (void)replica_.ForgetWorkspace(ws);
+      op_changed_.notify_all();
       spdlog::info("no longer a member of {}: its replica was removed", ws);
       NudgeSync();
       return;
@@ -298,6 +300,20 @@ void SyncEngine::FlushLoop() {
   }
 }
 
+bool SyncEngine::WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    lock.unlock();
+    bool held = done();
+    lock.lock();
+    if (held) return true;
+    if (stopping_ || std::chrono::steady_clock::now() >= deadline) return false;
+    // A bounded wait: changes made by other processes (a CLI) ring no bell here.
+    op_changed_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
+  }
+}
+
 std::string SyncEngine::WaitOp(const std::string& op_id, std::chrono::milliseconds timeout) {
   auto state = [&]() -> std::string {
     auto op = replica_.FindOp(op_id);
@@ -305,15 +321,8 @@ std::string SyncEngine::WaitOp(const std::string& op_id, std::chrono::millisecon
     if (!*op) return "done";
     return (*op)->state == "failed" ? "failed" : "pending";
   };
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    lock.unlock();
-    std::string s = state();
-    lock.lock();
-    if (s != "pending" || stopping_ || std::chrono::steady_clock::now() >= deadline) return s;
-    op_changed_.wait_until(lock, deadline);
-  }
+  WaitFor([&] { return state() != "pending"; }, timeout);
+  return state();
 }
 
 json SyncEngine::StatusJson() {

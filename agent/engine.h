@@ -54,6 +54,9 @@ class SyncEngine {
   void NudgeSync();
   // Blocks until op `op_id` is no longer pending, or the timeout.
   std::string WaitOp(const std::string& op_id, std::chrono::milliseconds timeout);
+  // Blocks until `done()` holds (re-checked after every apply, flush and
+  // purge), or the timeout. Returns whether it held.
+  bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
   json StatusJson();
 
  private:

@@ -33,6 +33,14 @@ Status LocalApiServer::Start(const std::string& socket_path, LocalApiHandlers h)
     h.sync();
     reply(res, {{"syncing", true}});
   });
+  http_->Get("/wait", [h, reply](const httplib::Request& req, httplib::Response& res) {
+    std::string what = req.has_param("cursor") ? "cursor" : req.has_param("gone") ? "gone" : "settled";
+    int64_t cursor = req.has_param("cursor") ? std::atoll(req.get_param_value("cursor").c_str()) : 0;
+    int timeout = req.has_param("timeout") ? std::atoi(req.get_param_value("timeout").c_str()) : 30;
+    bool met = h.wait(req.get_param_value("workspace"), what, cursor,
+                      std::chrono::seconds(std::clamp(timeout, 0, 600)));
+    reply(res, {{"met", met}});
+  });
   http_->Post("/shutdown", [h, reply](const httplib::Request&, httplib::Response& res) {
     reply(res, {{"stopping", true}});
     h.shutdown();
@@ -74,6 +82,16 @@ Result<json> LocalApiClient::Flush(const std::string& wait_op, std::chrono::seco
 }
 
 ::mgteam::Status LocalApiClient::Sync() const { return Call("POST", "/sync", std::chrono::seconds(5)).status(); }
+
+Result<bool> LocalApiClient::Wait(const std::string& ws, const std::string& what, int64_t cursor,
+                                  std::chrono::seconds timeout) const {
+  std::string path = "/wait?workspace=" + ws + "&timeout=" + std::to_string(timeout.count());
+  if (what == "cursor") path += "&cursor=" + std::to_string(cursor);
+  else if (what == "gone") path += "&gone=1";
+  else path += "&settled=1";
+  MG_ASSIGN_OR_RETURN(json j, Call("GET", path, timeout + std::chrono::seconds(5)));
+  return j.value("met", false);
+}
 
 ::mgteam::Status LocalApiClient::Shutdown() const {
   return Call("POST", "/shutdown", std::chrono::seconds(5)).status();

@@ -4,6 +4,9 @@
 //   POST /flush[?wait=OP&timeout=S] send pending writes now; optionally wait
 //                                  until op OP has left the outbox
 //   POST /sync                     catch up every workspace now
+//   GET  /wait?workspace=W&(cursor=N|gone=1|settled=1)&timeout=S
+//                                  until W's cursor reaches N, W is no longer
+//                                  synced here, or W has no pending writes
 //   POST /shutdown                 stop the agent
 #pragma once
 
@@ -33,6 +36,9 @@ struct LocalApiHandlers {
   // "done", "failed" or "pending".
   std::function<std::string(const std::string& op_id, std::chrono::milliseconds timeout)> wait_op;
   std::function<void()> sync;
+  // Waits for a condition on a workspace (see the route above); true if met.
+  std::function<bool(const std::string& ws, const std::string& what, int64_t cursor,
+                     std::chrono::milliseconds timeout)> wait;
   std::function<void()> shutdown;
 };
 
@@ -59,6 +65,9 @@ class LocalApiClient {
   bool Running() const { return Status().ok(); }
   Result<json> Flush(const std::string& wait_op = "", std::chrono::seconds timeout = std::chrono::seconds(0)) const;
   ::mgteam::Status Sync() const;
+  // True once the condition holds ("cursor" with `cursor`, "gone", "settled").
+  Result<bool> Wait(const std::string& ws, const std::string& what, int64_t cursor,
+                    std::chrono::seconds timeout) const;
   ::mgteam::Status Shutdown() const;
 
  private:

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -120,6 +121,20 @@ int main(int argc, char** argv) {
   handlers.flush = [&] { engine.NudgeFlush(); };
   handlers.wait_op = [&](const std::string& op, std::chrono::milliseconds t) { return engine.WaitOp(op, t); };
   handlers.sync = [&] { engine.NudgeSync(); };
+  handlers.wait = [&](const std::string& ws, const std::string& what, int64_t cursor, std::chrono::milliseconds t) {
+    Replica& r = **replica;
+    return engine.WaitFor(
+        [&] {
+          auto w = r.FindWorkspace(ws);
+          if (!w.ok()) return false;
+          if (what == "gone") return !*w;
+          if (!*w) return false;
+          if (what == "cursor") return (*w)->cursor >= cursor;
+          auto ops = r.Ops(ws);
+          return ops.ok() && std::none_of(ops->begin(), ops->end(), [](const auto& op) { return op.state == "pending"; });
+        },
+        t);
+  };
   handlers.shutdown = [&] { ::kill(::getpid(), SIGTERM); };
   if (Status s = local.Start(SocketPath(), handlers); !s.ok()) return Fail(s);
   spdlog::info("mgteam-agent {} syncing {} (replica {}, socket {})", MGTEAM_VERSION, url->ToString(),

@@ -303,5 +303,6 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 std::string ServerBinary() { return MGTEAM_SERVER_BIN; }
 std::string CliBinary() { return MGTEAM_CLI_BIN; }
+std::string AgentBinary() { return MGTEAM_AGENT_BIN; }
 
 }  // namespace mgteam::test

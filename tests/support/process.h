@@ -95,5 +95,6 @@ class ServerProcess {
 // Paths of the binaries under test (set by CMake).
 std::string ServerBinary();
 std::string CliBinary();
+std::string AgentBinary();
 
 }  // namespace mgteam::test
