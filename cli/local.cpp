@@ -33,6 +33,19 @@ Result<Local> OpenLocal(Session& s, bool catch_up) {
   MG_ASSIGN_OR_RETURN(l.replica, agent::Replica::Open(agent::ReplicaPath(url.ToString())));
   l.agent_running = agent::LocalApiClient(agent::SocketPath()).Running();
 
+  // With an agent running, the replica is its business: it is bound to the
+  // account and kept current, so everything below comes from disk.
+  if (l.agent_running && !l.replica->user_id().empty()) {
+    MG_ASSIGN_OR_RETURN(auto known, l.replica->Workspaces());
+    MG_ASSIGN_OR_RETURN(std::string choice, s.WorkspaceChoice());
+    auto picked = PickWorkspace(Refs(known), choice, false);
+    if (picked.ok()) {
+      l.ws = std::move(picked).value();
+      return l;
+    }
+    // Not known locally (a team joined a moment ago): ask the server below.
+  }
+
   // Who am I? Bind the replica to this account (another account's data is
   // wiped). Offline, the replica's own binding stands.
   auto me = l.api->Get("/api/v1/me");
