@@ -13,7 +13,9 @@ namespace {
 using sql::Db;
 
 // Version 1. The memories/relationships columns are the server's, plus
-// `server`: the server's state as JSON (NULL while only local). The FTS index
+// `server`: the server's state — NULL while the entity exists only here, '='
+// when the row itself is the server's state (nothing of ours pending: the
+// common case, stored once), else the server's state as JSON. The FTS index
 // follows the memories table through triggers (external content).
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -65,7 +67,9 @@ CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
   INSERT INTO memories_fts(memories_fts, rowid, title, content, summary, tags)
   VALUES ('delete', old.rowid, old.title, old.content, coalesce(old.summary, ''), old.tags);
 END;
-CREATE TRIGGER memories_fts_update AFTER UPDATE OF title, content, summary, tags ON memories BEGIN
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF title, content, summary, tags ON memories
+WHEN old.title IS NOT new.title OR old.content IS NOT new.content OR old.summary IS NOT new.summary
+  OR old.tags IS NOT new.tags BEGIN
   INSERT INTO memories_fts(memories_fts, rowid, title, content, summary, tags)
   VALUES ('delete', old.rowid, old.title, old.content, coalesce(old.summary, ''), old.tags);
   INSERT INTO memories_fts(rowid, title, content, summary, tags)
@@ -329,7 +333,8 @@ Status Replica::LoadSnapshot(const std::string& ws, const std::vector<Memory>& m
   return Tx([&]() -> Status {
     for (const auto& m : memories) {
       if (m.workspace_id != ws) continue;
-      MG_RETURN_IF_ERROR(StoreServerMemory(m));
+      MG_ASSIGN_OR_RETURN(bool pending, HasPending(ws, m.id));
+      MG_RETURN_IF_ERROR(StoreServerMemory(m, pending));
     }
     for (const auto& r : relationships) {
       if (r.workspace_id != ws) continue;
@@ -360,11 +365,32 @@ Status Replica::FinishSnapshot(const std::string& ws, int64_t head, const std::s
 
 // ---- the server's state and the local view ------------------------------------------
 
-Status Replica::StoreServerMemory(const Memory& m) {
+Status Replica::StoreServerMemory(const Memory& m, bool has_pending, const json* server_json) {
+  if (!has_pending) {
+    // Nothing of ours is pending for it: the view is the server's state, so
+    // one upsert does it, guarded so an older state never overwrites a newer.
+    MG_ASSIGN_OR_RETURN(auto up, db_.Prepared(
+                                     "INSERT INTO memories(" + std::string(sql::kMemoryColumns) +
+                                     ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                     "ON CONFLICT(workspace_id, id) DO UPDATE SET type = excluded.type, "
+                                     "title = excluded.title, content = excluded.content, summary = excluded.summary, "
+                                     "tags = excluded.tags, importance = excluded.importance, "
+                                     "confidence = excluded.confidence, context = excluded.context, "
+                                     "created_by = excluded.created_by, updated_by = excluded.updated_by, "
+                                     "created_at = excluded.created_at, updated_at = excluded.updated_at, "
+                                     "version = excluded.version, deleted = excluded.deleted, server = '=' "
+                                     "WHERE memories.server IS NULL OR (memories.server = '=' AND "
+                                     "memories.version < excluded.version) OR (memories.server <> '=' AND "
+                                     "json_extract(memories.server, '$.version') < excluded.version)"));
+    sql::BindMemoryRow(*up, m);
+    up->Bind(17, "=");
+    return up->Run();
+  }
+  const std::string server_text = sql::DumpJson(server_json ? *server_json : m.ToJson());
   {
     MG_ASSIGN_OR_RETURN(auto q, db_.Prepared(
-                                    "SELECT json_extract(server, '$.version') FROM memories "
-                                    "WHERE workspace_id = ? AND id = ?"));
+                                    "SELECT CASE server WHEN '=' THEN version ELSE json_extract(server, '$.version') END "
+                                    "FROM memories WHERE workspace_id = ? AND id = ?"));
     q->BindAll(m.workspace_id, m.id);
     if (q->Step() && !q->IsNull(0) && q->Int(0) >= m.version) return Status::Ok();  // not newer
     MG_RETURN_IF_ERROR(q->status());
@@ -373,9 +399,32 @@ Status Replica::StoreServerMemory(const Memory& m) {
                                              ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                              "ON CONFLICT(workspace_id, id) DO UPDATE SET server = excluded.server"));
   sql::BindMemoryRow(*ins, m);
-  ins->Bind(17, sql::DumpJson(m.ToJson()));
+  ins->Bind(17, server_text);
   MG_RETURN_IF_ERROR(ins->Run());
   return RecomputeMemory(m.workspace_id, m.id);
+}
+
+Result<std::optional<Memory>> Replica::ServerMemory(const std::string& ws, const std::string& id) {
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT server, " + std::string(sql::kMemoryColumns) +
+                                           " FROM memories WHERE workspace_id = ? AND id = ?"));
+  q->BindAll(ws, id);
+  std::optional<Memory> out;
+  if (q->Step() && !q->IsNull(0)) {
+    std::string server = q->Text(0);
+    out = server == "=" ? std::optional<Memory>(sql::ReadMemoryRow(*q, 1))
+                        : Memory::FromJson(sql::ParseStoredJson(server, json()));
+  }
+  MG_RETURN_IF_ERROR(q->status());
+  return out;
+}
+
+Result<bool> Replica::HasPending(const std::string& ws, const std::string& id) {
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT 1 FROM outbox WHERE workspace_id = ? AND entity_id = ? "
+                                           "AND state = 'pending' LIMIT 1"));
+  q->BindAll(ws, id);
+  bool found = q->Step();
+  MG_RETURN_IF_ERROR(q->status());
+  return found;
 }
 
 Status Replica::StoreServerRelationship(const Relationship& r) {
@@ -404,12 +453,7 @@ Status Replica::Recompute(const std::string& ws, const std::string& kind, const 
 // in order. No server state and no pending create: the row goes.
 Status Replica::RecomputeMemory(const std::string& ws, const std::string& id) {
   std::optional<Memory> view;
-  {
-    MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT server FROM memories WHERE workspace_id = ? AND id = ?"));
-    q->BindAll(ws, id);
-    if (q->Step() && !q->IsNull(0)) view = Memory::FromJson(sql::ParseStoredJson(q->Text(0), json()));
-    MG_RETURN_IF_ERROR(q->status());
-  }
+  MG_ASSIGN_OR_RETURN(view, ServerMemory(ws, id));
   std::vector<OutboxOp> ops;
   {
     MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns +
@@ -440,6 +484,9 @@ Status Replica::RecomputeMemory(const std::string& ws, const std::string& id) {
     }
   }
   if (!view) return db_.Run("DELETE FROM memories WHERE workspace_id = ? AND id = ?", ws, id);
+  // With nothing pending the row is the server's state again.
+  if (ops.empty() && view->version > 0)
+    return db_.Run("UPDATE memories SET server = '=' WHERE workspace_id = ? AND id = ?", ws, id);
   MG_ASSIGN_OR_RETURN(auto up, db_.Prepared(
                                    "INSERT INTO memories(" + std::string(sql::kMemoryColumns) +
                                    ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
@@ -524,7 +571,10 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
         return Status::Internal("event " + std::to_string(e.seq) + " follows " + std::to_string(cursor) +
                                 ": events are missing");
       if (e.entity_type == "memory") {
-        if (auto m = Memory::FromJson(e.entity)) MG_RETURN_IF_ERROR(StoreServerMemory(*m));
+        if (auto m = Memory::FromJson(e.entity)) {
+          MG_ASSIGN_OR_RETURN(bool pending, HasPending(ws, m->id));
+          MG_RETURN_IF_ERROR(StoreServerMemory(*m, pending, &e.entity));
+        }
       } else if (e.entity_type == "relationship") {
         if (auto r = Relationship::FromJson(e.entity)) MG_RETURN_IF_ERROR(StoreServerRelationship(*r));
       } else if (e.entity_type == "member" && e.entity.value("user_id", "") == user_id_) {
@@ -547,6 +597,13 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
 
 Result<OutboxOp> Replica::Enqueue(const std::string& ws, const std::string& kind, const std::string& entity_id,
                                   json payload) {
+  // The row is about to differ from the server's state: keep that state.
+  if (IsMemoryOp(kind)) {
+    MG_ASSIGN_OR_RETURN(auto server, ServerMemory(ws, entity_id));
+    if (server)
+      MG_RETURN_IF_ERROR(db_.Run("UPDATE memories SET server = ? WHERE workspace_id = ? AND id = ? AND server = '='",
+                                 sql::DumpJson(server->ToJson()), ws, entity_id));
+  }
   OutboxOp op;
   op.op_id = NewUuidV7();
   op.workspace_id = ws;
@@ -726,8 +783,10 @@ Status Replica::CompleteOp(const OutboxOp& op, const json& entity) {
   return Tx([&]() -> Status {
     MG_RETURN_IF_ERROR(db_.Run("DELETE FROM outbox WHERE op_id = ?", op.op_id));
     if (IsMemoryOp(op.kind)) {
-      if (auto m = Memory::FromJson(entity); m && m->workspace_id == op.workspace_id)
-        MG_RETURN_IF_ERROR(StoreServerMemory(*m));
+      if (auto m = Memory::FromJson(entity); m && m->workspace_id == op.workspace_id) {
+        MG_ASSIGN_OR_RETURN(bool pending, HasPending(op.workspace_id, m->id));
+        MG_RETURN_IF_ERROR(StoreServerMemory(*m, pending));
+      }
     } else if (auto r = Relationship::FromJson(entity); r && r->workspace_id == op.workspace_id) {
       MG_RETURN_IF_ERROR(StoreServerRelationship(*r));
     }

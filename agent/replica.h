@@ -165,7 +165,12 @@ class Replica {
   Status RecomputeMemory(const std::string& ws, const std::string& id);
   Status RecomputeRelationship(const std::string& ws, const std::string& id);
   Status Recompute(const std::string& ws, const std::string& kind, const std::string& id);
-  Status StoreServerMemory(const Memory& m);
+  // `has_pending`: an op of ours for this memory is still queued.
+  // `server_json`, when given, is `m`'s JSON as received (saves rebuilding it).
+  Status StoreServerMemory(const Memory& m, bool has_pending, const json* server_json = nullptr);
+  Result<bool> HasPending(const std::string& ws, const std::string& id);
+  // The server's last confirmed state of a memory (none while only local).
+  Result<std::optional<Memory>> ServerMemory(const std::string& ws, const std::string& id);
   Status StoreServerRelationship(const Relationship& r);
   Result<OutboxOp> Enqueue(const std::string& ws, const std::string& kind, const std::string& entity_id,
                            json payload);

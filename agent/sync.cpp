@@ -99,8 +99,9 @@ Status CatchUp(ApiClient& api, Replica& replica, const std::string& ws, const Pr
       continue;
     }
     std::vector<Event> events;
-    for (const auto& e : page->value("events", json::array()))
-      if (auto ev = Event::FromJson(e)) events.push_back(std::move(*ev));
+    if (auto list = page->find("events"); list != page->end() && list->is_array())
+      for (auto& e : *list)
+        if (auto ev = Event::FromJson(std::move(e))) events.push_back(std::move(*ev));
     if (events.empty()) return replica.NoteSync(ws, page->value("head_seq", int64_t{0}), "");
     MG_ASSIGN_OR_RETURN(ApplyResult applied, replica.ApplyEvents(ws, events));
     if (applied.removed_from_workspace) {

@@ -153,6 +153,11 @@ json Event::ToJson() const {
 }
 
 std::optional<Event> Event::FromJson(const json& j) {
+  json copy = j;
+  return FromJson(std::move(copy));
+}
+
+std::optional<Event> Event::FromJson(json&& j) {
   if (!j.is_object()) return std::nullopt;
   Event e;
   if (!Get(j, "type", e.type) || !Get(j, "workspace_id", e.workspace_id) || !Get(j, "seq", e.seq))
@@ -165,15 +170,15 @@ std::optional<Event> Event::FromJson(const json& j) {
   for (const char* key : {"memory", "relationship", "member", "workspace"}) {
     if (auto it = j.find(key); it != j.end() && it->is_object() && e.entity_type.empty()) {
       e.entity_type = key;
-      e.entity = *it;
-      if (auto id = it->find(std::string(key) == "member" ? "user_id" : "id");
-          id != it->end() && id->is_string())
+      e.entity = std::move(*it);
+      if (auto id = e.entity.find(std::string(key) == "member" ? "user_id" : "id");
+          id != e.entity.end() && id->is_string())
         e.entity_id = id->get<std::string>();
     }
   }
-  for (const auto& [k, v] : j.items())
+  for (auto& [k, v] : j.items())
     if (k != e.entity_type && std::find(kCommon.begin(), kCommon.end(), k) == kCommon.end())
-      e.extra[k] = v;
+      e.extra[k] = std::move(v);
   return e;
 }
 

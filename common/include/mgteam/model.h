@@ -122,6 +122,8 @@ struct Event {
   // ...extra}.
   json ToJson() const;
   static std::optional<Event> FromJson(const json& j);
+  // Same, moving the entity out of `j` instead of copying it.
+  static std::optional<Event> FromJson(json&& j);
 };
 
 }  // namespace mgteam
