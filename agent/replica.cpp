@@ -115,8 +115,44 @@ CREATE INDEX outbox_by_entity ON outbox(workspace_id, entity_id, seq);
 CREATE INDEX outbox_in_order ON outbox(workspace_id, state, seq);
 )sql";
 
+// Version 2. FTS5 flushes its pending terms to disk at every statement
+// savepoint, so a trigger that writes the index per row made applying a page
+// of events three times slower than the rows themselves. The triggers now
+// only note the row (and, the first time, the text the index holds for it) in
+// fts_dirty; SyncSearchIndex() brings the index up to date in two statements
+// before every write transaction commits. (Not INSERT OR IGNORE: an outer
+// statement's conflict policy overrides a trigger's.)
+constexpr std::string_view kSchemaV2 = R"sql(
+DROP TRIGGER memories_fts_insert;
+DROP TRIGGER memories_fts_delete;
+DROP TRIGGER memories_fts_update;
+CREATE TABLE fts_dirty(
+  rid         INTEGER PRIMARY KEY,
+  indexed     INTEGER NOT NULL,
+  old_title   TEXT,
+  old_content TEXT,
+  old_summary TEXT,
+  old_tags    TEXT
+) STRICT;
+CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+  INSERT INTO fts_dirty(rid, indexed) SELECT new.rowid, 0
+  WHERE NOT EXISTS (SELECT 1 FROM fts_dirty WHERE rid = new.rowid);
+END;
+CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+  INSERT INTO fts_dirty SELECT old.rowid, 1, old.title, old.content, coalesce(old.summary, ''), old.tags
+  WHERE NOT EXISTS (SELECT 1 FROM fts_dirty WHERE rid = old.rowid);
+END;
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF title, content, summary, tags ON memories
+WHEN old.title IS NOT new.title OR old.content IS NOT new.content OR old.summary IS NOT new.summary
+  OR old.tags IS NOT new.tags BEGIN
+  INSERT INTO fts_dirty SELECT old.rowid, 1, old.title, old.content, coalesce(old.summary, ''), old.tags
+  WHERE NOT EXISTS (SELECT 1 FROM fts_dirty WHERE rid = old.rowid);
+END;
+INSERT INTO memories_fts(memories_fts, rank) VALUES('rank', 'bm25(10.0, 1.0, 4.0, 3.0)');
+)sql";
+
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> kAll = {kSchemaV1};
+  static const std::vector<std::string_view> kAll = {kSchemaV1, kSchemaV2};
   return kAll;
 }
 
@@ -239,7 +275,32 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path) {
   return r;
 }
 
-Status Replica::Tx(const std::function<Status()>& fn) { return db_.Transaction(fn, true); }
+Status Replica::Tx(const std::function<Status()>& fn) {
+  return db_.Transaction(
+      [&]() -> Status {
+        MG_RETURN_IF_ERROR(fn());
+        return SyncSearchIndex();
+      },
+      true);
+}
+
+// The first noted text of a row is what the index holds for it (a row first
+// seen as inserted holds nothing), so: remove that, then index what the rows
+// say now. A row changed many times in one batch costs the index once.
+Status Replica::SyncSearchIndex() {
+  MG_ASSIGN_OR_RETURN(auto any, db_.Prepared("SELECT 1 FROM fts_dirty LIMIT 1"));
+  bool dirty = any->Step();
+  MG_RETURN_IF_ERROR(any->status());
+  if (!dirty) return Status::Ok();
+  MG_RETURN_IF_ERROR(db_.Run(
+      "INSERT INTO memories_fts(memories_fts, rowid, title, content, summary, tags) "
+      "SELECT 'delete', rid, old_title, old_content, old_summary, old_tags FROM fts_dirty WHERE indexed = 1"));
+  MG_RETURN_IF_ERROR(db_.Run(
+      "INSERT INTO memories_fts(rowid, title, content, summary, tags) "
+      "SELECT m.rowid, m.title, m.content, coalesce(m.summary, ''), m.tags "
+      "FROM fts_dirty d JOIN memories m ON m.rowid = d.rid"));
+  return db_.Run("DELETE FROM fts_dirty");
+}
 
 Status Replica::Bind(const std::string& server, const std::string& user_id) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -905,11 +966,13 @@ Result<std::vector<LocalMemory>> Replica::Search(const std::string& ws, const st
                              "confidence", "context", "created_by", "updated_by", "created_at", "updated_at",
                              "version", "deleted"})
     cols += (cols.empty() ? "m." : ", m.") + std::string(c);
-  // bm25 weights per column: title, content, summary, tags.
+  // Ranked by the index's own `rank` (bm25 weighting title 10, content 1,
+  // summary 4, tags 3; set in schema v2): twice as fast as calling bm25() per
+  // row when a word matches a third of 100,000 memories.
   MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + cols +
                                            " FROM memories_fts f JOIN memories m ON m.rowid = f.rowid "
                                            "WHERE memories_fts MATCH ? AND m.workspace_id = ? AND m.deleted = 0 "
-                                           "ORDER BY bm25(memories_fts, 10.0, 1.0, 4.0, 3.0) LIMIT ?"));
+                                           "ORDER BY f.rank LIMIT ?"));
   q->BindAll(match, ws, static_cast<int64_t>(limit));
   std::vector<LocalMemory> out;
   while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced});

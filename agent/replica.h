@@ -162,6 +162,8 @@ class Replica {
  private:
   explicit Replica(sql::Db db) : db_(std::move(db)) {}
   Status Tx(const std::function<Status()>& fn);
+  // Brings memories_fts up to date with the rows noted in fts_dirty.
+  Status SyncSearchIndex();
   Status RecomputeMemory(const std::string& ws, const std::string& id);
   Status RecomputeRelationship(const std::string& ws, const std::string& id);
   Status Recompute(const std::string& ws, const std::string& kind, const std::string& id);

@@ -1,6 +1,7 @@
 // The client replica against a real SQLite file: the local view, the outbox,
 // events and cursors, snapshots, search.
 #include "replica.h"
+#include "mgteam/sqlite.h"
 
 #include <doctest/doctest.h>
 
@@ -194,6 +195,37 @@ TEST_CASE("search ranks title matches first, matches prefixes and skips deleted 
   CHECK(f.r->Search(kWs, "café", 10)->empty());
   CHECK(f.r->Search(kWs, "\"unbalanced", 10).ok());
   CHECK(FtsQuery("a \"b\" c") == "\"a\" \"\"\"b\"\"\" \"c\"*");
+}
+
+TEST_CASE("the search index follows rows changed many times within one batch and across batches") {
+  Fixture f;
+  const std::string a = "01a2124c-a21f-739f-0000-00000000000a", b = "01a2124c-a21f-739f-0000-00000000000b";
+  std::vector<Event> batch = {MemoryEvent(3, ServerMemory(a, 1, "alpha"), "memory_created"),
+                              MemoryEvent(4, ServerMemory(a, 2, "bravo")),
+                              MemoryEvent(5, ServerMemory(b, 1, "charlie"), "memory_created")};
+  REQUIRE(f.r->ApplyEvents(kWs, batch).ok());
+  MemoryPatch retitle;
+  retitle.title = "echo";
+  REQUIRE(f.r->UpdateMemory(kWs, b, retitle).ok());  // pending
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(6, ServerMemory(b, 2, "delta"))}).ok());
+  Memory gone = ServerMemory(a, 4, "foxtrot");
+  gone.deleted = true;
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(7, ServerMemory(a, 3, "foxtrot")), MemoryEvent(8, gone)}).ok());
+  for (const char* word : {"alpha", "bravo", "charlie", "delta", "foxtrot"})
+    CHECK_MESSAGE(f.r->Search(kWs, word, 10)->empty(), std::string(word));
+  auto hits = f.r->Search(kWs, "echo", 10);
+  REQUIRE(hits->size() == 1);
+  CHECK((*hits)[0].memory.id == b);
+  // The index holds exactly what the rows say.
+  auto db = sql::Db::Open(f.dir + "/replica.db", false, 5000);
+  REQUIRE(db.ok());
+  CHECK(db->Exec("INSERT INTO memories_fts(memories_fts) VALUES('integrity-check')").ok());
+  REQUIRE(f.r->BeginSnapshot(kWs).ok());
+  REQUIRE(f.r->LoadSnapshot(kWs, {ServerMemory(b, 2, "delta")}, {}).ok());
+  REQUIRE(f.r->FinishSnapshot(kWs, 8, "epoch-1").ok());
+  CHECK(db->Exec("INSERT INTO memories_fts(memories_fts) VALUES('integrity-check')").ok());
+  CHECK(f.r->Search(kWs, "echo", 10)->size() == 1);  // the pending edit survives a reload
+  CHECK(f.r->Search(kWs, "delta", 10)->empty());
 }
 
 TEST_CASE("binding to another user wipes the replica, and a member_removed for me is reported") {
