@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <deque>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <sstream>
 #include <csignal>
 #include <cstring>
@@ -361,6 +363,30 @@ void AddSyncCommands(CLI::App& app, Cli& cli) {
       agent::LocalApiClient agent(agent::SocketPath());
       if (agent.Running()) return agent.Flush().status();
       return SyncFromHere(s);
+    };
+  });
+  // Giving up on refused writes: only failed ones, so nothing still on its
+  // way can be thrown away by a typo.
+  auto discard_ids = std::make_shared<std::vector<std::string>>();
+  auto* discard = sync->add_subcommand("discard", "Give up on refused writes: drop them from this machine");
+  discard->add_option("op_id", *discard_ids, "The failed writes' op ids (`mgteam sync status --json`); none: all")
+      ->expected(0, -1);
+  discard->callback([&cli, discard_ids] {
+    cli.action = [discard_ids](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(auto replica, OpenReplica(s));
+      MG_ASSIGN_OR_RETURN(auto ops, replica->Ops());
+      std::set<std::string> wanted(discard_ids->begin(), discard_ids->end());
+      int n = 0;
+      for (const auto& op : ops) {
+        if (op.state != "failed" || (!wanted.empty() && !wanted.count(op.op_id))) continue;
+        MG_RETURN_IF_ERROR(replica->DismissOp(op.op_id));
+        wanted.erase(op.op_id);
+        ++n;
+      }
+      if (!discard_ids->empty() && !wanted.empty())
+        return Status::NotFound("no failed write " + *wanted.begin() + " (only refused writes can be discarded)");
+      Say(std::to_string(n) + " refused write(s) discarded.");
+      return Status::Ok();
     };
   });
 

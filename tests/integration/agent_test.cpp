@@ -193,6 +193,28 @@ TEST_CASE("a write refused by the server is reported and not retried forever") {
   CHECK(w.ServerTitles().count("viewers cannot write") == 1);
 }
 
+TEST_CASE("a refused write can be discarded, and only refused writes can") {
+  World w;
+  TestUser carol = SignUp(*w.http, "carol");
+  AddToTeam(*w.http, w.alice, w.team, carol, "viewer");
+  Machine c(w.url(), carol);
+  c.StartAgent();
+  REQUIRE(c.Cli({"-w", w.team, "memory", "add", "never mind"}).exit_code == 0);
+  REQUIRE(c.WaitSettled(w.team));
+  json status = c.CliJson({"sync", "status"});
+  REQUIRE(status["ops_with_problems"].size() == 1);
+  auto unknown = c.Cli({"sync", "discard", "01a2124c-a21f-739f-0000-000000000000"});
+  CHECK(unknown.exit_code == 5);
+  CHECK(c.CliJson({"sync", "status"})["ops_with_problems"].size() == 1);
+  auto r = c.Cli({"sync", "discard", status["ops_with_problems"][0]["op_id"].get<std::string>()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("1 refused write(s) discarded") != std::string::npos);
+  status = c.CliJson({"sync", "status"});
+  CHECK(status["ops_with_problems"].empty());
+  for (const auto& ws : status["workspaces"]) CHECK(ws["failed"] == 0);
+  CHECK(c.CliJson({"-w", w.team, "memory", "list"}).empty());
+}
+
 TEST_CASE("kill -9 of the agent while it applies events loses nothing and applies nothing twice") {
   World w;
   Machine b(w.url(), w.bob);
