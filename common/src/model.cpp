@@ -106,6 +106,64 @@ std::optional<Memory> Memory::FromJson(const json& j) {
   return m;
 }
 
+json EditStamp::ToJson() const {
+  json j = {{"user_id", user_id}, {"edited_at", edited_at}};
+  if (!name.empty()) j["name"] = name;
+  return j;
+}
+
+EditStamp EditStamp::FromJson(const json& j) {
+  EditStamp s;
+  if (j.is_object()) {
+    Get(j, "user_id", s.user_id);
+    Get(j, "edited_at", s.edited_at);
+    Get(j, "name", s.name);
+  }
+  return s;
+}
+
+json Conflict::ToJson() const {
+  return {{"id", id},
+          {"workspace_id", workspace_id},
+          {"memory_id", memory_id},
+          {"kind", kind},
+          {"field", field},
+          {"title", title},
+          {"kept", kept},
+          {"lost", lost},
+          {"kept_by", kept_by.ToJson()},
+          {"lost_by", lost_by.ToJson()},
+          {"seq", seq},
+          {"memory_version", memory_version},
+          {"status", status},
+          {"resolution", resolution.empty() ? json(nullptr) : json(resolution)},
+          {"resolved_by", resolved_by.empty() ? json(nullptr) : json(resolved_by)},
+          {"resolved_at", resolved_at.empty() ? json(nullptr) : json(resolved_at)},
+          {"created_at", created_at}};
+}
+
+std::optional<Conflict> Conflict::FromJson(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  Conflict c;
+  if (!Get(j, "id", c.id) || !Get(j, "workspace_id", c.workspace_id) || !Get(j, "memory_id", c.memory_id) ||
+      !Get(j, "kind", c.kind))
+    return std::nullopt;
+  Get(j, "field", c.field);
+  Get(j, "title", c.title);
+  if (auto it = j.find("kept"); it != j.end()) c.kept = *it;
+  if (auto it = j.find("lost"); it != j.end()) c.lost = *it;
+  if (auto it = j.find("kept_by"); it != j.end()) c.kept_by = EditStamp::FromJson(*it);
+  if (auto it = j.find("lost_by"); it != j.end()) c.lost_by = EditStamp::FromJson(*it);
+  Get(j, "seq", c.seq);
+  Get(j, "memory_version", c.memory_version);
+  Get(j, "status", c.status);
+  Get(j, "resolution", c.resolution);
+  Get(j, "resolved_by", c.resolved_by);
+  Get(j, "resolved_at", c.resolved_at);
+  Get(j, "created_at", c.created_at);
+  return c;
+}
+
 json Relationship::ToJson() const {
   return {{"id", id},
           {"workspace_id", workspace_id},
@@ -167,7 +225,7 @@ std::optional<Event> Event::FromJson(json&& j) {
   Get(j, "at", e.at);
   static const std::array<std::string_view, 6> kCommon = {"type", "workspace_id", "seq",
                                                           "actor", "actor_name", "at"};
-  for (const char* key : {"memory", "relationship", "member", "workspace"}) {
+  for (const char* key : {"memory", "relationship", "member", "workspace", "conflict"}) {
     if (auto it = j.find(key); it != j.end() && it->is_object() && e.entity_type.empty()) {
       e.entity_type = key;
       e.entity = std::move(*it);

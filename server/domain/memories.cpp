@@ -1,6 +1,8 @@
 #include "domain/memories.h"
 
+#include "domain/conflicts.h"
 #include "mgteam/clock.h"
+#include "mgteam/merge.h"
 #include "mgteam/ids.h"
 
 namespace mgteam::server {
@@ -70,38 +72,151 @@ Result<Memory> CreateMemory(Tx& tx, const Actor& a, const std::string& ws, Memor
   return m;
 }
 
-Result<Memory> UpdateMemory(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
-                            const MemoryPatch& patch) {
-  MG_ASSIGN_OR_RETURN(auto found, tx.FindMemory(ws, id));
-  if (!found) return Status::NotFound("no memory " + id + " in this workspace");
-  Memory m = std::move(*found);
-  if (m.deleted)
-    return Status::Conflict("memory_deleted", "memory " + id + " was deleted").with("id", id);
-  if (patch.base_version && *patch.base_version != m.version)
-    return StaleBase(*patch.base_version, m.version);
-  Memory next = m;
-  ApplyPatch(next, patch);
-  json changed = ChangedMemoryFields(m, next);
-  if (changed.empty()) return m;
-  next.version = m.version + 1;
-  next.updated_by = a.user_id;
-  next.updated_at = NowRfc3339();
-  MG_RETURN_IF_ERROR(tx.UpdateMemory(next));
-  MG_RETURN_IF_ERROR(Record(tx, a, ws, "memory_updated", "memory", id, next.ToJson(),
-                            {{"changed", changed}, {"base_version", m.version}})
-                         .status());
-  return next;
+namespace {
+
+// The memory as it was at `version`, from its log events.
+Result<Memory> StateAt(const std::vector<Event>& history, const std::string& id, int64_t version) {
+  for (const auto& e : history)
+    if (e.entity_type == "memory" && e.entity.value("version", int64_t{0}) == version)
+      if (auto m = Memory::FromJson(e.entity)) return *m;
+  return Status::Internal("the log has no version " + std::to_string(version) + " of memory " + id);
 }
 
-Result<Memory> DeleteMemory(Tx& tx, const Actor& a, const std::string& ws, const std::string& id) {
+// For each field changed after `base`, the stamp of the last edit that
+// changed it.
+std::map<std::string, EditStamp> StampsSince(const std::vector<Event>& history, int64_t base) {
+  std::map<std::string, EditStamp> out;
+  for (const auto& e : history) {
+    if (e.entity_type != "memory" || e.entity.value("version", int64_t{0}) <= base) continue;
+    EditStamp stamp{e.actor, e.extra.value("edited_at", e.at), e.actor_name};
+    if (auto changed = e.extra.find("changed"); changed != e.extra.end() && changed->is_array())
+      for (const auto& f : *changed)
+        if (f.is_string()) out[f.get<std::string>()] = stamp;
+  }
+  return out;
+}
+
+// The update's own fields (what a conflict record keeps of it).
+json PatchFields(const MemoryPatch& patch) {
+  json j = patch.ToJson();
+  j.erase("base_version");
+  j.erase("edited_at");
+  return j;
+}
+
+}  // namespace
+
+Result<ChangeOutcome> UpdateMemory(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
+                                   const MemoryPatch& patch) {
+  MG_ASSIGN_OR_RETURN(auto found, tx.FindMemory(ws, id));
+  if (!found) return Status::NotFound("no memory " + id + " in this workspace");
+  const Memory m = std::move(*found);
+  const std::string now = NowRfc3339();
+  const EditStamp mine{a.user_id, ClampToNow(patch.edited_at.value_or(""), now), a.name};
+  ChangeOutcome out;
+  if (m.deleted) {
+    // Delete wins; the update is kept so it can restore the memory.
+    Conflict c;
+    c.kind = "update_after_delete";
+    c.workspace_id = ws;
+    c.memory_id = id;
+    c.title = m.title;
+    c.lost = PatchFields(patch);
+    c.lost_by = mine;
+    c.kept_by = EditStamp{m.updated_by, m.updated_at, ""};
+    c.memory_version = m.version;
+    MG_ASSIGN_OR_RETURN(out.conflicts, RecordConflicts(tx, a, {c}, 0));
+    out.memory = m;
+    out.hit_tombstone = true;
+    return out;
+  }
+  const int64_t base = patch.base_version.value_or(m.version);
+  if (base > m.version)
+    return Status::Conflict("version_conflict", "this update was based on version " + std::to_string(base) +
+                                                    ", newer than the memory's " + std::to_string(m.version))
+        .with("current_version", m.version);
+
+  Memory next = m;
+  std::vector<FieldConflict> lost;
+  json merge_info;
+  if (base == m.version) {
+    ApplyPatch(next, patch);
+  } else {
+    MG_ASSIGN_OR_RETURN(auto history, tx.EntityEvents(ws, id));
+    MG_ASSIGN_OR_RETURN(Memory base_state, StateAt(history, id, base));
+    MergeResult merged = MergeMemory(base_state, m, patch, mine, StampsSince(history, base));
+    next = std::move(merged.merged);
+    lost = std::move(merged.conflicts);
+    merge_info = {{"mine", merged.mine}, {"theirs", merged.theirs}};
+  }
+  json changed = ChangedMemoryFields(m, next);
+  if (changed.empty() && lost.empty()) {
+    out.memory = m;
+    return out;
+  }
+  next.version = m.version + 1;
+  next.updated_by = a.user_id;
+  next.updated_at = now;
+
+  std::vector<Conflict> records;
+  json listed = json::array();
+  for (auto& f : lost) {
+    Conflict c;
+    c.id = NewUuidV7();
+    c.kind = "field";
+    c.workspace_id = ws;
+    c.memory_id = id;
+    c.field = f.field;
+    c.title = next.title;
+    c.kept = std::move(f.kept);
+    c.lost = std::move(f.lost);
+    c.kept_by = f.kept_by;
+    c.lost_by = f.lost_by;
+    c.memory_version = next.version;
+    listed.push_back({{"id", c.id}, {"field", c.field}, {"winner", f.mine_kept ? "this edit" : "earlier edit"}});
+    records.push_back(std::move(c));
+  }
+  json extra = {{"changed", changed}, {"base_version", base}, {"edited_at", mine.edited_at}};
+  if (!merge_info.is_null()) extra["merge"] = merge_info;
+  if (!listed.empty()) extra["conflicts"] = listed;
+  MG_RETURN_IF_ERROR(tx.UpdateMemory(next));
+  MG_ASSIGN_OR_RETURN(Event e, Record(tx, a, ws, "memory_updated", "memory", id, next.ToJson(), extra));
+  MG_ASSIGN_OR_RETURN(out.conflicts, RecordConflicts(tx, a, std::move(records), e.seq));
+  out.memory = std::move(next);
+  return out;
+}
+
+Result<ChangeOutcome> DeleteMemory(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
+                                   std::optional<int64_t> base_version) {
   MG_ASSIGN_OR_RETURN(Memory m, LiveMemory(tx, ws, id));
+  const Memory before = m;
   std::string now = NowRfc3339();
   m.deleted = true;
   m.version += 1;
   m.updated_by = a.user_id;
   m.updated_at = now;
   MG_RETURN_IF_ERROR(tx.UpdateMemory(m));
-  MG_RETURN_IF_ERROR(Record(tx, a, ws, "memory_deleted", "memory", id, m.ToJson()).status());
+  std::vector<Conflict> records;
+  json extra = json::object();
+  if (base_version) extra["base_version"] = *base_version;
+  if (base_version && *base_version < before.version) {
+    // Changes the deleter never saw: keep the state they would destroy.
+    Conflict c;
+    c.id = NewUuidV7();
+    c.kind = "delete_over_update";
+    c.workspace_id = ws;
+    c.memory_id = id;
+    c.title = before.title;
+    c.lost = before.ToJson();
+    c.lost_by = EditStamp{before.updated_by, before.updated_at, ""};
+    c.kept_by = EditStamp{a.user_id, now, a.name};
+    c.memory_version = m.version;
+    extra["conflicts"] = json::array({{{"id", c.id}, {"field", ""}, {"winner", "this edit"}}});
+    records.push_back(std::move(c));
+  }
+  MG_ASSIGN_OR_RETURN(Event e, Record(tx, a, ws, "memory_deleted", "memory", id, m.ToJson(), extra));
+  ChangeOutcome out;
+  MG_ASSIGN_OR_RETURN(out.conflicts, RecordConflicts(tx, a, std::move(records), e.seq));
   // A relationship to nothing is meaningless: tombstone the memory's edges too.
   RelationshipQuery q;
   q.workspace_id = ws;
@@ -118,7 +233,29 @@ Result<Memory> DeleteMemory(Tx& tx, const Actor& a, const std::string& ws, const
                               {{"cause", "memory_deleted"}})
                            .status());
   }
-  return m;
+  out.memory = std::move(m);
+  return out;
+}
+
+Result<Memory> RestoreMemory(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
+                             const MemoryPatch& patch) {
+  MG_ASSIGN_OR_RETURN(auto found, tx.FindMemory(ws, id));
+  if (!found) return Status::NotFound("no memory " + id + " in this workspace");
+  Memory next = *found;
+  ApplyPatch(next, patch);
+  json changed = ChangedMemoryFields(*found, next);
+  if (!found->deleted && changed.empty()) return next;
+  if (found->deleted) changed.push_back("deleted");
+  next.deleted = false;
+  next.version = found->version + 1;
+  next.updated_by = a.user_id;
+  next.updated_at = NowRfc3339();
+  MG_RETURN_IF_ERROR(tx.UpdateMemory(next));
+  MG_RETURN_IF_ERROR(Record(tx, a, ws, found->deleted ? "memory_restored" : "memory_updated", "memory", id,
+                            next.ToJson(), {{"changed", changed}, {"base_version", found->version},
+                                            {"edited_at", next.updated_at}})
+                         .status());
+  return next;
 }
 
 Result<Relationship> CreateRelationship(Tx& tx, const Actor& a, const std::string& ws,

@@ -22,6 +22,16 @@ json PageJson(const char* key, const std::vector<T>& rows, int limit, int64_t he
   return out;
 }
 
+// The memory, plus the conflict records the change created (if any).
+json WithConflicts(const ChangeOutcome& done) {
+  json j = done.memory.ToJson();
+  if (!done.conflicts.empty()) {
+    j["conflicts"] = json::array();
+    for (const auto& c : done.conflicts) j["conflicts"].push_back(c.ToJson());
+  }
+  return j;
+}
+
 Result<Reply> ListMemories(Request& r) {
   MemoryQuery q;
   q.workspace_id = r.workspace().id;
@@ -71,16 +81,27 @@ Result<Reply> UpdateMemoryRoute(Request& r) {
   MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "memory"));
   MG_ASSIGN_OR_RETURN(MemoryPatch patch, ParseMemoryPatch(r.body()));
   return r.Write([&](Tx& tx) -> Result<Reply> {
-    MG_ASSIGN_OR_RETURN(Memory m, UpdateMemory(tx, r.actor(), r.workspace().id, id, patch));
-    return Reply{200, m.ToJson()};
+    MG_ASSIGN_OR_RETURN(ChangeOutcome done, UpdateMemory(tx, r.actor(), r.workspace().id, id, patch));
+    if (done.hit_tombstone) {
+      // Committed: the conflict record keeps the update so it can restore
+      // the memory; the caller learns where it is.
+      const std::string& cid = done.conflicts.front().id;
+      return Reply{409, ErrorBody(Status::Conflict("memory_deleted", "memory " + id +
+                                                                         " was deleted; your update is kept in "
+                                                                         "conflict " + cid + " and can restore it")
+                                      .with("id", id)
+                                      .with("conflict_id", cid))};
+    }
+    return Reply{200, WithConflicts(done)};
   });
 }
 
 Result<Reply> DeleteMemoryRoute(Request& r) {
   MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "memory"));
+  MG_ASSIGN_OR_RETURN(auto base, SeqParam(r, "base_version"));
   return r.Write([&](Tx& tx) -> Result<Reply> {
-    MG_ASSIGN_OR_RETURN(Memory m, DeleteMemory(tx, r.actor(), r.workspace().id, id));
-    return Reply{200, m.ToJson()};
+    MG_ASSIGN_OR_RETURN(ChangeOutcome done, DeleteMemory(tx, r.actor(), r.workspace().id, id, base));
+    return Reply{200, WithConflicts(done)};
   });
 }
 

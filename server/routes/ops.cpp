@@ -37,6 +37,7 @@ void AddAllRoutes(Router& router) {
   AddMemberRoutes(router);
   AddMemoryRoutes(router);
   AddRelationshipRoutes(router);
+  AddConflictRoutes(router);
   AddSyncRoutes(router);
 }
 

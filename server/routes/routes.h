@@ -13,6 +13,7 @@ void AddMemberRoutes(Router& router);
 void AddMemoryRoutes(Router& router);
 void AddRelationshipRoutes(Router& router);
 void AddSyncRoutes(Router& router);
+void AddConflictRoutes(Router& router);
 void AddOpsRoutes(Router& router);
 
 // All of the above, in the order the OpenAPI document lists them.

@@ -87,8 +87,8 @@ Result<Reply> ListEvents(Request& r) {
 // writes land between pages.
 Result<Reply> Snapshot(Request& r) {
   std::string kind = r.Query("kind").value_or("memories");
-  if (kind != "memories" && kind != "relationships")
-    return Status::BadRequest("invalid_parameter", "kind must be memories or relationships")
+  if (kind != "memories" && kind != "relationships" && kind != "conflicts")
+    return Status::BadRequest("invalid_parameter", "kind must be memories, relationships or conflicts")
         .with("parameter", "kind");
   MG_ASSIGN_OR_RETURN(int limit, LimitParam(r, 1000, 5000));
   std::string after = r.Query("after").value_or("");
@@ -101,6 +101,15 @@ Result<Reply> Snapshot(Request& r) {
     if (kind == "memories") {
       MG_ASSIGN_OR_RETURN(auto rows, tx.MemoriesAfter(ws->id, after, limit));
       for (const auto& m : rows) items.push_back(m.ToJson());
+      if (!rows.empty()) last = rows.back().id;
+    } else if (kind == "conflicts") {
+      ConflictQuery q;  // the open ones, in id order
+      q.workspace_id = ws->id;
+      q.oldest_first = true;
+      if (!after.empty()) q.after_id = after;
+      q.limit = limit;
+      MG_ASSIGN_OR_RETURN(auto rows, tx.ListConflicts(q));
+      for (const auto& c : rows) items.push_back(c.ToJson());
       if (!rows.empty()) last = rows.back().id;
     } else {
       MG_ASSIGN_OR_RETURN(auto rows, tx.RelationshipsAfter(ws->id, after, limit));

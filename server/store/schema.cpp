@@ -137,10 +137,25 @@ CREATE TABLE invitations(
 CREATE INDEX invitations_by_workspace ON invitations(workspace_id);
 )sql";
 
+// Version 2: conflict records (docs/conflicts.md). `data` is the record's
+// JSON; the columns are what lists filter and page on.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE conflicts(
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  id           TEXT NOT NULL,
+  memory_id    TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  data         TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+) STRICT;
+CREATE INDEX conflicts_by_memory ON conflicts(workspace_id, memory_id, status);
+CREATE INDEX conflicts_by_status ON conflicts(workspace_id, status, id);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& SqliteMigrations() {
-  static const std::vector<std::string_view> kMigrations = {kV1};
+  static const std::vector<std::string_view> kMigrations = {kV1, kV2};
   return kMigrations;
 }
 

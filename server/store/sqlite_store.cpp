@@ -352,6 +352,54 @@ class SqliteTx final : public Tx {
                ReadRelationship, ws, after_id, static_cast<int64_t>(limit));
   }
 
+  Status PutConflict(const Conflict& c) override {
+    return Exec("INSERT INTO conflicts(workspace_id, id, memory_id, status, data) VALUES(?, ?, ?, ?, ?) "
+                "ON CONFLICT(workspace_id, id) DO UPDATE SET status = excluded.status, data = excluded.data",
+                c.workspace_id, c.id, c.memory_id, c.status, Dump(c.ToJson()));
+  }
+
+  Maybe<Conflict> FindConflict(const std::string& ws, const std::string& id) override {
+    MG_ASSIGN_OR_RETURN(auto row, One("SELECT data FROM conflicts WHERE workspace_id = ? AND id = ?",
+                                      [](sql::Stmt& q) { return Conflict::FromJson(ParseStored(q.Text(0), json())); },
+                                      ws, id));
+    if (!row) return std::optional<Conflict>();
+    if (!*row) return Status::Internal("unreadable conflict record " + id);
+    return *row;
+  }
+
+  Result<std::vector<Conflict>> ListConflicts(const ConflictQuery& q) override {
+    std::string sql = "SELECT data FROM conflicts WHERE workspace_id = ?1 AND (?2 IS NULL OR memory_id = ?2) "
+                      "AND (?3 = 0 OR status = 'open') AND (?4 IS NULL OR id " +
+                      std::string(q.oldest_first ? ">" : "<") + " ?4) ORDER BY id " +
+                      (q.oldest_first ? "ASC" : "DESC") + " LIMIT ?5";
+    MG_ASSIGN_OR_RETURN(Query st, Prep(sql));
+    st->Bind(1, q.workspace_id);
+    st->Bind(2, q.memory_id);  // always bind: cached statements keep old bindings
+    st->Bind(3, static_cast<int64_t>(q.open_only));
+    st->Bind(4, q.after_id);
+    st->Bind(5, static_cast<int64_t>(q.limit));
+    std::vector<Conflict> out;
+    while (st->Step()) {
+      auto c = Conflict::FromJson(ParseStored(st->Text(0), json()));
+      if (!c) return Status::Internal("unreadable conflict record in " + q.workspace_id);
+      out.push_back(std::move(*c));
+    }
+    MG_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
+  Result<std::vector<Event>> EntityEvents(const std::string& ws, const std::string& entity_id) override {
+    MG_ASSIGN_OR_RETURN(auto rows, All("SELECT data FROM events WHERE workspace_id = ? AND entity_id = ? ORDER BY seq",
+                                       [](sql::Stmt& q) { return Event::FromJson(ParseStored(q.Text(0), json())); },
+                                       ws, entity_id));
+    std::vector<Event> out;
+    for (auto& e : rows) {
+      if (!e) return Status::Internal("unreadable event in the log of " + ws);
+      out.push_back(std::move(*e));
+    }
+    return out;
+  }
+
   Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) override {
     return One("SELECT key_hash, request_hash, status, sealed_body, created_at FROM idempotency "
                "WHERE key_hash = ?",

@@ -92,6 +92,15 @@ struct RelationshipQuery {
   std::optional<PageCursor> after;
 };
 
+struct ConflictQuery {
+  std::string workspace_id;
+  std::optional<std::string> memory_id;
+  bool open_only = true;
+  bool oldest_first = false;           // snapshot paging: id order
+  std::optional<std::string> after_id;  // the last id of the previous page
+  int limit = 50;
+};
+
 // An event as stored: its wire form (`data`) plus the columns the stream
 // needs without parsing it.
 struct EventRow {
@@ -164,6 +173,14 @@ class Tx {
   virtual Result<std::vector<Relationship>> RelationshipsAfter(const std::string& ws,
                                                                const std::string& after_id,
                                                                int limit) = 0;
+
+  // Conflict records (docs/conflicts.md), stored whole; PutConflict inserts
+  // or replaces.
+  virtual Status PutConflict(const Conflict& c) = 0;
+  virtual Maybe<Conflict> FindConflict(const std::string& ws, const std::string& id) = 0;
+  virtual Result<std::vector<Conflict>> ListConflicts(const ConflictQuery& q) = 0;
+  // One entity's log events in order (merge bases, edit stamps).
+  virtual Result<std::vector<Event>> EntityEvents(const std::string& ws, const std::string& entity_id) = 0;
 
   // Idempotent replays.
   virtual Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) = 0;

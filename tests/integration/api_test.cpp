@@ -196,15 +196,22 @@ TEST_CASE("memory CRUD with versions, tombstones and pagination") {
   CHECK(upd.body["version"] == 2);
   CHECK(upd.body["summary"] == "retry");
   CHECK(upd.body["title"] == "Fixed Redis timeout");
+  // Based on version 1, changing another field: merged, not refused.
   auto stale = w.http.Patch(w.Mem(ws) + "/" + id, {{"base_version", 1}, {"title", "x"}}, w.alice.token);
-  CHECK(stale.status == 409);
-  CHECK(stale.error_code() == "version_conflict");
-  CHECK(stale.body["error"]["current_version"] == 2);
+  CHECK(stale.status == 200);
+  CHECK(stale.body["version"] == 3);
+  CHECK(stale.body["title"] == "x");
+  CHECK(stale.body["summary"] == "retry");
+  CHECK_FALSE(stale.body.contains("conflicts"));
+  auto ahead = w.http.Patch(w.Mem(ws) + "/" + id, {{"base_version", 9}, {"title", "y"}}, w.alice.token);
+  CHECK(ahead.status == 409);
+  CHECK(ahead.error_code() == "version_conflict");
+  CHECK(ahead.body["error"]["current_version"] == 3);
 
   auto del = w.http.Delete(w.Mem(ws) + "/" + id, w.alice.token);
   CHECK(del.status == 200);
   CHECK(del.body["deleted"] == true);
-  CHECK(del.body["version"] == 3);
+  CHECK(del.body["version"] == 4);
   CHECK(w.http.Get(w.Mem(ws) + "/" + id, w.alice.token).status == 404);
   auto tomb = w.http.Get(w.Mem(ws) + "/" + id + "?include_deleted=true", w.alice.token);
   CHECK(tomb.status == 200);
@@ -212,6 +219,7 @@ TEST_CASE("memory CRUD with versions, tombstones and pagination") {
   auto after_delete = w.http.Patch(w.Mem(ws) + "/" + id, {{"title", "back"}}, w.alice.token);
   CHECK(after_delete.status == 409);
   CHECK(after_delete.error_code() == "memory_deleted");
+  CHECK(after_delete.body["error"]["conflict_id"].is_string());  // the update is kept
   CHECK(w.http.Delete(w.Mem(ws) + "/" + id, w.alice.token).status == 404);
 
   // Pagination walks every live memory exactly once, newest first.

@@ -217,7 +217,7 @@ TEST_CASE("exit codes tell scripts what went wrong") {
   CHECK(cli({"memory", "get", "5b0f6d0e-3a51-4d6e-9a0c-1f3e2b7c9dff"}, "", as(owner)).exit_code == 5);
   auto conflict = cli({"memory", "update", mem, "--title", "x", "--base-version", "7"}, "", as(owner));
   CHECK(conflict.exit_code == 6);
-  CHECK(conflict.err.find("current version is 1") != std::string::npos);
+  CHECK(conflict.err.find("newer than the memory's 1") != std::string::npos);
   auto invalid = cli({"memory", "add", "x", "--type", "opinion"}, "", as(owner));
   CHECK(invalid.exit_code == 1);
   CHECK(invalid.err.find("must be one of") != std::string::npos);

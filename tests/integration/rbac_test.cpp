@@ -32,7 +32,7 @@ struct Request {
 // A fresh team per check, so destructive routes never disturb each other.
 struct Team {
   std::string id;
-  std::string memory, memory2, relationship, invitation;
+  std::string memory, memory2, relationship, invitation, conflict;
   TestUser* target;  // a viewer the member routes act on
 };
 
@@ -78,6 +78,10 @@ class Matrix {
                          .body["id"];
     t.invitation = http_.Post("/api/v1/teams/" + t.id + "/invite", {{"email", "pending@example.com"}}, owner_.token)
                        .body["invitation_id"];
+    // Two edits of the same title from version 1: the second leaves a conflict.
+    const std::string mem = "/api/v1/workspaces/" + t.id + "/memories/" + t.memory;
+    http_.Patch(mem, {{"title", "first"}, {"base_version", 1}}, owner_.token);
+    t.conflict = http_.Patch(mem, {{"title", "second"}, {"base_version", 1}}, owner_.token).body["conflicts"][0]["id"];
     return t;
   }
 
@@ -96,7 +100,8 @@ std::string Fill(std::string path, const Team& t) {
   put("{user_id}", t.target->id);
   bool rel = path.find("/relationships/") != std::string::npos;
   bool inv = path.find("/invitations/") != std::string::npos;
-  put("{id}", rel ? t.relationship : inv ? t.invitation : t.memory);
+  bool con = path.find("/conflicts/") != std::string::npos;
+  put("{id}", rel ? t.relationship : inv ? t.invitation : con ? t.conflict : t.memory);
   return path;
 }
 
@@ -109,6 +114,7 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
        [](const Team& t) { return json{{"from_memory_id", t.memory2}, {"to_memory_id", t.memory}, {"type", "CAUSES"}}; }},
       {"PATCH /api/v1/workspaces/{ws}/relationships/{id}", [](const Team&) { return json{{"strength", 0.9}}; }},
       {"PATCH /api/v1/teams/{team_id}", [](const Team&) { return json{{"name", "renamed"}}; }},
+      {"POST /api/v1/workspaces/{ws}/conflicts/{id}", [](const Team&) { return json{{"keep", "lost"}}; }},
       {"PATCH /api/v1/teams/{team_id}/members/{user_id}", [](const Team&) { return json{{"role", "member"}}; }},
       {"POST /api/v1/teams/{team_id}/transfer", [](const Team& t) { return json{{"user_id", t.target->id}}; }},
       {"POST /api/v1/teams/{team_id}/invite", [](const Team&) { return json{{"email", "new@example.com"}}; }},
@@ -124,6 +130,8 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
       "GET /api/v1/workspaces/{ws}/events",
       "GET /api/v1/sync/stream",
       "GET /api/v1/workspaces/{ws}/snapshot",
+      "GET /api/v1/workspaces/{ws}/conflicts",
+      "GET /api/v1/workspaces/{ws}/conflicts/{id}",
       "GET /api/v1/teams/{team_id}",
       "DELETE /api/v1/teams/{team_id}",
       "GET /api/v1/teams/{team_id}/members",

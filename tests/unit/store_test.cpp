@@ -115,28 +115,48 @@ TEST_CASE("seqs are dense per workspace across mixed operations and concurrent w
   }
 }
 
-TEST_CASE("versions: updates bump, no-op updates append nothing, stale bases conflict") {
+TEST_CASE("versions: updates bump, no-op updates append nothing, older bases merge, future bases conflict") {
   Fixture f;
   auto m = *f.store->WriteValue<Memory>([&](Tx& tx) { return CreateMemory(tx, f.actor(), f.personal.id, Draft("a")); });
   CHECK(m.version == 1);
+  auto update = [&](const MemoryPatch& p) {
+    return f.store->WriteValue<ChangeOutcome>([&](Tx& tx) { return UpdateMemory(tx, f.actor(), f.personal.id, m.id, p); });
+  };
   MemoryPatch p;
   p.title = "b";
   p.base_version = 1;
-  auto m2 = f.store->WriteValue<Memory>([&](Tx& tx) { return UpdateMemory(tx, f.actor(), f.personal.id, m.id, p); });
+  p.edited_at = "2026-11-25T10:00:00.000Z";
+  auto m2 = update(p);
   REQUIRE(m2.ok());
-  CHECK(m2->version == 2);
+  CHECK(m2->memory.version == 2);
   auto log = f.Log(f.personal.id);
   CHECK(log.back().extra["changed"] == json{"title"});
+  CHECK(log.back().extra["edited_at"] == "2026-11-25T10:00:00.000Z");
   int64_t head = f.Reload(f.personal.id).head_seq;
   p.base_version = 2;
-  auto same = f.store->WriteValue<Memory>([&](Tx& tx) { return UpdateMemory(tx, f.actor(), f.personal.id, m.id, p); });
-  CHECK(same->version == 2);
+  auto same = update(p);
+  CHECK(same->memory.version == 2);
   CHECK(f.Reload(f.personal.id).head_seq == head);
+  // Based on version 1 again, edited later: merged, the later edit wins and
+  // the value it replaced is kept.
   p.title = "c";
   p.base_version = 1;
-  auto stale = f.store->WriteValue<Memory>([&](Tx& tx) { return UpdateMemory(tx, f.actor(), f.personal.id, m.id, p); });
-  CHECK(stale.status().reason() == "version_conflict");
-  CHECK(stale.status().details()["current_version"] == 2);
+  p.edited_at = "2026-11-25T10:05:00.000Z";
+  auto merged = update(p);
+  REQUIRE(merged.ok());
+  CHECK(merged->memory.version == 3);
+  CHECK(merged->memory.title == "c");
+  REQUIRE(merged->conflicts.size() == 1);
+  CHECK(merged->conflicts[0].field == "title");
+  CHECK(merged->conflicts[0].lost == "b");
+  CHECK(merged->conflicts[0].seq == f.Reload(f.personal.id).head_seq - 1);  // the memory_updated event
+  log = f.Log(f.personal.id);
+  CHECK(log[log.size() - 2].extra["conflicts"][0]["id"] == merged->conflicts[0].id);
+  CHECK(log.back().type == "conflict_created");
+  p.base_version = 7;
+  auto future = update(p);
+  CHECK(future.status().reason() == "version_conflict");
+  CHECK(future.status().details()["current_version"] == 3);
 }
 
 TEST_CASE("deleting a memory tombstones it and its relationships, one event each") {
@@ -159,8 +179,13 @@ TEST_CASE("deleting a memory tombstones it and its relationships, one event each
   CHECK((*tomb)->deleted);
   MemoryPatch p;
   p.title = "resurrect";
-  auto upd = f.store->WriteValue<Memory>([&](Tx& tx) { return UpdateMemory(tx, f.actor(), f.personal.id, b.id, p); });
-  CHECK(upd.status().reason() == "memory_deleted");
+  auto upd = f.store->WriteValue<ChangeOutcome>([&](Tx& tx) { return UpdateMemory(tx, f.actor(), f.personal.id, b.id, p); });
+  REQUIRE(upd.ok());
+  CHECK(upd->hit_tombstone);  // the delete wins; the update is kept
+  REQUIRE(upd->conflicts.size() == 1);
+  CHECK(upd->conflicts[0].kind == "update_after_delete");
+  CHECK(upd->conflicts[0].lost == json{{"title", "resurrect"}});
+  CHECK(f.Log(f.personal.id).back().type == "conflict_created");
   // A relationship to a deleted memory cannot be created.
   auto again = f.store->WriteValue<Relationship>([&](Tx& tx) { return CreateRelationship(tx, f.actor(), f.personal.id, r); });
   CHECK(again.status().reason() == "memory_not_found");

@@ -103,6 +103,49 @@ struct Relationship {
   static std::optional<Relationship> FromJson(const json& j);
 };
 
+// Who made an edit and when they made it (the client's edit time, clamped to
+// the server's clock). `name` is for display only.
+struct EditStamp {
+  std::string user_id;
+  std::string edited_at;  // RFC 3339, UTC, fixed width: compares as text
+  std::string name;
+
+  json ToJson() const;
+  static EditStamp FromJson(const json& j);
+};
+
+// A conflict record (design brief §6, docs/conflicts.md): a value that lost a
+// merge, kept so it can be restored. Kinds:
+//   field                 the same field changed on both sides; `lost` is the
+//                         losing value, `kept` the one in the memory
+//   update_after_delete   an update reached a deleted memory; `lost` is the
+//                         update's fields
+//   delete_over_update    a delete based on an older version removed changes
+//                         its author never saw; `lost` is the memory's state
+//                         just before the delete
+struct Conflict {
+  std::string id;
+  std::string workspace_id;
+  std::string memory_id;
+  std::string kind;
+  std::string field;  // "title", ..., "context.<key>"; empty for the delete kinds
+  std::string title;  // the memory's title when recorded, for display
+  json kept;
+  json lost;
+  EditStamp kept_by;
+  EditStamp lost_by;
+  int64_t seq = 0;             // the log event that recorded it
+  int64_t memory_version = 0;  // the memory's version after that event
+  std::string status = "open";  // open | resolved
+  std::string resolution;       // kept | lost | value
+  std::string resolved_by;
+  std::string resolved_at;
+  std::string created_at;
+
+  json ToJson() const;
+  static std::optional<Conflict> FromJson(const json& j);
+};
+
 // One entry of a workspace's change log. `entity` is the full state of the
 // changed thing after the change, under the key named by `entity_type`.
 struct Event {
@@ -112,7 +155,7 @@ struct Event {
   std::string actor;        // user id
   std::string actor_name;   // display name at the time
   std::string at;           // RFC 3339
-  std::string entity_type;  // memory | relationship | member | workspace
+  std::string entity_type;  // memory | relationship | member | workspace | conflict
   std::string entity_id;
   json entity;
   json extra = json::object();  // type-specific fields, e.g. {"changed": ["title"]}
