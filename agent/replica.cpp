@@ -151,8 +151,23 @@ END;
 INSERT INTO memories_fts(memories_fts, rank) VALUES('rank', 'bm25(10.0, 1.0, 4.0, 3.0)');
 )sql";
 
+// Version 3: conflict records as the server's log announces them
+// (conflict_created / conflict_resolved), so the local view can say which
+// memories have open conflicts. `data` is the record's JSON.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE conflicts(
+  workspace_id TEXT NOT NULL,
+  id           TEXT NOT NULL,
+  memory_id    TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  data         TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+) STRICT;
+CREATE INDEX conflicts_by_memory ON conflicts(workspace_id, memory_id, status);
+)sql";
+
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> kAll = {kSchemaV1, kSchemaV2};
+  static const std::vector<std::string_view> kAll = {kSchemaV1, kSchemaV2, kSchemaV3};
   return kAll;
 }
 
@@ -221,6 +236,7 @@ const char* SyncStateName(SyncState s) {
 json LocalMemory::ToJson() const {
   json j = memory.ToJson();
   j["sync_state"] = SyncStateName(sync);
+  j["open_conflicts"] = open_conflicts;
   return j;
 }
 
@@ -362,7 +378,7 @@ Result<std::optional<ReplicaWorkspace>> Replica::FindWorkspace(const std::string
 Status Replica::ForgetWorkspace(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   return Tx([&]() -> Status {
-    for (const char* table : {"memories", "relationships", "outbox"})
+    for (const char* table : {"memories", "relationships", "outbox", "conflicts"})
       MG_RETURN_IF_ERROR(db_.Run(std::string("DELETE FROM ") + table + " WHERE workspace_id = ?", id));
     return db_.Run("DELETE FROM workspaces WHERE id = ?", id);
   });
@@ -384,14 +400,17 @@ Status Replica::BeginSnapshot(const std::string& ws) {
     // Rows of the server copy go; local-only rows (pending creates) stay.
     MG_RETURN_IF_ERROR(db_.Run("DELETE FROM memories WHERE workspace_id = ? AND server IS NOT NULL", ws));
     MG_RETURN_IF_ERROR(db_.Run("DELETE FROM relationships WHERE workspace_id = ? AND server IS NOT NULL", ws));
+    MG_RETURN_IF_ERROR(db_.Run("DELETE FROM conflicts WHERE workspace_id = ?", ws));
     return db_.Run("UPDATE workspaces SET synced = 0, cursor = 0 WHERE id = ?", ws);
   });
 }
 
 Status Replica::LoadSnapshot(const std::string& ws, const std::vector<Memory>& memories,
-                             const std::vector<Relationship>& relationships) {
+                             const std::vector<Relationship>& relationships, const std::vector<Conflict>& conflicts) {
   std::lock_guard<std::mutex> lock(mu_);
   return Tx([&]() -> Status {
+    for (const auto& c : conflicts)
+      if (c.workspace_id == ws) MG_RETURN_IF_ERROR(StoreConflict(c));
     for (const auto& m : memories) {
       if (m.workspace_id != ws) continue;
       MG_ASSIGN_OR_RETURN(bool pending, HasPending(ws, m.id));
@@ -638,6 +657,11 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
         }
       } else if (e.entity_type == "relationship") {
         if (auto r = Relationship::FromJson(e.entity)) MG_RETURN_IF_ERROR(StoreServerRelationship(*r));
+      } else if (e.entity_type == "conflict") {
+        if (auto c = Conflict::FromJson(e.entity)) {
+          if (c->seq == 0) c->seq = e.seq;  // recorded by this very event
+          MG_RETURN_IF_ERROR(StoreConflict(*c));
+        }
       } else if (e.entity_type == "member" && e.entity.value("user_id", "") == user_id_) {
         if (e.type == "member_removed") result.removed_from_workspace = true;
         else MG_RETURN_IF_ERROR(db_.Run("UPDATE workspaces SET role = ? WHERE id = ?", e.entity.value("role", ""), ws));
@@ -664,6 +688,18 @@ Result<OutboxOp> Replica::Enqueue(const std::string& ws, const std::string& kind
     if (server)
       MG_RETURN_IF_ERROR(db_.Run("UPDATE memories SET server = ? WHERE workspace_id = ? AND id = ? AND server = '='",
                                  sql::DumpJson(server->ToJson()), ws, entity_id));
+  }
+  if (kind == "memory.update" || kind == "memory.delete") {
+    // The version this edit was made on, for the server's merge: the
+    // server's state we hold, unless an earlier op of ours on the memory is
+    // still queued — then the base is that op's result, filled in by
+    // CompleteOp when it is known.
+    MG_ASSIGN_OR_RETURN(bool queued, HasPending(ws, entity_id));
+    if (!queued) {
+      MG_ASSIGN_OR_RETURN(auto server, ServerMemory(ws, entity_id));
+      if (server && !payload.contains("base_version")) payload["base_version"] = server->version;
+    }
+    if (kind == "memory.update" && !payload.contains("edited_at")) payload["edited_at"] = NowRfc3339();
   }
   OutboxOp op;
   op.op_id = NewUuidV7();
@@ -705,11 +741,16 @@ Result<std::optional<LocalMemory>> Replica::LoadMemory(const std::string& ws, co
   {
     MG_ASSIGN_OR_RETURN(auto q, db_.Prepared(kMemorySelect + " FROM memories WHERE workspace_id = ? AND id = ?"));
     q->BindAll(ws, id);
-    if (q->Step()) out = LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced};
+    if (q->Step()) out = LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced, {}};
     MG_RETURN_IF_ERROR(q->status());
   }
   if (out) {
     MG_ASSIGN_OR_RETURN(out->sync, EntitySync(ws, id));
+    MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT id FROM conflicts WHERE workspace_id = ? AND memory_id = ? "
+                                             "AND status = 'open' ORDER BY id"));
+    q->BindAll(ws, id);
+    while (q->Step()) out->open_conflicts.push_back(q->Text(0));
+    MG_RETURN_IF_ERROR(q->status());
   }
   return out;
 }
@@ -851,8 +892,64 @@ Status Replica::CompleteOp(const OutboxOp& op, const json& entity) {
     } else if (auto r = Relationship::FromJson(entity); r && r->workspace_id == op.workspace_id) {
       MG_RETURN_IF_ERROR(StoreServerRelationship(*r));
     }
+    if (IsMemoryOp(op.kind)) MG_RETURN_IF_ERROR(RebaseNextOp(op.workspace_id, op.entity_id, entity));
+    // Conflicts this op caused, known now rather than when the log says so.
+    if (auto list = entity.is_object() ? entity.find("conflicts") : entity.end();
+        entity.is_object() && list != entity.end() && list->is_array())
+      for (const auto& j : *list)
+        if (auto c = Conflict::FromJson(j); c && c->workspace_id == op.workspace_id) MG_RETURN_IF_ERROR(StoreConflict(*c));
     return Recompute(op.workspace_id, op.kind, op.entity_id);
   });
+}
+
+// The next queued edit of the memory was made on top of the op that just
+// completed: its base is the version the server gave that op.
+Status Replica::RebaseNextOp(const std::string& ws, const std::string& id, const json& entity) {
+  int64_t version = entity.is_object() ? entity.value("version", int64_t{0}) : 0;
+  if (version <= 0) return Status::Ok();
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns + " FROM outbox WHERE workspace_id = ? "
+                                           "AND entity_id = ? AND state = 'pending' ORDER BY seq LIMIT 1"));
+  q->BindAll(ws, id);
+  if (!q->Step()) return q->status();
+  OutboxOp next = ReadOp(*q);
+  if ((next.kind != "memory.update" && next.kind != "memory.delete") || next.payload.contains("base_version"))
+    return Status::Ok();
+  next.payload["base_version"] = version;
+  return db_.Run("UPDATE outbox SET payload = ? WHERE op_id = ?", sql::DumpJson(next.payload), next.op_id);
+}
+
+// ---- conflicts ---------------------------------------------------------------------
+
+Status Replica::StoreConflict(const Conflict& c) {
+  return db_.Run("INSERT INTO conflicts(workspace_id, id, memory_id, status, data) VALUES(?, ?, ?, ?, ?) "
+                 "ON CONFLICT(workspace_id, id) DO UPDATE SET status = excluded.status, data = excluded.data",
+                 c.workspace_id, c.id, c.memory_id, c.status, sql::DumpJson(c.ToJson()));
+}
+
+Result<std::vector<Conflict>> Replica::ListConflicts(const std::string& ws, bool open_only,
+                                                     const std::optional<std::string>& memory_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT data FROM conflicts WHERE workspace_id = ?1 AND "
+                                           "(?2 IS NULL OR memory_id = ?2) AND (?3 = 0 OR status = 'open') "
+                                           "ORDER BY id DESC"));
+  q->Bind(1, ws);
+  q->Bind(2, memory_id);
+  q->Bind(3, static_cast<int64_t>(open_only));
+  std::vector<Conflict> out;
+  while (q->Step())
+    if (auto c = Conflict::FromJson(sql::ParseStoredJson(q->Text(0), json()))) out.push_back(std::move(*c));
+  MG_RETURN_IF_ERROR(q->status());
+  return out;
+}
+
+Result<std::optional<Conflict>> Replica::GetConflict(const std::string& ws, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT data FROM conflicts WHERE workspace_id = ? AND id = ?"));
+  q->BindAll(ws, id);
+  std::optional<Conflict> out;
+  if (q->Step()) out = Conflict::FromJson(sql::ParseStoredJson(q->Text(0), json()));
+  MG_RETURN_IF_ERROR(q->status());
+  return out;
 }
 
 Status Replica::FailOp(const OutboxOp& op, const std::string& error) {
@@ -930,6 +1027,14 @@ Status Replica::FillSync(const std::string& ws, std::vector<LocalMemory>& rows) 
   MG_RETURN_IF_ERROR(q->status());
   for (auto& r : rows)
     if (auto it = states.find(r.memory.id); it != states.end()) r.sync = it->second;
+  MG_ASSIGN_OR_RETURN(auto c, db_.Prepared("SELECT memory_id, id FROM conflicts WHERE workspace_id = ? "
+                                           "AND status = 'open' ORDER BY id"));
+  c->BindAll(ws);
+  std::map<std::string, std::vector<std::string>> open;
+  while (c->Step()) open[c->Text(0)].push_back(c->Text(1));
+  MG_RETURN_IF_ERROR(c->status());
+  for (auto& r : rows)
+    if (auto it = open.find(r.memory.id); it != open.end()) r.open_conflicts = it->second;
   return Status::Ok();
 }
 
@@ -946,7 +1051,7 @@ Result<std::vector<LocalMemory>> Replica::ListMemories(const MemoryFilter& f) {
   if (f.tag) q->Bind(3, *f.tag);
   q->Bind(4, static_cast<int64_t>(f.limit)).Bind(5, static_cast<int64_t>(f.offset));
   std::vector<LocalMemory> out;
-  while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced});
+  while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced, {}});
   MG_RETURN_IF_ERROR(q->status());
   MG_RETURN_IF_ERROR(FillSync(f.workspace_id, out));
   return out;
@@ -975,7 +1080,7 @@ Result<std::vector<LocalMemory>> Replica::Search(const std::string& ws, const st
                                            "ORDER BY f.rank LIMIT ?"));
   q->BindAll(match, ws, static_cast<int64_t>(limit));
   std::vector<LocalMemory> out;
-  while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced});
+  while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced, {}});
   if (!q->status().ok())
     return Status::Invalid("bad_query", "cannot search for '" + query + "': " + q->status().message());
   MG_RETURN_IF_ERROR(FillSync(ws, out));

@@ -41,7 +41,8 @@ const char* SyncStateName(SyncState s);
 struct LocalMemory {
   Memory memory;
   SyncState sync = SyncState::kSynced;
-  json ToJson() const;  // the memory's JSON plus "sync_state"
+  std::vector<std::string> open_conflicts;  // ids of its open conflict records
+  json ToJson() const;  // the memory's JSON plus "sync_state" and "open_conflicts"
 };
 
 struct LocalRelationship {
@@ -113,7 +114,7 @@ class Replica {
   // before the first page and replays pending ops on top.
   Status BeginSnapshot(const std::string& ws);
   Status LoadSnapshot(const std::string& ws, const std::vector<Memory>& memories,
-                      const std::vector<Relationship>& relationships);
+                      const std::vector<Relationship>& relationships, const std::vector<Conflict>& conflicts = {});
   Status FinishSnapshot(const std::string& ws, int64_t head_seq, const std::string& epoch);
 
   // --- events, in log order, in one transaction with the cursor. Events at
@@ -133,6 +134,11 @@ class Replica {
                                                std::string* op_id = nullptr);
 
   // --- the outbox
+  // Conflict records as the server's log announced them (newest first).
+  Result<std::vector<Conflict>> ListConflicts(const std::string& ws, bool open_only,
+                                              const std::optional<std::string>& memory_id = std::nullopt);
+  Result<std::optional<Conflict>> GetConflict(const std::string& ws, const std::string& id);
+
   Result<std::optional<OutboxOp>> NextOp(const std::string& ws);  // oldest pending
   Result<std::optional<OutboxOp>> FindOp(const std::string& op_id);
   // The server accepted the op; `entity` is its answer (null for none).
@@ -162,6 +168,8 @@ class Replica {
  private:
   explicit Replica(sql::Db db) : db_(std::move(db)) {}
   Status Tx(const std::function<Status()>& fn);
+  Status StoreConflict(const Conflict& c);
+  Status RebaseNextOp(const std::string& ws, const std::string& id, const json& entity);
   // Brings memories_fts up to date with the rows noted in fts_dirty.
   Status SyncSearchIndex();
   Status RecomputeMemory(const std::string& ws, const std::string& id);

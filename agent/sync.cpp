@@ -47,7 +47,7 @@ Status LoadSnapshot(ApiClient& api, Replica& replica, const std::string& ws, con
   int64_t head = -1;
   std::string epoch;
   int64_t loaded = 0;
-  for (const char* kind : {"memories", "relationships"}) {
+  for (const char* kind : {"memories", "relationships", "conflicts"}) {
     std::string after;
     while (true) {
       std::map<std::string, std::string> q = {{"kind", kind}, {"limit", std::to_string(kSnapshotPage)}, {"after", after}};
@@ -60,14 +60,17 @@ Status LoadSnapshot(ApiClient& api, Replica& replica, const std::string& ws, con
       }
       std::vector<Memory> memories;
       std::vector<Relationship> relationships;
+      std::vector<Conflict> conflicts;
       for (const auto& item : page.value("items", json::array())) {
         if (std::string(kind) == "memories") {
           if (auto m = Memory::FromJson(item)) memories.push_back(std::move(*m));
+        } else if (std::string(kind) == "conflicts") {
+          if (auto c = Conflict::FromJson(item)) conflicts.push_back(std::move(*c));
         } else if (auto r = Relationship::FromJson(item)) {
           relationships.push_back(std::move(*r));
         }
       }
-      MG_RETURN_IF_ERROR(replica.LoadSnapshot(ws, memories, relationships));
+      MG_RETURN_IF_ERROR(replica.LoadSnapshot(ws, memories, relationships, conflicts));
       loaded += static_cast<int64_t>(memories.size());
       if (progress && !memories.empty()) progress(ws, loaded);
       if (!page["next_after"].is_string()) break;
@@ -133,6 +136,10 @@ FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool 
       answer = api.Post(base, op.payload, op.op_id);
     else if (op.kind == "memory.update" || op.kind == "relationship.update")
       answer = api.Patch(base + "/" + op.entity_id, op.payload, op.op_id);
+    else if (op.kind == "memory.delete" && op.payload.contains("base_version"))
+      answer = api.Delete(base + "/" + op.entity_id + "?base_version=" +
+                              std::to_string(op.payload["base_version"].get<int64_t>()),
+                          op.op_id);
     else if (op.kind == "memory.delete" || op.kind == "relationship.delete")
       answer = api.Delete(base + "/" + op.entity_id, op.op_id);
 
@@ -157,6 +164,12 @@ FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool 
       if (c == Code::kNotFound && op.kind.find(".delete") != std::string::npos) {
         stored = replica.CompleteOp(op, json());  // already gone: the intent holds
         ++out.sent;
+      } else if (why.reason() == "memory_deleted" && op.kind == "memory.update") {
+        // Someone deleted it first. The server kept this edit in a conflict
+        // record (which reaches us through the log); the op is done.
+        stored = replica.CompleteOp(op, json());
+        ++out.sent;
+        ++out.conflicted;
       } else {
         stored = replica.FailOp(op, why.reason() + ": " + why.message());
         out.refused = why;

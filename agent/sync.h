@@ -33,6 +33,7 @@ struct FlushResult {
   int sent = 0;     // accepted by the server
   int failed = 0;   // refused for good (see the op's last_error)
   int waiting = 0;  // not due yet (backing off)
+  int conflicted = 0;  // updates that reached a deleted memory (kept as conflict records)
   Status blocked;   // why sending stopped early (offline, 5xx, not signed in)
   Status refused;   // the server's answer to the last op it refused
 };

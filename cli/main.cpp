@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   AddRelationshipCommands(app, cli);
   AddEventCommands(app, cli);
   AddSyncCommands(app, cli);
+  AddConflictCommands(app, cli);
 
   try {
     app.parse(argc, argv);

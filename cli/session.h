@@ -83,6 +83,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli);
 void AddRelationshipCommands(CLI::App& app, Cli& cli);
 void AddEventCommands(CLI::App& app, Cli& cli);
 void AddSyncCommands(CLI::App& app, Cli& cli);  // sync and agent
+void AddConflictCommands(CLI::App& app, Cli& cli);
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);

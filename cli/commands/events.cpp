@@ -24,7 +24,17 @@ std::string Describe(const json& e) {
            " " + e["relationship"].value("to_memory_id", "");
   else if (e.contains("member")) what = e["member"].value("name", "") + " (" + e["member"].value("role", "") + ")";
   else if (e.contains("workspace")) what = "\"" + e["workspace"].value("name", "") + "\"";
-  return who + " " + type + " " + what;
+  else if (e.contains("conflict")) {
+    const json& c = e["conflict"];
+    std::string field = c.value("field", "");
+    what = (field.empty() ? c.value("kind", "") : field) + " of \"" + c.value("title", "") + "\"";
+  }
+  std::string line = who + " " + type + " " + what;
+  if (auto c = e.find("conflicts"); c != e.end() && c->is_array() && !c->empty())
+    line += " (merged; " + std::to_string(c->size()) + " conflicting value" + (c->size() == 1 ? "" : "s") + " kept)";
+  else if (e.contains("merge"))
+    line += " (merged)";
+  return line;
 }
 
 void PrintEvent(const json& e, bool as_json) {

@@ -61,7 +61,9 @@ Result<json> ParseContextFlag(const std::string& raw) {
 
 std::string SyncMark(const json& m) {
   std::string s = m.value("sync_state", "synced");
-  return s == "synced" ? "" : " [" + s + "]";
+  std::string mark = s == "synced" ? "" : " [" + s + "]";
+  if (auto c = m.find("open_conflicts"); c != m.end() && c->is_array() && !c->empty()) mark += " [conflict]";
+  return mark;
 }
 
 void PrintMemory(const json& m) {
@@ -83,6 +85,13 @@ void PrintMemory(const json& m) {
     Say("");
     Say(content);
   }
+  if (auto c = m.find("open_conflicts"); c != m.end() && c->is_array() && !c->empty()) {
+    Say("");
+    Say(Bold(std::to_string(c->size()) + " open conflict" + (c->size() == 1 ? "" : "s")) +
+        ": a value someone wrote lost a merge and is kept. See: mgteam conflicts show " +
+        (*c)[0].get<std::string>().substr(0, 13) + (c->size() > 1 ? "  (mgteam conflicts list --memory " +
+                                                                         m.value("id", "") + ")" : ""));
+  }
 }
 
 // Prints a written entity. Still pending with an agent running: the agent
@@ -97,6 +106,21 @@ Status Report(Session& s, const Status& delivered, const json& entity, bool quie
   if (!delivered.ok()) Note("mgteam: " + delivered.message());
   else if (pending && !quiet && !s.json()) Note("The agent sends it to the server as soon as it can.");
   return delivered;
+}
+
+// After an update the server merged: say which of the values it decided on
+// were someone else's, so nothing changes behind the user's back.
+void NoteMergeOutcome(agent::Replica& replica, const std::string& ws, const json& m) {
+  auto open = replica.ListConflicts(ws, true, m.value("id", ""));
+  if (!open.ok()) return;
+  const std::string me = replica.user_id();
+  for (const auto& c : *open) {
+    if (c.memory_version != m.value("version", int64_t{0}) || c.kind != "field") continue;
+    bool mine_kept = c.kept_by.user_id == me && c.lost_by.user_id != me;
+    Note(c.field + " was changed by someone else too: " +
+         (mine_kept ? "yours is in the memory, theirs is kept" : "the later edit (theirs) is in the memory, yours is kept") +
+         " in conflict " + c.id.substr(0, 13) + " (mgteam conflicts show " + c.id.substr(0, 13) + ")");
+  }
 }
 
 void PrintMemoryTable(const json& items) {
@@ -343,6 +367,13 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       Status delivered = Deliver(s, l, op, o->wait);
       auto now = l.replica->GetMemory(l.ws.id, id);
       json j = now.ok() && *now ? (*now)->ToJson() : m.ToJson();
+      if (delivered.ok() && j.value("sync_state", "") == "synced") {
+        if (j.value("deleted", false))
+          return Status::Conflict("memory_deleted", "someone deleted this memory first; your edit is kept: "
+                                                    "mgteam conflicts list shows it, and resolving it with "
+                                                    "--keep lost restores the memory with your edit");
+        NoteMergeOutcome(*l.replica, l.ws.id, j);
+      }
       return Report(s, delivered, j, false,
                     "Updated memory " + id + " (version " + std::to_string(j.value("version", 0)) + ")",
                     "Updated memory " + id + " locally (not yet on the server)");
