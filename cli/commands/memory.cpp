@@ -322,7 +322,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   update->add_option("--add-tag", o->add_tags, "Add a tag");
   update->add_option("--remove-tag", o->remove_tags, "Remove a tag");
   update->add_option("--base-version", o->base_version,
-                     "Refuse if the memory is no longer at this version (default: the version just read)");
+                     "The version this edit is based on (default: the one in the local copy); edits made since are merged");
   content_flags(update);
   update->add_flag("--wait", o->wait, "Wait until the server has accepted the change");
   update->callback([&cli, o] {
@@ -390,7 +390,8 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       std::string op;
       MG_ASSIGN_OR_RETURN(auto m, l.replica->DeleteMemory(l.ws.id, id, &op));
       Status delivered = Deliver(s, l, op, o->wait);
-      return Report(s, delivered, m.ToJson(), false,
+      auto now = l.replica->GetMemory(l.ws.id, id);
+      return Report(s, delivered, now.ok() && *now ? (*now)->ToJson() : m.ToJson(), false,
                     "Deleted memory " + id + " \"" + m.memory.title + "\"",
                     "Deleted memory " + id + " locally (not yet on the server)");
     };

@@ -125,14 +125,22 @@ Status SyncFromHere(Session& s) {
   if (!me.ok()) return agent::IsOffline(me.status()) ? Queued(me.status().message()) : me.status();
   MG_RETURN_IF_ERROR(replica->Bind(api.url().ToString(), (*me)["user"].value("id", "")));
   MG_ASSIGN_OR_RETURN(auto workspaces, agent::DiscoverWorkspaces(api, *replica));
-  int refused = 0;
+  int refused = 0, lost_merges = 0;
   Status offline;
+  const std::string my_id = replica->user_id();
+  auto my_lost = [&](const std::string& ws) {
+    int n = 0;
+    for (const auto& c : replica->ListConflicts(ws, true).value_or({})) n += c.lost_by.user_id == my_id;
+    return n;
+  };
   for (const auto& w : workspaces) {
+    const int lost_before = my_lost(w.id);
     agent::FlushResult r = agent::Flush(api, *replica, w.id, false);
     refused += r.failed;
     if (!r.blocked.ok()) offline = r.blocked;
     Status caught = agent::CatchUp(api, *replica, w.id);
     if (!caught.ok() && caught.reason() != "removed") offline = caught;
+    lost_merges += std::max(0, my_lost(w.id) - lost_before);
     auto now = replica->FindWorkspace(w.id);
     std::string where = now.ok() && *now ? " (at #" + std::to_string((*now)->cursor) + ")" : "";
     if (!s.json())
@@ -141,6 +149,9 @@ Status SyncFromHere(Session& s) {
   }
   if (s.json()) return PrintSyncStatus(s);
   if (refused) Note("Some writes were refused; `mgteam sync status` shows why.");
+  if (lost_merges)
+    Note(std::to_string(lost_merges) + " of your edits lost to someone else's (a later edit, or a delete) and " +
+         (lost_merges == 1 ? "is" : "are") + " kept: `mgteam conflicts list` shows them, `mgteam conflicts resolve` restores them.");
   if (!offline.ok()) return agent::IsOffline(offline) ? Queued(offline.message()) : offline;
   return Status::Ok();
 }

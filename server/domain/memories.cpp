@@ -124,6 +124,8 @@ Result<ChangeOutcome> UpdateMemory(Tx& tx, const Actor& a, const std::string& ws
     c.lost = PatchFields(patch);
     c.lost_by = mine;
     c.kept_by = EditStamp{m.updated_by, m.updated_at, ""};
+    MG_ASSIGN_OR_RETURN(auto deleter, tx.FindUser(m.updated_by));
+    if (deleter) c.kept_by.name = deleter->name;
     c.memory_version = m.version;
     MG_ASSIGN_OR_RETURN(out.conflicts, RecordConflicts(tx, a, {c}, 0));
     out.memory = m;
@@ -209,6 +211,8 @@ Result<ChangeOutcome> DeleteMemory(Tx& tx, const Actor& a, const std::string& ws
     c.title = before.title;
     c.lost = before.ToJson();
     c.lost_by = EditStamp{before.updated_by, before.updated_at, ""};
+    MG_ASSIGN_OR_RETURN(auto editor, tx.FindUser(before.updated_by));
+    if (editor) c.lost_by.name = editor->name;
     c.kept_by = EditStamp{a.user_id, now, a.name};
     c.memory_version = m.version;
     extra["conflicts"] = json::array({{{"id", c.id}, {"field", ""}, {"winner", "this edit"}}});

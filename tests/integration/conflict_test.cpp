@@ -210,6 +210,7 @@ TEST_CASE("two teammates, one offline, edit the same memory: different fields bo
   // Bob comes back.
   auto back = bob.Cli({"-w", w.team, "sync", "now"});
   CHECK(back.exit_code == 0);
+  CHECK(back.err.find("1 of your edits lost to someone else's") != std::string::npos);
   json m = bob.CliJson({"-w", w.team, "memory", "get", id});
   CHECK(m["title"] == "Redis timeout: pool too small");  // Alice's field
   CHECK(m["summary"] == "pool exhaustion");              // Bob's field

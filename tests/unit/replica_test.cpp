@@ -93,6 +93,74 @@ TEST_CASE("a local write is visible at once as pending and becomes synced when t
   CHECK(f.r->Ops(kWs)->empty());
 }
 
+TEST_CASE("queued edits carry the version they were made on, and the next one is rebased on the previous result") {
+  Fixture f;
+  const std::string id = "01a2124c-a21f-739f-0000-0000000000c1";
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(3, ServerMemory(id, 4, "v4"), "memory_created")}).ok());
+  MemoryPatch first, second;
+  first.title = "mine";
+  second.content = "more";
+  REQUIRE(f.r->UpdateMemory(kWs, id, first).ok());
+  REQUIRE(f.r->UpdateMemory(kWs, id, second).ok());
+  auto ops = *f.r->Ops(kWs);
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].payload["base_version"] == 4);  // what we held from the server
+  CHECK(ops[0].payload["edited_at"].is_string());
+  CHECK_FALSE(ops[1].payload.contains("base_version"));  // made on top of the first
+  // A teammate's change arriving meanwhile does not move the bases.
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(4, ServerMemory(id, 5, "theirs"))}).ok());
+  // The server merged the first into version 6: the second is based on 6.
+  Memory merged = ServerMemory(id, 6, "mine");
+  REQUIRE(f.r->CompleteOp(ops[0], merged.ToJson()).ok());
+  auto rest = *f.r->Ops(kWs);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].payload["base_version"] == 6);
+  // A delete names its base too.
+  REQUIRE(f.r->CompleteOp(rest[0], ServerMemory(id, 7, "mine").ToJson()).ok());
+  REQUIRE(f.r->DeleteMemory(kWs, id).ok());
+  CHECK((*f.r->Ops(kWs))[0].payload["base_version"] == 7);
+}
+
+TEST_CASE("conflict records from the log and from a write's answer mark the memory until resolved") {
+  Fixture f;
+  const std::string id = "01a2124c-a21f-739f-0000-0000000000c2";
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(3, ServerMemory(id, 1, "shared"), "memory_created")}).ok());
+  Conflict c;
+  c.id = "01a2124c-a21f-739f-0000-0000000000f1";
+  c.workspace_id = kWs;
+  c.memory_id = id;
+  c.kind = "field";
+  c.field = "title";
+  c.lost = "my title";
+  c.kept = "shared";
+  c.seq = 4;
+  Event created;
+  created.workspace_id = kWs;
+  created.seq = 4;
+  created.type = "conflict_created";
+  created.entity_type = "conflict";
+  created.entity_id = c.id;
+  created.entity = c.ToJson();
+  REQUIRE(f.r->ApplyEvents(kWs, {created}).ok());
+  auto m = f.r->GetMemory(kWs, id);
+  REQUIRE((*m)->open_conflicts == std::vector<std::string>{c.id});
+  CHECK((*m)->ToJson()["open_conflicts"].size() == 1);
+  CHECK(f.r->ListConflicts(kWs, true)->size() == 1);
+  c.status = "resolved";
+  c.resolution = "current";
+  Event resolved = created;
+  resolved.seq = 5;
+  resolved.type = "conflict_resolved";
+  resolved.entity = c.ToJson();
+  REQUIRE(f.r->ApplyEvents(kWs, {resolved}).ok());
+  CHECK((*f.r->GetMemory(kWs, id))->open_conflicts.empty());
+  CHECK(f.r->ListConflicts(kWs, true)->empty());
+  CHECK(f.r->ListConflicts(kWs, false)->size() == 1);
+  // A reload keeps only what the snapshot says is open.
+  REQUIRE(f.r->BeginSnapshot(kWs).ok());
+  CHECK(f.r->ListConflicts(kWs, false)->empty());
+}
+
 TEST_CASE("events and the cursor advance together, duplicates and stale states are skipped") {
   Fixture f;
   std::string id = "5b0f6d0e-3a51-4d6e-9a0c-1f3e2b7c9d01";
