@@ -225,7 +225,7 @@ std::optional<Event> Event::FromJson(json&& j) {
   Get(j, "at", e.at);
   static const std::array<std::string_view, 6> kCommon = {"type", "workspace_id", "seq",
                                                           "actor", "actor_name", "at"};
-  for (const char* key : {"memory", "relationship", "member", "workspace", "conflict"}) {
+  for (const char* key : {"memory", "relationship", "member", "workspace", "conflict", "invitation"}) {
     if (auto it = j.find(key); it != j.end() && it->is_object() && e.entity_type.empty()) {
       e.entity_type = key;
       e.entity = std::move(*it);

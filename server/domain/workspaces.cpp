@@ -1,5 +1,7 @@
 #include "domain/workspaces.h"
 
+#include "mgteam/activity.h"
+
 #include "auth.h"
 #include "mgteam/clock.h"
 #include "mgteam/ids.h"
@@ -168,6 +170,14 @@ Result<Member> TransferOwnership(Tx& tx, const Actor& a, Role actor_role, const 
   return target;
 }
 
+// The team sees that someone was invited, and as what, but not the
+// invitee's full address (members without member.invite cannot list
+// invitations either).
+Status RecordInvitation(Tx& tx, const Actor& a, const std::string& type, const InvitationRecord& i) {
+  json entity = {{"id", i.id}, {"email", MaskEmail(i.email_norm)}, {"role", i.role}, {"expires_at", i.expires_at}};
+  return Record(tx, a, i.workspace_id, type, "invitation", i.id, entity).status();
+}
+
 Result<IssuedInvitation> CreateInvitation(Tx& tx, const Actor& a, Role actor_role,
                                           const std::string& ws, const std::string& email_norm,
                                           Role role, std::chrono::seconds ttl) {
@@ -186,15 +196,17 @@ Result<IssuedInvitation> CreateInvitation(Tx& tx, const Actor& a, Role actor_rol
   i.created_at = FormatRfc3339(now);
   i.expires_at = FormatRfc3339(now + ttl);
   MG_RETURN_IF_ERROR(tx.InsertInvitation(i));
+  MG_RETURN_IF_ERROR(RecordInvitation(tx, a, "invitation_created", i));
   return out;
 }
 
-Result<InvitationRecord> RevokeInvitation(Tx& tx, const std::string& ws, const std::string& id) {
+Result<InvitationRecord> RevokeInvitation(Tx& tx, const Actor& a, const std::string& ws, const std::string& id) {
   MG_ASSIGN_OR_RETURN(auto inv, tx.FindInvitation(ws, id));
   if (!inv || inv->revoked_at || inv->accepted_at)
     return Status::NotFound("no pending invitation " + id + " in this team");
   inv->revoked_at = NowRfc3339();
   MG_RETURN_IF_ERROR(tx.UpdateInvitation(*inv));
+  MG_RETURN_IF_ERROR(RecordInvitation(tx, a, "invitation_revoked", *inv));
   return std::move(*inv);
 }
 

@@ -39,7 +39,7 @@ struct IssuedInvitation {
 Result<IssuedInvitation> CreateInvitation(Tx& tx, const Actor& a, Role actor_role,
                                           const std::string& ws, const std::string& email_norm,
                                           Role role, std::chrono::seconds ttl);
-Result<InvitationRecord> RevokeInvitation(Tx& tx, const std::string& ws, const std::string& id);
+Result<InvitationRecord> RevokeInvitation(Tx& tx, const Actor& a, const std::string& ws, const std::string& id);
 // Looks up a live invitation by its secret; distinct errors for unknown,
 // expired, revoked and used tokens.
 Result<InvitationRecord> FindUsableInvitation(Tx& tx, const std::string& token);

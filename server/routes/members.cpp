@@ -86,7 +86,7 @@ Result<Reply> ListInvitations(Request& r) {
 Result<Reply> RevokeInvitationRoute(Request& r) {
   MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "invitation"));
   return r.Write([&](Tx& tx) -> Result<Reply> {
-    MG_ASSIGN_OR_RETURN(InvitationRecord inv, RevokeInvitation(tx, r.workspace().id, id));
+    MG_ASSIGN_OR_RETURN(InvitationRecord inv, RevokeInvitation(tx, r.actor(), r.workspace().id, id));
     return Reply{200, InvitationJson(inv, NowRfc3339())};
   });
 }

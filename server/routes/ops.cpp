@@ -38,6 +38,7 @@ void AddAllRoutes(Router& router) {
   AddMemoryRoutes(router);
   AddRelationshipRoutes(router);
   AddConflictRoutes(router);
+  AddActivityRoutes(router);
   AddSyncRoutes(router);
 }
 

@@ -14,6 +14,7 @@ void AddMemoryRoutes(Router& router);
 void AddRelationshipRoutes(Router& router);
 void AddSyncRoutes(Router& router);
 void AddConflictRoutes(Router& router);
+void AddActivityRoutes(Router& router);
 void AddOpsRoutes(Router& router);
 
 // All of the above, in the order the OpenAPI document lists them.

@@ -388,6 +388,31 @@ class SqliteTx final : public Tx {
     return out;
   }
 
+  Result<std::vector<Event>> ListActivity(const ActivityQuery& q) override {
+    MG_ASSIGN_OR_RETURN(Query st, Prep("SELECT data FROM events WHERE workspace_id = ?1 AND (?2 IS NULL OR seq < ?2) "
+                                       "AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR substr(type, -length(?4)) = ?4) "
+                                       "AND (?5 IS NULL OR entity_type = ?5) AND (?6 IS NULL OR created_at >= ?6) "
+                                       "AND (?7 IS NULL OR created_at <= ?7) ORDER BY seq DESC LIMIT ?8"));
+    // Always bind every parameter: cached statements keep old bindings.
+    st->Bind(1, q.workspace_id);
+    if (q.before_seq) st->Bind(2, *q.before_seq);
+    else st->Bind(2, nullptr);
+    st->Bind(3, q.actor);
+    st->Bind(4, q.type_suffix);
+    st->Bind(5, q.entity_type);
+    st->Bind(6, q.since);
+    st->Bind(7, q.until);
+    st->Bind(8, static_cast<int64_t>(q.limit));
+    std::vector<Event> out;
+    while (st->Step()) {
+      auto e = Event::FromJson(ParseStored(st->Text(0), json()));
+      if (!e) return Status::Internal("unreadable event in the log of " + q.workspace_id);
+      out.push_back(std::move(*e));
+    }
+    MG_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
   Result<std::vector<Event>> EntityEvents(const std::string& ws, const std::string& entity_id) override {
     MG_ASSIGN_OR_RETURN(auto rows, All("SELECT data FROM events WHERE workspace_id = ? AND entity_id = ? ORDER BY seq",
                                        [](sql::Stmt& q) { return Event::FromJson(ParseStored(q.Text(0), json())); },

@@ -101,6 +101,17 @@ struct ConflictQuery {
   int limit = 50;
 };
 
+// The activity feed's filters (newest first).
+struct ActivityQuery {
+  std::string workspace_id;
+  std::optional<int64_t> before_seq;        // the cursor: entries with seq < this
+  std::optional<std::string> actor;         // user id
+  std::optional<std::string> type_suffix;   // "_created", ... (the action)
+  std::optional<std::string> entity_type;   // memory, relationship, member, ...
+  std::optional<std::string> since, until;  // RFC 3339, inclusive
+  int limit = 50;
+};
+
 // An event as stored: its wire form (`data`) plus the columns the stream
 // needs without parsing it.
 struct EventRow {
@@ -179,6 +190,8 @@ class Tx {
   virtual Status PutConflict(const Conflict& c) = 0;
   virtual Maybe<Conflict> FindConflict(const std::string& ws, const std::string& id) = 0;
   virtual Result<std::vector<Conflict>> ListConflicts(const ConflictQuery& q) = 0;
+  // The log newest first, filtered (the activity feed).
+  virtual Result<std::vector<Event>> ListActivity(const ActivityQuery& q) = 0;
   // One entity's log events in order (merge bases, edit stamps).
   virtual Result<std::vector<Event>> EntityEvents(const std::string& ws, const std::string& entity_id) = 0;
 
