@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   AddEventCommands(app, cli);
   AddSyncCommands(app, cli);
   AddConflictCommands(app, cli);
+  AddActivityCommands(app, cli);
+  AddMemberCommands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -86,4 +86,10 @@ std::string JoinStrings(const nlohmann::json& arr, const std::string& sep) {
   return out;
 }
 
+bool SameText(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 }  // namespace mgteam::cli

@@ -37,6 +37,9 @@ class Table {
 
 // "2026-11-25T10:14:57.123Z" -> "3 minutes ago".
 std::string Ago(const std::string& rfc3339);
+
+// Equal ignoring ASCII case (names and emails typed on the command line).
+bool SameText(const std::string& a, const std::string& b);
 // "a, b, c" from a JSON array of strings.
 std::string JoinStrings(const nlohmann::json& arr, const std::string& sep = ", ");
 

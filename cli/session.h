@@ -74,6 +74,12 @@ struct Cli {
 };
 
 // One registration function per noun (cli/commands/*.cpp).
+// Prints live events of `ws` through `print` (from after `since`, else the
+// last 10) until Ctrl-C or a permanent refusal; survives reconnects
+// (cli/commands/events.cpp).
+Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<int64_t> since,
+              const std::function<void(const nlohmann::json&)>& print);
+
 void AddServerCommands(CLI::App& app, Cli& cli);
 void AddAccountCommands(CLI::App& app, Cli& cli);
 void AddTokenCommands(CLI::App& app, Cli& cli);
@@ -84,6 +90,9 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli);
 void AddEventCommands(CLI::App& app, Cli& cli);
 void AddSyncCommands(CLI::App& app, Cli& cli);  // sync and agent
 void AddConflictCommands(CLI::App& app, Cli& cli);
+void AddActivityCommands(CLI::App& app, Cli& cli);
+void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member
+void AddTransferCommand(CLI::App& team, Cli& cli);  // team transfer
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);

@@ -46,8 +46,11 @@ void PrintEvent(const json& e, bool as_json) {
 // How many past events `--follow` shows before going live, like `tail -f`.
 constexpr int64_t kFollowBacklog = 10;
 
+}  // namespace
+
 // Follows the stream until Ctrl-C (exit 0) or a permanent refusal.
-Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<int64_t> since) {
+Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<int64_t> since,
+              const std::function<void(const json&)>& print) {
   if (!since) {
     MG_ASSIGN_OR_RETURN(json w, api.Get("/api/v1/workspaces/" + ws.id));
     since = std::max<int64_t>(0, w.value("head_seq", int64_t{0}) - kFollowBacklog);
@@ -96,7 +99,7 @@ Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<
           }
           closed_because = reason;
         } else if (e.contains("seq")) {
-          PrintEvent(e, s.json());
+          print(e);
         }
       },
       [&](EventStreamClient::State state, const Status& why) {
@@ -111,8 +114,6 @@ Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<
   if (!ended.ok()) return ended;
   return run;
 }
-
-}  // namespace
 
 void AddEventCommands(CLI::App& app, Cli& cli) {
   struct Opts {
@@ -131,7 +132,7 @@ void AddEventCommands(CLI::App& app, Cli& cli) {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
       MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      if (o->follow) return Follow(s, api, ws, o->since);
+      if (o->follow) return Follow(s, api, ws, o->since, [&s](const json& e) { PrintEvent(e, s.json()); });
       int64_t since = o->since.value_or(0);
       int printed = 0;
       while (printed < o->limit) {

@@ -55,6 +55,7 @@ Status ListWorkspaces(Session& s, bool teams_only) {
 void AddTeamCommands(CLI::App& app, Cli& cli) {
   auto* team = app.add_subcommand("team", "Create and manage teams");
   team->require_subcommand(1);
+  AddTransferCommand(*team, cli);
   struct Opts {
     std::string team, name, slug;
     bool yes = false;

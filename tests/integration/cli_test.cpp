@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
@@ -47,6 +48,12 @@ class Cli {
        "correct horse battery\n");
   }
   std::string home() const { return home_.path(); }
+  std::map<std::string, std::string> Env() const {
+    return {{"XDG_CONFIG_HOME", home_.path() + "/config"}, {"XDG_DATA_HOME", home_.path() + "/data"},
+            {"XDG_STATE_HOME", home_.path() + "/state"},   {"XDG_RUNTIME_DIR", home_.path() + "/run"},
+            {"MGTEAM_SERVER", ""},                          {"MGTEAM_TOKEN", ""},
+            {"MGTEAM_WORKSPACE", ""}};
+  }
 
  private:
   const ServerProcess& server_;
@@ -246,4 +253,75 @@ TEST_CASE("exit codes tell scripts what went wrong") {
   auto down = fresh({"memory", "list"}, "", {{"MGTEAM_SERVER", url}, {"MGTEAM_TOKEN", owner.token}});
   CHECK(down.exit_code == 8);
   CHECK(down.err.find("cannot reach") != std::string::npos);
+}
+
+TEST_CASE("invite, join, member list, live activity, and a demotion that stops the next write") {
+  ServerProcess::Options opts;
+  opts.args = {"--open-signup"};
+  auto server = ServerProcess::Start(opts);
+  Cli owner(*server), bob(*server);
+  owner.SignUp("owner@example.com");
+  bob.SignUp("bob@example.com");
+  owner.Ok({"team", "create", "Platform Team"});
+  owner.Ok({"workspace", "use", "platform-team"});
+
+  // The owner invites Bob; with no mail configured the link is printed.
+  std::string printed = owner.Ok({"invite", "bob@example.com"});
+  auto at = printed.find("http://");
+  REQUIRE(at != std::string::npos);
+  std::string link = printed.substr(at, printed.find_first_of(" \n", at) - at);
+  CHECK(link.find("/join/mgi_") != std::string::npos);
+  json pending = owner.Json({"invite", "list"});
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["email"] == "bob@example.com");
+
+  // Someone else cannot use Bob's invitation.
+  Cli eve(*server);
+  eve.SignUp("eve@example.com");
+  auto stolen = eve({"join", link});
+  CHECK(stolen.exit_code != 0);
+  CHECK(stolen.err.find("bob@example.com") == std::string::npos);  // names neither the invitee...
+  CHECK(stolen.err.find("Platform") == std::string::npos);         // ...nor the team
+
+  std::string joined = bob.Ok({"join", link});
+  CHECK(joined.find("You joined Platform Team as member") != std::string::npos);
+  CHECK(bob({"join", link}).exit_code != 0);  // used
+  json members = owner.Json({"member", "list"});
+  REQUIRE(members.size() == 2);
+  CHECK(members[1]["email"] == "bob@example.com");
+  CHECK(members[1]["role"] == "member");
+  CHECK(owner.Json({"invite", "list"}).empty());
+
+  // Bob's first memory shows up in the owner's live activity feed.
+  auto follow = ChildProcess::Spawn({CliBinary(), "activity", "--follow", "--json", "--type", "memory"}, owner.Env());
+  auto ready = follow->ReadLine(std::chrono::seconds(1));  // no memory yet: nothing printed before live
+  CHECK_FALSE(ready);
+  bob.Ok({"workspace", "use", "platform-team"});
+  bob.Ok({"memory", "add", "Fixed Redis timeout", "--type", "solution", "--wait"});
+  auto line = follow->ReadLine(std::chrono::seconds(10));
+  REQUIRE(line);
+  json entry = json::parse(*line);
+  CHECK(entry["action"] == "created");
+  CHECK(entry["title"] == "Fixed Redis timeout");
+  CHECK(entry["actor_name"] == "bob");
+  follow->Kill(SIGINT);
+  CHECK(follow->Wait(std::chrono::seconds(10)) == 0);
+  std::string feed = owner.Ok({"activity", "--user", "bob"});
+  CHECK(feed.find("bob added \"Fixed Redis timeout\"") != std::string::npos);
+  CHECK(feed.find("bob joined as member") != std::string::npos);
+
+  // Demoted to viewer, Bob's very next write is refused with the permission named.
+  std::string demoted = owner.Ok({"member", "role", "Bob@Example.com", "viewer"});
+  CHECK(demoted.find("now viewer") != std::string::npos);
+  auto refused = bob({"memory", "add", "Another one", "--wait"});
+  CHECK(refused.exit_code == 4);
+  CHECK(refused.err.find("memory.write") != std::string::npos);
+  CHECK(owner.Ok({"activity", "--action", "role_changed"}).find("made bob viewer (was member)") != std::string::npos);
+
+  // Ownership moves; the last owner rules hold through the CLI too.
+  CHECK(owner({"member", "leave"}).exit_code == 4);  // the last owner cannot leave
+  owner.Ok({"team", "transfer", "bob"});
+  CHECK(owner.Json({"member", "list"})[0]["role"] == "admin");
+  owner.Ok({"member", "leave"});
+  CHECK(bob.Json({"member", "list"}).size() == 1);
 }

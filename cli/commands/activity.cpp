@@ -1,0 +1,166 @@
+// mgteam activity: the team's feed as sentences ("alice added "Fixed Redis
+// timeout" (2 minutes ago)"), filtered, and live with --follow.
+#include "mgteam/activity.h"
+#include "mgteam/clock.h"
+#include "mgteam/ids.h"
+#include "render.h"
+#include "session.h"
+
+#include <iostream>
+
+namespace mgteam::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string Quoted(const json& entry) { return "\"" + entry.value("title", "") + "\""; }
+
+// One entry as a sentence (without the time).
+std::string Sentence(const json& e) {
+  const std::string who = e.value("actor_name", "").empty() ? "someone" : e.value("actor_name", "");
+  const std::string type = e.value("entity_type", ""), action = e.value("action", "");
+  const json& d = e.contains("detail") ? e["detail"] : json::object();
+  if (type == "memory") {
+    std::string verb = action == "created" ? "added" : action;
+    std::string s = who + " " + verb + " " + Quoted(e);
+    if (auto c = d.find("conflicts"); c != d.end() && c->is_array() && !c->empty())
+      s += " (merged; " + std::to_string(c->size()) + " conflicting value" + (c->size() == 1 ? "" : "s") + " kept)";
+    return s;
+  }
+  if (type == "relationship") {
+    if (action == "created") return who + " linked two memories (" + e.value("title", "") + ")";
+    if (action == "deleted") return who + " removed a " + e.value("title", "") + " link";
+    return who + " changed a " + e.value("title", "") + " link";
+  }
+  if (type == "member") {
+    const std::string name = e.value("title", "");
+    if (action == "joined") return name + " joined as " + d.value("role", "member");
+    if (action == "removed") return d.value("left", false) ? name + " left the team" : who + " removed " + name;
+    if (action == "role_changed")
+      return who + " made " + name + " " + d.value("role", "") + " (was " + d.value("previous_role", "") + ")";
+  }
+  if (type == "invitation") {
+    if (action == "created") return who + " invited " + e.value("title", "") + " as " + d.value("role", "member");
+    if (action == "revoked") return who + " revoked the invitation of " + e.value("title", "");
+  }
+  if (type == "conflict") {
+    std::string what = d.value("field", "").empty() ? "an edit" : d.value("field", "");
+    if (action == "created") return who + "'s change to " + Quoted(e) + " conflicted on " + what + "; the other value is kept";
+    if (action == "resolved") return who + " resolved a conflict on " + what + " in " + Quoted(e);
+  }
+  if (type == "workspace") {
+    if (action == "created") return who + " created " + Quoted(e);
+    if (action == "updated") return who + " renamed the team to " + Quoted(e);
+  }
+  return who + " " + e.value("type", "") + " " + Quoted(e);
+}
+
+void PrintEntry(const json& e, bool as_json) {
+  if (as_json) std::cout << e.dump() << std::endl;
+  else std::cout << Sentence(e) << " " << Dim("(" + Ago(e.value("at", "")) + ")") << std::endl;
+}
+
+// "2h", "30m", "3d", "45s", "1w" before now, or an RFC 3339 time.
+Result<std::string> TimeArg(const std::string& flag, const std::string& v) {
+  if (auto t = ParseRfc3339(v)) return FormatRfc3339(*t);
+  if (v.size() >= 2) {
+    char unit = v.back();
+    std::string digits = v.substr(0, v.size() - 1);
+    bool numeric = !digits.empty() && digits.size() < 9 &&
+                   std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    int64_t per = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 604800 : 0;
+    if (numeric && per) return FormatRfc3339(Now() - std::chrono::seconds(std::stoll(digits) * per));
+  }
+  return Status::Invalid("usage", flag + " takes a duration before now (30m, 2h, 3d, 1w) or an RFC 3339 time");
+}
+
+// A user id from an id, a name or an email of a workspace member.
+Result<std::string> UserArg(ApiClient& api, const WorkspaceRef& ws, const std::string& v) {
+  if (auto id = NormalizeUuid(v)) return *id;
+  auto members = api.Get("/api/v1/teams/" + ws.id + "/members");
+  if (members.ok())
+    for (const auto& m : (*members)["members"])
+      if (SameText(m.value("name", ""), v) || SameText(m.value("email", ""), v)) return m.value("user_id", "");
+  return Status::NotFound("no member '" + v + "' in " + ws.name + " (give a name, an email or a user id)");
+}
+
+}  // namespace
+
+void AddActivityCommands(CLI::App& app, Cli& cli) {
+  struct Opts {
+    std::string user, action, type, since, until;
+    int limit = 50;
+    bool follow = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* activity = app.add_subcommand("activity", "What the team has been doing, newest first");
+  activity->add_option("--user,-u", o->user, "Only this member's (name, email or id)");
+  activity->add_option("--action", o->action,
+                       "created, updated, deleted, restored, joined, removed, role_changed, resolved, revoked")
+      ->check(CLI::IsMember({"created", "updated", "deleted", "restored", "joined", "removed", "role_changed",
+                             "resolved", "revoked", "resent"}));
+  activity->add_option("--type", o->type, "memory, relationship, member, invitation, conflict or workspace")
+      ->check(CLI::IsMember({"memory", "relationship", "member", "invitation", "conflict", "workspace"}));
+  activity->add_option("--since", o->since, "Only after this: 30m, 2h, 3d, 1w ago, or an RFC 3339 time");
+  activity->add_option("--until", o->until, "Only before this (same forms)");
+  activity->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
+  activity->add_flag("--follow,-f", o->follow, "Then keep printing new activity as it happens");
+  activity->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
+      std::map<std::string, std::string> q;
+      std::string actor;
+      if (!o->user.empty()) {
+        MG_ASSIGN_OR_RETURN(actor, UserArg(api, ws, o->user));
+        q["actor"] = actor;
+      }
+      if (!o->action.empty()) q["action"] = o->action;
+      if (!o->type.empty()) q["entity_type"] = o->type;
+      if (!o->since.empty()) {
+        MG_ASSIGN_OR_RETURN(q["since"], TimeArg("--since", o->since));
+      }
+      if (!o->until.empty()) {
+        MG_ASSIGN_OR_RETURN(q["until"], TimeArg("--until", o->until));
+      }
+      json items = json::array();
+      std::string cursor;
+      while (static_cast<int>(items.size()) < o->limit) {
+        q["limit"] = std::to_string(std::min(500, o->limit - static_cast<int>(items.size())));
+        q["cursor"] = cursor;
+        MG_ASSIGN_OR_RETURN(json page, api.Get("/api/v1/workspaces/" + ws.id + "/activity" + QueryString(q)));
+        for (auto& e : page["activity"]) items.push_back(std::move(e));
+        if (!page["next_cursor"].is_string()) break;
+        cursor = page["next_cursor"].get<std::string>();
+      }
+      if (!o->follow) {
+        if (s.json()) PrintJson(items);
+        else if (items.empty()) Say("No activity in " + ws.name + (q.size() > 2 ? " matching that." : " yet."));
+        else
+          for (const auto& e : items) PrintEntry(e, false);
+        return Status::Ok();
+      }
+      // Following: the latest entries oldest first, like tail -f, then live
+      // ones (JSON Lines with --json), filtered the same way.
+      for (auto it = items.rbegin(); it != items.rend(); ++it) PrintEntry(*it, s.json());
+      int64_t since = items.empty() ? -1 : items[0].value("seq", int64_t{0});
+      std::optional<int64_t> from;
+      if (since >= 0) from = since;
+      else {
+        MG_ASSIGN_OR_RETURN(json w, api.Get("/api/v1/workspaces/" + ws.id));
+        from = w.value("head_seq", int64_t{0});
+      }
+      return Follow(s, api, ws, from, [&](const json& raw) {
+        auto ev = Event::FromJson(raw);
+        if (!ev) return;
+        json e = ActivityEntry(*ev);
+        if (!actor.empty() && e["actor"] != actor) return;
+        if (!o->action.empty() && e["action"] != o->action) return;
+        if (!o->type.empty() && e["entity_type"] != o->type) return;
+        PrintEntry(e, s.json());
+      });
+    };
+  });
+}
+
+}  // namespace mgteam::cli

@@ -1,0 +1,248 @@
+// mgteam invite [list|revoke], mgteam join, mgteam member list|remove|role|leave,
+// mgteam team transfer (docs/teams.md). Straight to the server: membership
+// is not something to queue offline.
+#include "mgteam/clock.h"
+#include "mgteam/ids.h"
+#include "render.h"
+#include "session.h"
+
+namespace mgteam::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string TeamPath(const WorkspaceRef& t) { return "/api/v1/teams/" + t.id; }
+
+// The team named by --team, else the current workspace (which must be a team).
+Result<WorkspaceRef> TeamArg(Session& s, ApiClient& api, const std::string& ref) { return s.Team(api, ref); }
+
+// A member's user id from a name, an email or an id.
+Result<json> FindMember(ApiClient& api, const WorkspaceRef& t, const std::string& who) {
+  MG_ASSIGN_OR_RETURN(json members, api.Get(TeamPath(t) + "/members"));
+  auto id = NormalizeUuid(who);
+  for (const auto& m : members["members"])
+    if ((id && m.value("user_id", "") == *id) || SameText(m.value("email", ""), who) || SameText(m.value("name", ""), who))
+      return m;
+  return Status::NotFound("no member '" + who + "' in " + t.name + "; `mgteam member list` shows who is");
+}
+
+// "7d", "12h", "30m" -> seconds.
+Result<int64_t> Duration(const std::string& v) {
+  if (v.size() >= 2) {
+    std::string digits = v.substr(0, v.size() - 1);
+    int64_t per = v.back() == 'm' ? 60 : v.back() == 'h' ? 3600 : v.back() == 'd' ? 86400 : 0;
+    if (per && !digits.empty() && digits.size() < 7 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::stoll(digits) * per;
+  }
+  return Status::Invalid("usage", "--expires takes a duration like 7d, 12h or 30m");
+}
+
+// The token in "mgi_..." or ".../join/mgi_...".
+std::string TokenFrom(const std::string& v) {
+  auto at = v.rfind("/join/");
+  std::string t = at == std::string::npos ? v : v.substr(at + 6);
+  while (!t.empty() && (t.back() == '/' || t.back() == '\n')) t.pop_back();
+  return t;
+}
+
+void PrintMembers(const json& members) {
+  Table t({"NAME", "EMAIL", "ROLE", "JOINED", "ID"}, {30, 40, 0, 0, 0});
+  for (const auto& m : members)
+    t.Add({m.value("name", ""), m.value("email", ""), m.value("role", ""), Ago(m.value("joined_at", "")),
+           m.value("user_id", "")});
+  t.Print();
+}
+
+}  // namespace
+
+void AddMemberCommands(CLI::App& app, Cli& cli) {
+  struct Opts {
+    std::string team, email, role = "member", expires, id, who, token;
+    bool yes = false;
+  };
+  auto o = std::make_shared<Opts>();
+
+  // ---- invitations ----
+  auto* invite = app.add_subcommand("invite", "Invite someone to a team by email: mgteam invite bob@example.com");
+  invite->add_option("email", o->email, "Their email address");
+  invite->add_option("--role", o->role, "owner, admin, member (default) or viewer")
+      ->check(CLI::IsMember({"owner", "admin", "member", "viewer"}));
+  invite->add_option("--team", o->team, "The team (default: the current workspace)");
+  invite->add_option("--expires", o->expires, "How long the invitation is valid (default 7d; e.g. 12h, 30d)");
+  invite->callback([&cli, o, invite] {
+    if (!invite->get_subcommands().empty()) return;  // invite list / revoke
+    cli.action = [o](Session& s) -> Status {
+      if (o->email.empty()) return Status::Invalid("usage", "say whom to invite: mgteam invite EMAIL");
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      json body = {{"email", o->email}, {"role", o->role}};
+      if (!o->expires.empty()) {
+        MG_ASSIGN_OR_RETURN(body["expires_in"], Duration(o->expires));
+      }
+      MG_ASSIGN_OR_RETURN(json r, api.Post(TeamPath(t) + "/invite", body, NewUuidV7()));
+      if (s.json()) {
+        PrintJson(r);
+        return Status::Ok();
+      }
+      Say("Invited " + o->email + " to " + t.name + " as " + o->role + " (valid until " +
+          r["invitation"].value("expires_at", "") + ").");
+      if (r.contains("accept_url")) {
+        Say("Send them this link: " + r.value("accept_url", ""));
+        Say("They join with: mgteam join " + r.value("token", "") +
+            "  (new to this server: mgteam signup --invitation " + r.value("token", "") + " --email " + o->email + ")");
+      } else {
+        Say("The invitation was sent by email.");
+      }
+      return Status::Ok();
+    };
+  });
+  auto* ilist = invite->add_subcommand("list", "Pending invitations of a team");
+  ilist->add_option("--team", o->team, "The team (default: the current workspace)");
+  ilist->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/invitations"));
+      if (s.json()) {
+        PrintJson(r["invitations"]);
+        return Status::Ok();
+      }
+      if (r["invitations"].empty()) {
+        Say("No pending invitations in " + t.name + ".");
+        return Status::Ok();
+      }
+      Table tab({"EMAIL", "ROLE", "INVITED", "EXPIRES", "ID"}, {});
+      for (const auto& i : r["invitations"])
+        tab.Add({i.value("email", ""), i.value("role", ""), Ago(i.value("created_at", "")), i.value("expires_at", ""),
+                 i.value("id", "")});
+      tab.Print();
+      return Status::Ok();
+    };
+  });
+  auto* irevoke = invite->add_subcommand("revoke", "Revoke a pending invitation (by id or email)");
+  irevoke->add_option("invitation", o->id, "The invitation's id, or the invited email")->required();
+  irevoke->add_option("--team", o->team, "The team (default: the current workspace)");
+  irevoke->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      std::string id = o->id;
+      if (!NormalizeUuid(id)) {
+        MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/invitations"));
+        id.clear();
+        for (const auto& i : r["invitations"])
+          if (i.value("email", "") == o->id) id = i.value("id", "");
+        if (id.empty()) return Status::NotFound("no pending invitation for " + o->id + " in " + t.name);
+      }
+      MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/invitations/" + id, NewUuidV7()));
+      if (s.json()) PrintJson(r);
+      else Say("Revoked the invitation of " + r.value("email", o->id) + ".");
+      return Status::Ok();
+    };
+  });
+
+  auto* join = app.add_subcommand("join", "Join a team with an invitation: mgteam join TOKEN-OR-LINK");
+  join->add_option("invitation", o->token, "The mgi_ token or the link you were sent")->required();
+  join->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      std::string token = TokenFrom(o->token);
+      auto api = s.Client();
+      if (!api.ok() && api.status().code() == Code::kUnauthenticated)
+        return Status(Code::kUnauthenticated, "not_signed_in",
+                      "sign in first (mgteam login), or create your account with the invitation: "
+                      "mgteam signup --email YOU --invitation " + token);
+      MG_RETURN_IF_ERROR(api.status());
+      MG_ASSIGN_OR_RETURN(json r, api->Post("/api/v1/invitations/" + token + "/accept", json::object(), NewUuidV7()));
+      if (s.json()) {
+        PrintJson(r);
+        return Status::Ok();
+      }
+      const json& w = r["workspace"];
+      Say("You joined " + w.value("name", "") + " as " + r["member"].value("role", "") + ".");
+      Say("Make it your default workspace: mgteam workspace use " + w.value("slug", ""));
+      return Status::Ok();
+    };
+  });
+
+  // ---- members ----
+  auto* member = app.add_subcommand("member", "A team's members and their roles");
+  member->require_subcommand(1);
+  auto* mlist = member->add_subcommand("list", "Members: name, email, role, joined");
+  mlist->add_option("--team", o->team, "The team (default: the current workspace)");
+  mlist->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/members"));
+      if (s.json()) PrintJson(r["members"]);
+      else PrintMembers(r["members"]);
+      return Status::Ok();
+    };
+  });
+  auto* mrole = member->add_subcommand("role", "Change a member's role: mgteam member role bob viewer");
+  mrole->add_option("member", o->who, "Name, email or user id")->required();
+  mrole->add_option("role", o->role, "owner, admin, member or viewer")
+      ->required()
+      ->check(CLI::IsMember({"owner", "admin", "member", "viewer"}));
+  mrole->add_option("--team", o->team, "The team (default: the current workspace)");
+  mrole->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(json m, FindMember(api, t, o->who));
+      MG_ASSIGN_OR_RETURN(json r, api.Patch(TeamPath(t) + "/members/" + m.value("user_id", ""), {{"role", o->role}},
+                                            NewUuidV7()));
+      if (s.json()) PrintJson(r);
+      else Say(m.value("name", "") + " is now " + o->role + " in " + t.name + " (was " + m.value("role", "") + ").");
+      return Status::Ok();
+    };
+  });
+  auto* mremove = member->add_subcommand("remove", "Remove a member from the team");
+  mremove->add_option("member", o->who, "Name, email or user id")->required();
+  mremove->add_option("--team", o->team, "The team (default: the current workspace)");
+  mremove->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(json m, FindMember(api, t, o->who));
+      MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/members/" + m.value("user_id", ""), NewUuidV7()));
+      if (s.json()) PrintJson(r);
+      else Say("Removed " + m.value("name", "") + " from " + t.name + ".");
+      return Status::Ok();
+    };
+  });
+  auto* leave = member->add_subcommand("leave", "Leave a team");
+  leave->add_option("--team", o->team, "The team (default: the current workspace)");
+  leave->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(json me, api.Get("/api/v1/me"));
+      MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/members/" + me["user"].value("id", ""), NewUuidV7()));
+      if (s.json()) PrintJson(r);
+      else Say("You left " + t.name + ". Its memories leave this machine at the next sync.");
+      return Status::Ok();
+    };
+  });
+}
+
+void AddTransferCommand(CLI::App& team, Cli& cli) {
+  auto o = std::make_shared<std::pair<std::string, std::string>>();  // member, team
+  auto* transfer = team.add_subcommand("transfer", "Make another member the owner (you become admin)");
+  transfer->add_option("member", o->first, "Name, email or user id")->required();
+  transfer->add_option("--team", o->second, "The team (default: the current workspace)");
+  transfer->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->second));
+      MG_ASSIGN_OR_RETURN(json m, FindMember(api, t, o->first));
+      MG_ASSIGN_OR_RETURN(json r, api.Post(TeamPath(t) + "/transfer", {{"user_id", m.value("user_id", "")}}, NewUuidV7()));
+      if (s.json()) PrintJson(r);
+      else Say(m.value("name", "") + " now owns " + t.name + "; you are an admin.");
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace mgteam::cli
