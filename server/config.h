@@ -2,6 +2,7 @@
 // environment variables or a config file (in that order of precedence).
 #pragma once
 
+#include "mail.h"
 #include "mgteam/status.h"
 
 #include <chrono>
@@ -21,6 +22,8 @@ struct ServerConfig {
   std::string public_url;           // default: http://<listen>, set once bound
   bool public_url_explicit = false;
   std::chrono::seconds invitation_ttl{7 * 24 * 3600};
+  std::string invitation_ttl_text;  // --invitation-ttl as given ("7d", "48h")
+  SmtpConfig smtp;
   size_t max_body_bytes = 1024 * 1024;
   int threads = 256;  // most HTTP workers at once (streams hold none)
   int heartbeat_seconds = 15;

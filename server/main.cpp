@@ -64,6 +64,18 @@ int main(int argc, char** argv) {
   app.add_option("--sqlite-synchronous", cfg.sqlite_synchronous,
                  "NORMAL (survives process crashes) or FULL (also power loss)");
   app.add_option("--ready-fd", cfg.ready_fd, "Write the bound port to this file descriptor once listening");
+  app.add_option("--invitation-ttl", cfg.invitation_ttl_text, "How long invitations stay valid (default 7d; e.g. 48h)")
+      ->envname("MGTEAM_INVITATION_TTL");
+  app.add_option("--smtp-host", cfg.smtp.host, "SMTP server for invitation mail (none: the inviter gets the link)")
+      ->envname("MGTEAM_SMTP_HOST");
+  app.add_option("--smtp-port", cfg.smtp.port, "SMTP port (default 587)")->envname("MGTEAM_SMTP_PORT");
+  app.add_option("--smtp-tls", cfg.smtp.tls, "starttls (default, required), tls (smtps) or none")
+      ->envname("MGTEAM_SMTP_TLS");
+  app.add_option("--smtp-user", cfg.smtp.user, "SMTP user name")->envname("MGTEAM_SMTP_USER");
+  app.add_option("--smtp-password", cfg.smtp.password, "SMTP password (prefer MGTEAM_SMTP_PASSWORD or the config file)")
+      ->envname("MGTEAM_SMTP_PASSWORD");
+  app.add_option("--smtp-from", cfg.smtp.from, "Sender address (default mgteam@<public URL host>)")
+      ->envname("MGTEAM_SMTP_FROM");
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
   auto* routes = app.add_subcommand("routes", "Print the route table and exit");
   routes->add_flag("--json", json_routes, "As JSON");
@@ -81,6 +93,7 @@ int main(int argc, char** argv) {
   if (Status s = cfg.Finish(); !s.ok()) return Fail(s);
   if (Status s = SetUpLogging(cfg.log_level, cfg.log_format); !s.ok()) return Fail(s);
   if (Status s = InitCrypto(); !s.ok()) return Fail(s);
+  InitMail();
 
   if (*migrate) {
     auto store = SqliteStore::Open(cfg.SqlitePath(), cfg.sqlite_synchronous);

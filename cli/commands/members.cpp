@@ -46,6 +46,28 @@ std::string TokenFrom(const std::string& v) {
   return t;
 }
 
+// A pending invitation's id from its id or the invited email.
+Result<std::string> PendingId(ApiClient& api, const WorkspaceRef& t, const std::string& ref) {
+  if (auto id = NormalizeUuid(ref)) return *id;
+  MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/invitations"));
+  for (const auto& i : r["invitations"])
+    if (SameText(i.value("email", ""), ref)) return i.value("id", "");
+  return Status::NotFound("no pending invitation for " + ref + " in " + t.name);
+}
+
+// Mailed, or the link to pass on (no mail configured, or delivery failed).
+void PrintDelivery(const json& r, const std::string& email) {
+  if (r.value("delivery", "") == "sent") {
+    Say("The invitation was mailed to " + email + ".");
+    return;
+  }
+  if (r.value("delivery", "") == "failed")
+    Note("The mail could not be sent (" + r.value("delivery_error", "") + "); pass the link on yourself.");
+  Say("Send them this link: " + r.value("accept_url", ""));
+  Say("They join with: mgteam join " + r.value("token", "") + "  (new to this server: mgteam signup --email " + email +
+      " --invitation " + r.value("token", "") + ")");
+}
+
 void PrintMembers(const json& members) {
   Table t({"NAME", "EMAIL", "ROLE", "JOINED", "ID"}, {30, 40, 0, 0, 0});
   for (const auto& m : members)
@@ -87,13 +109,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
       }
       Say("Invited " + o->email + " to " + t.name + " as " + o->role + " (valid until " +
           r["invitation"].value("expires_at", "") + ").");
-      if (r.contains("accept_url")) {
-        Say("Send them this link: " + r.value("accept_url", ""));
-        Say("They join with: mgteam join " + r.value("token", "") +
-            "  (new to this server: mgteam signup --invitation " + r.value("token", "") + " --email " + o->email + ")");
-      } else {
-        Say("The invitation was sent by email.");
-      }
+      PrintDelivery(r, o->email);
       return Status::Ok();
     };
   });
@@ -127,17 +143,30 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
       MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
-      std::string id = o->id;
-      if (!NormalizeUuid(id)) {
-        MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/invitations"));
-        id.clear();
-        for (const auto& i : r["invitations"])
-          if (i.value("email", "") == o->id) id = i.value("id", "");
-        if (id.empty()) return Status::NotFound("no pending invitation for " + o->id + " in " + t.name);
-      }
+      MG_ASSIGN_OR_RETURN(std::string id, PendingId(api, t, o->id));
       MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/invitations/" + id, NewUuidV7()));
       if (s.json()) PrintJson(r);
       else Say("Revoked the invitation of " + r.value("email", o->id) + ".");
+      return Status::Ok();
+    };
+  });
+
+  auto* iresend = invite->add_subcommand("resend", "Send a pending invitation again (new link, new expiry)");
+  iresend->add_option("invitation", o->id, "The invitation's id, or the invited email")->required();
+  iresend->add_option("--team", o->team, "The team (default: the current workspace)");
+  iresend->callback([&cli, o] {
+    cli.action = [o](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(std::string id, PendingId(api, t, o->id));
+      MG_ASSIGN_OR_RETURN(json r, api.Post(TeamPath(t) + "/invitations/" + id + "/resend", json::object(), NewUuidV7()));
+      if (s.json()) {
+        PrintJson(r);
+        return Status::Ok();
+      }
+      Say("Renewed the invitation of " + r["invitation"].value("email", "") + " (valid until " +
+          r["invitation"].value("expires_at", "") + "); the old link no longer works.");
+      PrintDelivery(r, r["invitation"].value("email", ""));
       return Status::Ok();
     };
   });

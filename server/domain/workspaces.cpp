@@ -200,6 +200,19 @@ Result<IssuedInvitation> CreateInvitation(Tx& tx, const Actor& a, Role actor_rol
   return out;
 }
 
+Result<IssuedInvitation> ResendInvitation(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
+                                          std::chrono::seconds ttl) {
+  MG_ASSIGN_OR_RETURN(auto inv, tx.FindInvitation(ws, id));
+  if (!inv || inv->revoked_at || inv->accepted_at)
+    return Status::NotFound("no pending invitation " + id + " in this team");
+  MintedToken minted = MintToken("mgi_");
+  inv->token_hash = minted.hash;
+  inv->expires_at = FormatRfc3339(Now() + ttl);
+  MG_RETURN_IF_ERROR(tx.UpdateInvitation(*inv));
+  MG_RETURN_IF_ERROR(RecordInvitation(tx, a, "invitation_resent", *inv));
+  return IssuedInvitation{std::move(*inv), minted.secret};
+}
+
 Result<InvitationRecord> RevokeInvitation(Tx& tx, const Actor& a, const std::string& ws, const std::string& id) {
   MG_ASSIGN_OR_RETURN(auto inv, tx.FindInvitation(ws, id));
   if (!inv || inv->revoked_at || inv->accepted_at)

@@ -39,6 +39,10 @@ struct IssuedInvitation {
 Result<IssuedInvitation> CreateInvitation(Tx& tx, const Actor& a, Role actor_role,
                                           const std::string& ws, const std::string& email_norm,
                                           Role role, std::chrono::seconds ttl);
+// A new token for a pending invitation (the old link stops working) and a
+// fresh expiry.
+Result<IssuedInvitation> ResendInvitation(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
+                                          std::chrono::seconds ttl);
 Result<InvitationRecord> RevokeInvitation(Tx& tx, const Actor& a, const std::string& ws, const std::string& id);
 // Looks up a live invitation by its secret; distinct errors for unknown,
 // expired, revoked and used tokens.

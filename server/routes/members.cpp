@@ -1,11 +1,14 @@
 // Team members and invitations: list, change role, remove/leave, transfer,
 // invite, list/revoke invitations, accept.
 #include "domain/workspaces.h"
+#include "mail.h"
 #include "mgteam/clock.h"
 #include "mgteam/ids.h"
 #include "mgteam/validate.h"
 #include "routes/params.h"
 #include "routes/routes.h"
+
+#include <spdlog/spdlog.h>
 
 namespace mgteam::server {
 namespace {
@@ -53,6 +56,48 @@ Result<Reply> TransferRoute(Request& r) {
   });
 }
 
+// The answer to an invite or resend. Without mail the inviter gets the link
+// to pass on; with mail it is sent after the commit (never inside the
+// transaction), and only a failed delivery hands the link back instead.
+json InvitationReply(const Request& r, const IssuedInvitation& inv) {
+  return {{"invitation_id", inv.record.id},
+          {"status", "pending"},
+          {"invitation", InvitationJson(inv.record, NowRfc3339())},
+          {"token", inv.token},
+          {"accept_url", r.config().public_url + "/join/" + inv.token}};
+}
+
+// `fresh`: the invitation was issued by this request, not replayed from an
+// Idempotency-Key (a replay must not mail again).
+Result<Reply> Deliver(Request& r, Result<Reply> written, bool fresh, const std::string& email,
+                      const std::string& role) {
+  if (!written.ok() || !fresh || !r.config().smtp.enabled()) return written;
+  json& body = written->body;
+  const std::string token = body.value("token", ""), url = body.value("accept_url", "");
+  const std::string inviter = r.actor().name + " (" + r.auth().user.email + ")";
+  MailMessage m;
+  m.to = email;
+  m.subject = r.actor().name + " invited you to " + r.workspace().name + " on mgteam";
+  m.body = inviter + " invited you to join \"" + r.workspace().name + "\" on mgteam as " + role +
+           ".\n\nAccept the invitation:\n  " + url +
+           "\n\nOr with the mgteam command line:\n  mgteam server set " + r.config().public_url +
+           "\n  mgteam join " + token + "                        (if you have an account)\n  mgteam signup --email " +
+           email + " --invitation " + token + "   (if you are new)\n\nThe invitation expires at " +
+           body["invitation"].value("expires_at", "") +
+           ".\nIf you did not expect it, ignore this mail: nothing happens until it is accepted.\n";
+  Status sent = SendMail(r.config().smtp, m);
+  if (sent.ok()) {
+    body.erase("token");
+    body.erase("accept_url");
+    body["delivery"] = "sent";
+  } else {
+    spdlog::warn("invitation mail to a {} address failed: {}", email.substr(email.find('@')), sent.message());
+    body["delivery"] = "failed";
+    body["delivery_error"] = sent.message();
+  }
+  return written;
+}
+
 Result<Reply> InviteRoute(Request& r) {
   FieldReader f(r.body(), {"email", "role", "expires_in"});
   auto email = f.Email("email", true);
@@ -60,17 +105,29 @@ Result<Reply> InviteRoute(Request& r) {
   MG_ASSIGN_OR_RETURN(Role role, RoleField(f, false));
   if (!f.ok()) return f.status();
   auto ttl = expires ? std::chrono::seconds(*expires) : r.config().invitation_ttl;
-  return r.Write([&](Tx& tx) -> Result<Reply> {
+  bool fresh = false;
+  auto written = r.Write([&](Tx& tx) -> Result<Reply> {
     MG_ASSIGN_OR_RETURN(IssuedInvitation inv,
                         CreateInvitation(tx, r.actor(), r.role(), r.workspace().id, *email, role, ttl));
-    json out = {{"invitation_id", inv.record.id},
-                {"status", "pending"},
-                {"invitation", InvitationJson(inv.record, NowRfc3339())},
-                // No mail delivery is configured: the inviter passes the link on.
-                {"token", inv.token},
-                {"accept_url", r.config().public_url + "/join/" + inv.token}};
-    return Reply{201, out};
+    fresh = true;
+    return Reply{201, InvitationReply(r, inv)};
   });
+  return Deliver(r, std::move(written), fresh, *email, std::string(RoleName(role)));
+}
+
+Result<Reply> ResendInvitationRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "invitation"));
+  std::string email, role;
+  bool fresh = false;
+  auto written = r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(IssuedInvitation inv,
+                        ResendInvitation(tx, r.actor(), r.workspace().id, id, r.config().invitation_ttl));
+    email = inv.record.email_norm;
+    role = inv.record.role;
+    fresh = true;
+    return Reply{200, InvitationReply(r, inv)};
+  });
+  return Deliver(r, std::move(written), fresh, email, role);
 }
 
 Result<Reply> ListInvitations(Request& r) {
@@ -119,6 +176,8 @@ void AddMemberRoutes(Router& router) {
               "Invite someone by email", InviteRoute});
   router.Add({"GET", "/api/v1/teams/{team_id}/invitations", Access::kTeam,
               Permission::kMemberInvite, "", "List pending invitations", ListInvitations});
+  router.Add({"POST", "/api/v1/teams/{team_id}/invitations/{id}/resend", Access::kTeam, Permission::kMemberInvite,
+              "", "Send a pending invitation again with a new link and expiry", ResendInvitationRoute});
   router.Add({"DELETE", "/api/v1/teams/{team_id}/invitations/{id}", Access::kTeam,
               Permission::kMemberInvite, "", "Revoke an invitation", RevokeInvitationRoute});
   router.Add({"POST", "/api/v1/invitations/{token}/accept", Access::kUser, {}, "",

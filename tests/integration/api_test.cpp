@@ -4,7 +4,13 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <csignal>
 #include <filesystem>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 #include <set>
 #include <fstream>
 
@@ -583,4 +589,122 @@ TEST_CASE("activity feed: newest first, cursor pagination, and each filter") {
     auto r = w.http.Get(feed + bad, w.alice.token);
     CHECK_MESSAGE(r.status == 400, bad);
   }
+}
+
+namespace {
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool Accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Debian's aiosmtpd on loopback, storing every message in a maildir.
+struct SmtpServer {
+  TempDir dir;
+  int port = FreePort();
+  std::unique_ptr<ChildProcess> proc;
+
+  SmtpServer() {
+    proc = ChildProcess::Spawn({"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port),
+                                "-c", "aiosmtpd.handlers.Mailbox", dir.path() + "/mail"});
+    // Up when it accepts connections (it prints nothing when ready).
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (!Accepts(port) && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE_MESSAGE(Accepts(port), "aiosmtpd did not start: ", proc->Stderr());
+  }
+  std::vector<std::string> Messages() {
+    std::vector<std::string> out;
+    for (const char* sub : {"/mail/new", "/mail/cur"}) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(dir.path() + sub, ec)) {
+        std::ifstream in(e.path());
+        out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+    }
+    return out;
+  }
+};
+
+std::string TokenIn(const std::string& mail) {
+  auto at = mail.find("/join/mgi_");
+  if (at == std::string::npos) return "";
+  auto start = at + 6;
+  return mail.substr(start, mail.find_first_of("\r\n ", start) - start);
+}
+
+}  // namespace
+
+TEST_CASE("invitations are mailed through a real SMTP server: the link arrives, resend replaces it, a failure hands it back") {
+  SmtpServer smtp;
+  ServerProcess::Options opts;
+  opts.args = {"--smtp-host", "127.0.0.1", "--smtp-port", std::to_string(smtp.port), "--smtp-tls", "none",
+               "--smtp-from", "mgteam@example.com"};
+  opts.open_signup = false;
+  auto server = ServerProcess::Start(opts);
+  Http http(server->port());
+  TestUser owner = SignUp(http, "owner");
+  std::string team = CreateTeam(http, owner, "Mailed Team");
+
+  auto inv = http.Post("/api/v1/teams/" + team + "/invite", {{"email", "bob@example.com"}, {"role", "admin"}}, owner.token);
+  REQUIRE(inv.status == 201);
+  CHECK(inv.body["delivery"] == "sent");
+  CHECK_FALSE(inv.body.contains("token"));  // it went to Bob, not back to the inviter
+  auto mails = smtp.Messages();
+  REQUIRE(mails.size() == 1);
+  const std::string& mail = mails[0];
+  CHECK(mail.find("To: <bob@example.com>") != std::string::npos);
+  CHECK(mail.find("Subject: owner invited you to Mailed Team on mgteam") != std::string::npos);
+  CHECK(mail.find("as admin") != std::string::npos);
+  std::string first = TokenIn(mail);
+  REQUIRE(first.rfind("mgi_", 0) == 0);
+
+  // Resend: a new link by mail, the old one is dead.
+  auto again = http.Post("/api/v1/teams/" + team + "/invitations/" + inv.body["invitation_id"].get<std::string>() +
+                             "/resend", json::object(), owner.token);
+  REQUIRE(again.status == 200);
+  CHECK(again.body["delivery"] == "sent");
+  mails = smtp.Messages();
+  REQUIRE(mails.size() == 2);
+  std::string second = TokenIn(mails[0]) == first ? TokenIn(mails[1]) : TokenIn(mails[0]);
+  REQUIRE(second.rfind("mgi_", 0) == 0);
+  CHECK(second != first);
+  // Bob signs up through the mailed link (open sign-up is off on this server).
+  auto old = http.Post("/api/v1/auth/signup", {{"email", "bob@example.com"}, {"password", "correct horse battery"},
+                                               {"name", "bob"}, {"invitation_token", first}});
+  CHECK(old.status == 404);
+  CHECK(old.error_code() == "invitation_not_found");
+  auto bob = http.Post("/api/v1/auth/signup", {{"email", "bob@example.com"}, {"password", "correct horse battery"},
+                                               {"name", "bob"}, {"invitation_token", second}});
+  REQUIRE(bob.status == 201);
+  CHECK(bob.body["membership"]["role"] == "admin");
+
+  // The SMTP server goes away: the invitation still exists and the inviter
+  // gets the link to pass on.
+  smtp.proc->Kill(SIGTERM);
+  smtp.proc->Wait(std::chrono::seconds(10));
+  auto failed = http.Post("/api/v1/teams/" + team + "/invite", {{"email", "carol@example.com"}}, owner.token);
+  REQUIRE(failed.status == 201);
+  CHECK(failed.body["delivery"] == "failed");
+  CHECK(failed.body["delivery_error"].get<std::string>().find("could not send mail") != std::string::npos);
+  CHECK(failed.body["token"].get<std::string>().rfind("mgi_", 0) == 0);
+  CHECK(http.Get("/api/v1/teams/" + team + "/invitations", owner.token).body["invitations"].size() == 1);
 }

@@ -115,6 +115,7 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
       {"PATCH /api/v1/workspaces/{ws}/relationships/{id}", [](const Team&) { return json{{"strength", 0.9}}; }},
       {"PATCH /api/v1/teams/{team_id}", [](const Team&) { return json{{"name", "renamed"}}; }},
       {"POST /api/v1/workspaces/{ws}/conflicts/{id}", [](const Team&) { return json{{"keep", "lost"}}; }},
+      {"POST /api/v1/teams/{team_id}/invitations/{id}/resend", [](const Team&) { return json::object(); }},
       {"PATCH /api/v1/teams/{team_id}/members/{user_id}", [](const Team&) { return json{{"role", "member"}}; }},
       {"POST /api/v1/teams/{team_id}/transfer", [](const Team& t) { return json{{"user_id", t.target->id}}; }},
       {"POST /api/v1/teams/{team_id}/invite", [](const Team&) { return json{{"email", "new@example.com"}}; }},
