@@ -249,6 +249,13 @@ void Router::Install(httplib::Server& http) {
         s = Status(Code::kNotFound, "route_not_found",
                    "no such API route: " + req.method + " " + req.path + " (see /api/v1/openapi.json)");
       }
+    } else if (res.status == 400 && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+               !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      // cpp-httplib refuses a body-carrying method without a length; `curl
+      // -X POST` with no -d sends exactly that. Say how to fix it.
+      s = Status(Code::kBadRequest, "length_required",
+                 req.method + " needs a body or Content-Length: 0; send '{}' (curl: -d '{}' -H 'Content-Type: "
+                 "application/json')");
     } else {
       s = Status(CodeForHttpStatus(res.status), "http_" + std::to_string(res.status),
                  "the request could not be handled (HTTP " + std::to_string(res.status) + ")");

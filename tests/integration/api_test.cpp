@@ -708,3 +708,13 @@ TEST_CASE("invitations are mailed through a real SMTP server: the link arrives, 
   CHECK(failed.body["token"].get<std::string>().rfind("mgi_", 0) == 0);
   CHECK(http.Get("/api/v1/teams/" + team + "/invitations", owner.token).body["invitations"].size() == 1);
 }
+
+TEST_CASE("curl -X POST without a body gets a clear length_required error") {
+  World w;
+  auto r = Run({"/usr/bin/curl", "-s", "-X", "POST", "-H", "Authorization: Bearer " + w.alice.token,
+                "http://127.0.0.1:" + std::to_string(w.server->port()) + "/api/v1/invitations/mgi_nothing/accept"});
+  REQUIRE(r.exit_code == 0);
+  json body = json::parse(r.out, nullptr, false);
+  CHECK(body["error"]["code"] == "length_required");
+  CHECK(body["error"]["message"].get<std::string>().find("-d '{}'") != std::string::npos);
+}
