@@ -257,6 +257,31 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
 }
 
 void AddTransferCommand(CLI::App& team, Cli& cli) {
+  auto who_team = std::make_shared<std::string>();
+  auto* who = team.add_subcommand("who", "Who on the team is connected right now");
+  who->add_option("--team", *who_team, "The team (default: the current workspace)");
+  who->callback([&cli, who_team] {
+    cli.action = [who_team](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, *who_team));
+      MG_ASSIGN_OR_RETURN(json r, api.Get("/api/v1/workspaces/" + t.id + "/presence"));
+      if (s.json()) {
+        PrintJson(r["presence"]);
+        return Status::Ok();
+      }
+      Table tab({"NAME", "ROLE", "STATUS"}, {30, 0, 0});
+      for (const auto& p : r["presence"]) {
+        std::string status = p.value("online", false) ? "online"
+                             : p["last_seen"].is_string() ? "last seen " + Ago(p["last_seen"].get<std::string>())
+                                                          : "not seen";
+        tab.Add({p.value("name", ""), p.value("role", ""), status});
+      }
+      tab.Print();
+      Say(std::to_string(r.value("online", 0)) + " of " + std::to_string(r["presence"].size()) + " online.");
+      return Status::Ok();
+    };
+  });
+
   auto o = std::make_shared<std::pair<std::string, std::string>>();  // member, team
   auto* transfer = team.add_subcommand("transfer", "Make another member the owner (you become admin)");
   transfer->add_option("member", o->first, "Name, email or user id")->required();

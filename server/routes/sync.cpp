@@ -127,6 +127,28 @@ Result<Reply> Snapshot(Request& r) {
   return Reply{200, out};
 }
 
+// Every member with whether they have a live stream open on this workspace
+// now (an agent, `events --follow`, a browser) and when they last did.
+Result<Reply> PresenceRoute(Request& r) {
+  json live = r.server().hub ? r.server().hub->Presence(r.workspace().id) : json::object();
+  MG_ASSIGN_OR_RETURN(auto members, r.store().ReadValue<std::vector<Member>>(
+                                        [&](Tx& tx) { return tx.ListMembers(r.workspace().id); }));
+  json out = json::array();
+  int online = 0;
+  for (const auto& m : members) {
+    json seen = live.contains(m.user_id) ? live[m.user_id] : json::object();
+    bool on = seen.value("online", false);
+    online += on;
+    out.push_back({{"user_id", m.user_id},
+                   {"name", m.name},
+                   {"role", m.role},
+                   {"online", on},
+                   {"streams", seen.value("streams", 0)},
+                   {"last_seen", seen.contains("last_seen") ? seen["last_seen"] : json(nullptr)}});
+  }
+  return Reply{200, {{"presence", out}, {"online", online}}};
+}
+
 Result<Reply> MetricsRoute(Request& r) {
   if (!r.server().metrics) return Status::Unavailable("no_metrics", "metrics are not available");
   // Reply bodies are JSON; the Prometheus text travels as one string that
@@ -143,6 +165,8 @@ void AddSyncRoutes(Router& router) {
               "Change-log events after a seq, long-polling with wait", ListEvents});
   router.Add({"GET", "/api/v1/workspaces/{ws}/snapshot", Access::kWorkspace, Permission::kMemoryRead, "",
               "A page of live memories or relationships in id order (replica sync)", Snapshot});
+  router.Add({"GET", "/api/v1/workspaces/{ws}/presence", Access::kWorkspace, Permission::kTeamRead, "",
+              "Who is connected now (open streams), with last-seen times", PresenceRoute});
   router.Add({"GET", "/metrics", Access::kPublic, {}, "", "Prometheus metrics", MetricsRoute});
 }
 

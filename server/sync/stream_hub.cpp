@@ -1,5 +1,6 @@
 #include "sync/stream_hub.h"
 
+#include "mgteam/clock.h"
 #include "mgteam/sse.h"
 
 #include <nlohmann/json.hpp>
@@ -88,6 +89,7 @@ struct StreamHub::Stream {
   };
   std::deque<Mark> marks;
   bool want_write = false;
+  bool counted = false;  // in the workspace's presence (live at some point)
   bool dirty = false;  // queued output since the last FlushDirty()
   Clock::time_point last_write;
   Clock::time_point close_deadline;
@@ -449,6 +451,51 @@ void StreamHub::Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bo
   ev.data.fd = s->fd;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s->fd, &ev);
   s->last_write = Clock::now();  // its queued frames go out in RunCommands' FlushDirty()
+  s->counted = true;
+  NotePresence(*s, +1);
+}
+
+// A user goes online with their first live stream on a workspace and offline
+// with their last; each transition is told to that workspace's live streams.
+void StreamHub::NotePresence(Stream& s, int delta) {
+  bool changed = false;
+  std::string last_seen = NowRfc3339();
+  {
+    std::lock_guard<std::mutex> lock(presence_mu_);
+    Seen& seen = presence_[s.ws][s.user_id];
+    int before = seen.streams;
+    seen.streams = std::max(0, seen.streams + delta);
+    seen.last_seen = last_seen;
+    changed = (before == 0) != (seen.streams == 0);
+  }
+  if (!changed) return;
+  auto it = workspaces_.find(s.ws);
+  if (it == workspaces_.end()) return;
+  const bool online = delta > 0;
+  const std::string frame =
+      SseFrame(std::nullopt, json{{"type", "presence_changed"}, {"workspace_id", s.ws}, {"user_id", s.user_id},
+                                  {"online", online}, {"last_seen", last_seen}}
+                                 .dump());
+  for (const auto& other : it->second->streams) {
+    // Not to the user's own streams: they know, and a client reading its
+    // own frames (a test, a script) should not see itself arrive.
+    if (other->state != Stream::State::kLive || other->user_id == s.user_id) continue;
+    other->out += frame;
+    other->marks.push_back({other->out.size(), Clock::now(), false});
+    if (!other->dirty) {
+      other->dirty = true;
+      to_flush_.push_back(other);
+    }
+  }
+}
+
+json StreamHub::Presence(const std::string& ws) {
+  std::lock_guard<std::mutex> lock(presence_mu_);
+  json out = json::object();
+  if (auto it = presence_.find(ws); it != presence_.end())
+    for (const auto& [user, seen] : it->second)
+      out[user] = {{"online", seen.streams > 0}, {"streams", seen.streams}, {"last_seen", seen.last_seen}};
+  return out;
 }
 
 void StreamHub::FanOut(const std::string& ws, int64_t head, Clock::time_point noticed) {
@@ -646,6 +693,10 @@ void StreamHub::Remove(Stream& s) {
   // callers up the stack (FanOut) may still be using it.
   auto it = workspaces_.find(s.ws);
   if (it != workspaces_.end()) std::erase_if(it->second->streams, [&](auto& p) { return p.get() == &s; });
+  if (s.counted) {
+    s.counted = false;
+    NotePresence(s, -1);
+  }
   streams_.erase(keep);
   to_close_.push_back(s.fd);
   metrics_.streams_open--;

@@ -25,6 +25,7 @@
 #pragma once
 
 #include "bus/bus.h"
+#include "mgteam/model.h"
 #include "metrics.h"
 #include "store/store.h"
 
@@ -76,6 +77,12 @@ class StreamHub final : public BusListener {
   bool WaitForAdvance(const std::string& workspace_id, int64_t after_seq,
                       std::chrono::steady_clock::time_point deadline);
 
+  // Who has a live stream open on `ws` now, and when the others were last
+  // connected (since this server started): {user_id: {online, streams,
+  // last_seen}}. Any thread. Changes are announced on the other members'
+  // streams as `presence_changed` frames (no id: they are not log events).
+  json Presence(const std::string& ws);
+
   // BusListener (any thread).
   void OnAdvance(const std::string& workspace_id, int64_t head_seq) override;
   void OnWorkspaceDeleted(const std::string& workspace_id) override;
@@ -102,6 +109,7 @@ class StreamHub final : public BusListener {
   void Close(Stream& s, const std::string& reason);
   void Remove(Stream& s);
   void Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more);
+  void NotePresence(Stream& s, int delta);
 
   Store& store_;
   Metrics& metrics_;
@@ -118,6 +126,12 @@ class StreamHub final : public BusListener {
   bool stopped_ = false;
   std::condition_variable advanced_;     // long-polls
   std::map<std::string, int64_t> heads_;  // newest head announced, for long-polls
+  struct Seen {
+    int streams = 0;
+    std::string last_seen;  // RFC 3339; when the last stream closed
+  };
+  std::mutex presence_mu_;
+  std::map<std::string, std::map<std::string, Seen>> presence_;  // workspace -> user -> seen
 
   // Hub thread only.
   std::map<std::string, std::unique_ptr<WorkspaceState>> workspaces_;

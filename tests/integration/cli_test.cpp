@@ -306,6 +306,17 @@ TEST_CASE("invite, join, member list, live activity, and a demotion that stops t
   CHECK(entry["actor_name"] == "bob");
   follow->Kill(SIGINT);
   CHECK(follow->Wait(std::chrono::seconds(10)) == 0);
+  // The follow held a stream: the owner was seen; Bob never opened one. The
+  // server notices the closed socket on its own time: wait for that.
+  std::string who;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < until;) {
+    who = owner.Ok({"team", "who"});
+    if (who.find("0 of 2 online") != std::string::npos) break;
+  }
+  CHECK(who.find("last seen") != std::string::npos);
+  CHECK(who.find("not seen") != std::string::npos);
+  CHECK(who.find("0 of 2 online") != std::string::npos);
   std::string feed = owner.Ok({"activity", "--user", "bob"});
   CHECK(feed.find("bob added \"Fixed Redis timeout\"") != std::string::npos);
   CHECK(feed.find("bob joined as member") != std::string::npos);

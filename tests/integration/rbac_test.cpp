@@ -133,6 +133,7 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
       "GET /api/v1/workspaces/{ws}/snapshot",
       "GET /api/v1/workspaces/{ws}/conflicts",
       "GET /api/v1/workspaces/{ws}/activity",
+      "GET /api/v1/workspaces/{ws}/presence",
       "GET /api/v1/workspaces/{ws}/conflicts/{id}",
       "GET /api/v1/teams/{team_id}",
       "DELETE /api/v1/teams/{team_id}",

@@ -492,3 +492,61 @@ TEST_CASE("two mgteam events --follow see new memories at once and lose nothing 
     CHECK(f->Stderr().find("restarting") != std::string::npos);
   }
 }
+
+TEST_CASE("presence: who has a stream open, announced on the stream without touching Last-Event-ID") {
+  auto server = ServerProcess::Start();
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice"), bob = SignUp(http, "bob");
+  std::string team = CreateTeam(http, alice, "Present");
+  AddToTeam(http, alice, team, bob, "viewer");
+  const std::string path = "/api/v1/workspaces/" + team + "/presence";
+  auto who = [&](const std::string& user) -> json {
+    auto r = http.Get(path, bob.token);  // kept alive while iterating
+    for (const auto& p : r.body["presence"])
+      if (p["user_id"] == user) return p;
+    return json();
+  };
+  CHECK(who(bob.id)["online"] == false);
+  CHECK(who(bob.id)["last_seen"].is_null());  // not seen since the server started
+
+  auto a = SseClient::Open(server->port(), StreamPath(team), alice.token);
+  REQUIRE(a->Next());  // connected; her own arrival is not told to her
+
+  AddMemory(http, alice, team, "before bob");
+  auto change = a->NextChange();
+  REQUIRE(change);
+  const std::string id_before = a->last_event_id();
+
+  auto b = SseClient::Open(server->port(), StreamPath(team), bob.token);
+  REQUIRE(b->Next());
+  auto joined = a->Next();
+  REQUIRE(joined);
+  CHECK((*joined)["type"] == "presence_changed");
+  CHECK((*joined)["user_id"] == bob.id);
+  CHECK((*joined)["online"] == true);
+  CHECK_FALSE(joined->contains("__id"));
+  CHECK(a->last_event_id() == id_before);
+  CHECK(http.Get(path, alice.token).body["online"] == 2);
+  CHECK(who(alice.id)["online"] == true);
+  // A second stream of Bob's (an agent and a follow) is no news.
+  auto b2 = SseClient::Open(server->port(), StreamPath(team), bob.token);
+  REQUIRE(b2->Next());
+  // It is counted once the hub takes it over, just after `connected`.
+  json twice;
+  for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;)
+    if ((twice = who(bob.id))["streams"] == 2) break;
+  CHECK(twice["streams"] == 2);
+  b2->Close();
+  b->Close();
+  auto left = a->Next();
+  REQUIRE(left);
+  CHECK((*left)["type"] == "presence_changed");
+  CHECK((*left)["user_id"] == bob.id);
+  CHECK((*left)["online"] == false);
+  json after = who(bob.id);
+  CHECK(after["online"] == false);
+  CHECK(after["last_seen"].is_string());
+  // Not a member: 404, like every workspace route.
+  TestUser eve = SignUp(http, "eve");
+  CHECK(http.Get(path, eve.token).status == 404);
+}
