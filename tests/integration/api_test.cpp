@@ -1,5 +1,6 @@
 // The REST API, driven over real HTTP against a real mgteam-server.
 #include "http.h"
+#include "mgteam/sqlite.h"
 #include "process.h"
 
 #include <doctest/doctest.h>
@@ -495,6 +496,19 @@ TEST_CASE("invitations: list, revoke, reuse and expiry give distinct errors") {
 
   auto brief = w.http.Post(base + "/invite", {{"email", "d@example.com"}, {"expires_in", 60}}, w.alice.token);
   CHECK(brief.body["invitation"]["expires_at"] > brief.body["invitation"]["created_at"]);
+  // Expiry, without waiting a minute: move this invitation's expiry into the
+  // past in the server's own database file (WAL allows a second writer).
+  TestUser dave = SignUp(w.http, "d");
+  {
+    auto db = mgteam::sql::Db::Open(w.server->data_dir() + "/mgteam.db", false, 5000);
+    REQUIRE(db.ok());
+    REQUIRE(db->Run("UPDATE invitations SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?",
+                    brief.body["invitation_id"].get<std::string>()).ok());
+  }
+  auto expired = w.http.Post("/api/v1/invitations/" + brief.body["token"].get<std::string>() + "/accept",
+                             json::object(), dave.token);
+  CHECK(expired.error_code() == "invitation_expired");
+  CHECK(w.http.Get(base + "/invitations", w.alice.token).body["invitations"].empty());  // no longer pending
   CHECK(w.http.Post(base + "/invite", {{"email", "d@example.com"}, {"expires_in", 5}}, w.alice.token).status == 422);
 }
 
