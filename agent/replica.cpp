@@ -172,6 +172,13 @@ const std::vector<std::string_view>& Migrations() {
 }
 
 const std::string kMemorySelect = std::string("SELECT ") + sql::kMemoryColumns;
+// The memory columns an upsert replaces (all but the key and `server`).
+const std::string kUpsertMemorySet =
+    "ON CONFLICT(workspace_id, id) DO UPDATE SET type = excluded.type, title = excluded.title, "
+    "content = excluded.content, summary = excluded.summary, tags = excluded.tags, "
+    "importance = excluded.importance, confidence = excluded.confidence, context = excluded.context, "
+    "created_by = excluded.created_by, updated_by = excluded.updated_by, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at, version = excluded.version, deleted = excluded.deleted";
 const std::string kRelationshipSelect = std::string("SELECT ") + sql::kRelationshipColumns;
 const std::string kOpColumns =
     "seq, op_id, workspace_id, kind, entity_id, payload, state, attempts, last_error, next_attempt_at, "
@@ -451,14 +458,8 @@ Status Replica::StoreServerMemory(const Memory& m, bool has_pending, const json*
     // one upsert does it, guarded so an older state never overwrites a newer.
     MG_ASSIGN_OR_RETURN(auto up, db_.Prepared(
                                      "INSERT INTO memories(" + std::string(sql::kMemoryColumns) +
-                                     ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                     "ON CONFLICT(workspace_id, id) DO UPDATE SET type = excluded.type, "
-                                     "title = excluded.title, content = excluded.content, summary = excluded.summary, "
-                                     "tags = excluded.tags, importance = excluded.importance, "
-                                     "confidence = excluded.confidence, context = excluded.context, "
-                                     "created_by = excluded.created_by, updated_by = excluded.updated_by, "
-                                     "created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                                     "version = excluded.version, deleted = excluded.deleted, server = '=' "
+                                     ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+                                     kUpsertMemorySet + ", server = '=' "
                                      "WHERE memories.server IS NULL OR (memories.server = '=' AND "
                                      "memories.version < excluded.version) OR (memories.server <> '=' AND "
                                      "json_extract(memories.server, '$.version') < excluded.version)"));
@@ -569,14 +570,8 @@ Status Replica::RecomputeMemory(const std::string& ws, const std::string& id) {
     return db_.Run("UPDATE memories SET server = '=' WHERE workspace_id = ? AND id = ?", ws, id);
   MG_ASSIGN_OR_RETURN(auto up, db_.Prepared(
                                    "INSERT INTO memories(" + std::string(sql::kMemoryColumns) +
-                                   ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
-                                   "ON CONFLICT(workspace_id, id) DO UPDATE SET type = excluded.type, "
-                                   "title = excluded.title, content = excluded.content, summary = excluded.summary, "
-                                   "tags = excluded.tags, importance = excluded.importance, "
-                                   "confidence = excluded.confidence, context = excluded.context, "
-                                   "created_by = excluded.created_by, updated_by = excluded.updated_by, "
-                                   "created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                                   "version = excluded.version, deleted = excluded.deleted"));
+                                   ", server) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) " +
+                                   kUpsertMemorySet));
   sql::BindMemoryRow(*up, *view);
   return up->Run();
 }

@@ -96,6 +96,18 @@ std::map<std::string, EditStamp> StampsSince(const std::vector<Event>& history, 
   return out;
 }
 
+// A conflict record about memory `id` of `ws`, to be filled in.
+Conflict NewConflict(const std::string& kind, const std::string& ws, const std::string& id,
+                     const std::string& title) {
+  Conflict c;
+  c.id = NewUuidV7();
+  c.kind = kind;
+  c.workspace_id = ws;
+  c.memory_id = id;
+  c.title = title;
+  return c;
+}
+
 // The update's own fields (what a conflict record keeps of it).
 json PatchFields(const MemoryPatch& patch) {
   json j = patch.ToJson();
@@ -116,11 +128,7 @@ Result<ChangeOutcome> UpdateMemory(Tx& tx, const Actor& a, const std::string& ws
   ChangeOutcome out;
   if (m.deleted) {
     // Delete wins; the update is kept so it can restore the memory.
-    Conflict c;
-    c.kind = "update_after_delete";
-    c.workspace_id = ws;
-    c.memory_id = id;
-    c.title = m.title;
+    Conflict c = NewConflict("update_after_delete", ws, id, m.title);
     c.lost = PatchFields(patch);
     c.lost_by = mine;
     c.kept_by = EditStamp{m.updated_by, m.updated_at, ""};
@@ -163,13 +171,8 @@ Result<ChangeOutcome> UpdateMemory(Tx& tx, const Actor& a, const std::string& ws
   std::vector<Conflict> records;
   json listed = json::array();
   for (auto& f : lost) {
-    Conflict c;
-    c.id = NewUuidV7();
-    c.kind = "field";
-    c.workspace_id = ws;
-    c.memory_id = id;
+    Conflict c = NewConflict("field", ws, id, next.title);
     c.field = f.field;
-    c.title = next.title;
     c.kept = std::move(f.kept);
     c.lost = std::move(f.lost);
     c.kept_by = f.kept_by;
@@ -203,12 +206,7 @@ Result<ChangeOutcome> DeleteMemory(Tx& tx, const Actor& a, const std::string& ws
   if (base_version) extra["base_version"] = *base_version;
   if (base_version && *base_version < before.version) {
     // Changes the deleter never saw: keep the state they would destroy.
-    Conflict c;
-    c.id = NewUuidV7();
-    c.kind = "delete_over_update";
-    c.workspace_id = ws;
-    c.memory_id = id;
-    c.title = before.title;
+    Conflict c = NewConflict("delete_over_update", ws, id, before.title);
     c.lost = before.ToJson();
     c.lost_by = EditStamp{before.updated_by, before.updated_at, ""};
     MG_ASSIGN_OR_RETURN(auto editor, tx.FindUser(before.updated_by));

@@ -25,32 +25,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A server that can be stopped and started again on the same port and data.
-struct World {
-  TempDir data;
-  ServerProcess::Options options;
-  std::unique_ptr<ServerProcess> server;
-  std::unique_ptr<Http> http;
-  TestUser alice, bob;
-  std::string team;
-
-  World() {
-    options.data_dir = data.path() + "/server";
-    server = ServerProcess::Start(options);
-    options.listen = "127.0.0.1:" + std::to_string(server->port());
-    http = std::make_unique<Http>(server->port());
-    alice = SignUp(*http, "alice");
-    bob = SignUp(*http, "bob");
-    team = CreateTeam(*http, alice, "Sync");
-    AddToTeam(*http, alice, team, bob, "member");
-  }
-  void StopServer() { server->Stop(); }
-  void StartServer() {
-    server = ServerProcess::Start(options);
-    http = std::make_unique<Http>(server->port());
-  }
-  std::string url() const { return "http://" + options.listen; }
-  int64_t Head() { return http->Get("/api/v1/workspaces/" + team, alice.token).body["head_seq"].get<int64_t>(); }
+struct World : TeamServer {
+  World() : TeamServer("Sync") {}
   // Titles of the team's live memories on the server, with repeats.
   std::multiset<std::string> ServerTitles() {
     std::multiset<std::string> out;

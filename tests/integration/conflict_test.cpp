@@ -25,25 +25,8 @@ using namespace mgteam::test;
 
 namespace {
 
-struct World {
-  TempDir data;
-  ServerProcess::Options options;
-  std::unique_ptr<ServerProcess> server;
-  std::unique_ptr<Http> http;
-  TestUser alice, bob;
-  std::string team;
-
-  World() {
-    options.data_dir = data.path() + "/server";
-    server = ServerProcess::Start(options);
-    options.listen = "127.0.0.1:" + std::to_string(server->port());
-    http = std::make_unique<Http>(server->port());
-    alice = SignUp(*http, "alice");
-    bob = SignUp(*http, "bob");
-    team = CreateTeam(*http, alice, "Merge");
-    AddToTeam(*http, alice, team, bob, "admin");
-  }
-  std::string url() const { return "http://" + options.listen; }
+struct World : TeamServer {
+  World() : TeamServer("Merge", "admin") {}
   std::string Mem(const std::string& id = "") {
     return "/api/v1/workspaces/" + team + "/memories" + (id.empty() ? "" : "/" + id);
   }
@@ -196,12 +179,11 @@ TEST_CASE("two teammates, one offline, edit the same memory: different fields bo
   REQUIRE(bob.Cli({"-w", w.team, "memory", "get", id}).exit_code == 0);  // Bob has a copy (no agent)
 
   // Bob is offline: the server is down for him. His edit is queued (exit 7).
-  w.server->Stop();
+  w.StopServer();
   auto queued = bob.Cli({"-w", w.team, "memory", "update", id, "--content", "Bob: cap the pool at 50", "--summary",
                          "pool exhaustion"});
   CHECK(queued.exit_code == 7);
-  w.server = ServerProcess::Start(w.options);
-  w.http = std::make_unique<Http>(w.server->port());
+  w.StartServer();
 
   // Alice, online, edits the title and the same content, after Bob did.
   REQUIRE(alice.Cli({"-w", w.team, "memory", "update", id, "--title", "Redis timeout: pool too small", "--content",

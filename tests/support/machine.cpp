@@ -14,6 +14,29 @@ extern char** environ;
 
 namespace mgteam::test {
 
+TeamServer::TeamServer(const std::string& team_name, const std::string& bob_role) {
+  options.data_dir = data.path() + "/server";
+  server = ServerProcess::Start(options);
+  options.listen = "127.0.0.1:" + std::to_string(server->port());
+  http = std::make_unique<Http>(server->port());
+  alice = SignUp(*http, "alice");
+  bob = SignUp(*http, "bob");
+  team = CreateTeam(*http, alice, team_name);
+  AddToTeam(*http, alice, team, bob, bob_role);
+}
+
+void TeamServer::StopServer() { server->Stop(); }
+
+void TeamServer::StartServer() {
+  server = ServerProcess::Start(options);
+  http = std::make_unique<Http>(server->port());
+}
+
+int64_t TeamServer::Head() {
+  return http->Get("/api/v1/workspaces/" + team, alice.token).body["head_seq"].get<int64_t>();
+}
+
+
 Machine::Machine(const std::string& server_url, const TestUser& user) : server_url_(server_url), token_(user.token) {
   auto r = Cli({"server", "set", server_url_});
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);

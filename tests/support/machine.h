@@ -14,6 +14,23 @@
 
 namespace mgteam::test {
 
+// A real server that can be stopped and started again on the same port and
+// data, with alice (owner) and bob (`bob_role`) in one team.
+struct TeamServer {
+  TempDir data;
+  ServerProcess::Options options;
+  std::unique_ptr<ServerProcess> server;
+  std::unique_ptr<Http> http;
+  TestUser alice, bob;
+  std::string team;
+
+  explicit TeamServer(const std::string& team_name, const std::string& bob_role = "member");
+  void StopServer();
+  void StartServer();
+  std::string url() const { return "http://" + options.listen; }
+  int64_t Head();
+};
+
 class Machine {
  public:
   // Signs in as `user` (its token) to `server_url`.
