@@ -530,20 +530,24 @@ Status Replica::Recompute(const std::string& ws, const std::string& kind, const 
   return IsMemoryOp(kind) ? RecomputeMemory(ws, id) : RecomputeRelationship(ws, id);
 }
 
+// An entity's queued ops, oldest first.
+Result<std::vector<OutboxOp>> Replica::PendingOps(const std::string& ws, const std::string& id) {
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns +
+                                           " FROM outbox WHERE workspace_id = ? AND entity_id = ? "
+                                           "AND state = 'pending' ORDER BY seq"));
+  q->BindAll(ws, id);
+  std::vector<OutboxOp> ops;
+  while (q->Step()) ops.push_back(ReadOp(*q));
+  MG_RETURN_IF_ERROR(q->status());
+  return ops;
+}
+
 // The local view = the server's state with the entity's pending ops replayed
 // in order. No server state and no pending create: the row goes.
 Status Replica::RecomputeMemory(const std::string& ws, const std::string& id) {
   std::optional<Memory> view;
   MG_ASSIGN_OR_RETURN(view, ServerMemory(ws, id));
-  std::vector<OutboxOp> ops;
-  {
-    MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns +
-                                             " FROM outbox WHERE workspace_id = ? AND entity_id = ? "
-                                             "AND state = 'pending' ORDER BY seq"));
-    q->BindAll(ws, id);
-    while (q->Step()) ops.push_back(ReadOp(*q));
-    MG_RETURN_IF_ERROR(q->status());
-  }
+  MG_ASSIGN_OR_RETURN(std::vector<OutboxOp> ops, PendingOps(ws, id));
   for (const auto& op : ops) {
     if (op.kind == "memory.create" && !view) {
       auto draft = ParseMemoryCreate(op.payload);
@@ -584,15 +588,7 @@ Status Replica::RecomputeRelationship(const std::string& ws, const std::string& 
     if (q->Step() && !q->IsNull(0)) view = Relationship::FromJson(sql::ParseStoredJson(q->Text(0), json()));
     MG_RETURN_IF_ERROR(q->status());
   }
-  std::vector<OutboxOp> ops;
-  {
-    MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns +
-                                             " FROM outbox WHERE workspace_id = ? AND entity_id = ? "
-                                             "AND state = 'pending' ORDER BY seq"));
-    q->BindAll(ws, id);
-    while (q->Step()) ops.push_back(ReadOp(*q));
-    MG_RETURN_IF_ERROR(q->status());
-  }
+  MG_ASSIGN_OR_RETURN(std::vector<OutboxOp> ops, PendingOps(ws, id));
   for (const auto& op : ops) {
     if (op.kind == "relationship.create" && !view) {
       auto draft = ParseRelationshipCreate(op.payload);
@@ -677,24 +673,21 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
 
 Result<OutboxOp> Replica::Enqueue(const std::string& ws, const std::string& kind, const std::string& entity_id,
                                   json payload) {
-  // The row is about to differ from the server's state: keep that state.
   if (IsMemoryOp(kind)) {
     MG_ASSIGN_OR_RETURN(auto server, ServerMemory(ws, entity_id));
+    // The row is about to differ from the server's state: keep that state.
     if (server)
       MG_RETURN_IF_ERROR(db_.Run("UPDATE memories SET server = ? WHERE workspace_id = ? AND id = ? AND server = '='",
                                  sql::DumpJson(server->ToJson()), ws, entity_id));
-  }
-  if (kind == "memory.update" || kind == "memory.delete") {
-    // The version this edit was made on, for the server's merge: the
-    // server's state we hold, unless an earlier op of ours on the memory is
-    // still queued — then the base is that op's result, filled in by
-    // CompleteOp when it is known.
-    MG_ASSIGN_OR_RETURN(bool queued, HasPending(ws, entity_id));
-    if (!queued) {
-      MG_ASSIGN_OR_RETURN(auto server, ServerMemory(ws, entity_id));
-      if (server && !payload.contains("base_version")) payload["base_version"] = server->version;
+    if (kind == "memory.update" || kind == "memory.delete") {
+      // The version this edit was made on, for the server's merge: the
+      // server's state we hold, unless an earlier op of ours on the memory
+      // is still queued — then the base is that op's result, filled in by
+      // CompleteOp when it is known.
+      MG_ASSIGN_OR_RETURN(bool queued, HasPending(ws, entity_id));
+      if (!queued && server && !payload.contains("base_version")) payload["base_version"] = server->version;
+      if (kind == "memory.update" && !payload.contains("edited_at")) payload["edited_at"] = NowRfc3339();
     }
-    if (kind == "memory.update" && !payload.contains("edited_at")) payload["edited_at"] = NowRfc3339();
   }
   OutboxOp op;
   op.op_id = NewUuidV7();
@@ -902,11 +895,9 @@ Status Replica::CompleteOp(const OutboxOp& op, const json& entity) {
 Status Replica::RebaseNextOp(const std::string& ws, const std::string& id, const json& entity) {
   int64_t version = entity.is_object() ? entity.value("version", int64_t{0}) : 0;
   if (version <= 0) return Status::Ok();
-  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + kOpColumns + " FROM outbox WHERE workspace_id = ? "
-                                           "AND entity_id = ? AND state = 'pending' ORDER BY seq LIMIT 1"));
-  q->BindAll(ws, id);
-  if (!q->Step()) return q->status();
-  OutboxOp next = ReadOp(*q);
+  MG_ASSIGN_OR_RETURN(std::vector<OutboxOp> pending, PendingOps(ws, id));
+  if (pending.empty()) return Status::Ok();
+  OutboxOp& next = pending.front();
   if ((next.kind != "memory.update" && next.kind != "memory.delete") || next.payload.contains("base_version"))
     return Status::Ok();
   next.payload["base_version"] = version;

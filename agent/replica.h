@@ -169,6 +169,7 @@ class Replica {
   explicit Replica(sql::Db db) : db_(std::move(db)) {}
   Status Tx(const std::function<Status()>& fn);
   Status StoreConflict(const Conflict& c);
+  Result<std::vector<OutboxOp>> PendingOps(const std::string& ws, const std::string& id);
   Status RebaseNextOp(const std::string& ws, const std::string& id, const json& entity);
   // Brings memories_fts up to date with the rows noted in fts_dirty.
   Status SyncSearchIndex();
