@@ -480,12 +480,7 @@ void StreamHub::NotePresence(Stream& s, int delta) {
     // Not to the user's own streams: they know, and a client reading its
     // own frames (a test, a script) should not see itself arrive.
     if (other->state != Stream::State::kLive || other->user_id == s.user_id) continue;
-    other->out += frame;
-    other->marks.push_back({other->out.size(), Clock::now(), false});
-    if (!other->dirty) {
-      other->dirty = true;
-      to_flush_.push_back(other);
-    }
+    Append(other, frame, Clock::now(), false);
   }
 }
 
@@ -594,9 +589,16 @@ void StreamHub::Heartbeats(Clock::time_point now) {
 }
 
 void StreamHub::Queue(const std::shared_ptr<Stream>& s, const std::shared_ptr<const Frame>& f) {
-  s->out += f->bytes;
-  s->marks.push_back({s->out.size(), f->noticed, true});
+  Append(s, f->bytes, f->noticed, true);
   s->last_sent = f->seq;
+}
+
+// Queues bytes for the next FlushDirty(); `change` frames count in delivery
+// latency, control frames (presence) do not.
+void StreamHub::Append(const std::shared_ptr<Stream>& s, const std::string& bytes, Clock::time_point noticed,
+                       bool change) {
+  s->out += bytes;
+  s->marks.push_back({s->out.size(), noticed, change});
   if (!s->dirty) {
     s->dirty = true;
     to_flush_.push_back(s);

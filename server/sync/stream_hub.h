@@ -103,6 +103,8 @@ class StreamHub final : public BusListener {
   void CheckHeads();
   void Heartbeats(std::chrono::steady_clock::time_point now);
   void Queue(const std::shared_ptr<Stream>& s, const std::shared_ptr<const Frame>& f);
+  void Append(const std::shared_ptr<Stream>& s, const std::string& bytes,
+              std::chrono::steady_clock::time_point noticed, bool change);
   void FlushDirty();
   void Flush(Stream& s);
   void CheckBacklog(Stream& s);
