@@ -80,6 +80,10 @@ struct Cli {
 Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<int64_t> since,
               const std::function<void(const nlohmann::json&)>& print);
 
+// A team member (as `GET .../members` lists them) by name or email (any
+// case) or user id; NotFound otherwise (cli/commands/members.cpp).
+Result<nlohmann::json> FindMember(ApiClient& api, const WorkspaceRef& team, const std::string& who);
+
 void AddServerCommands(CLI::App& app, Cli& cli);
 void AddAccountCommands(CLI::App& app, Cli& cli);
 void AddTokenCommands(CLI::App& app, Cli& cli);

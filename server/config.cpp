@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "mgteam/clock.h"
+
 #include <charconv>
 #include <cstdlib>
 
@@ -52,12 +54,8 @@ Status ServerConfig::Finish() {
   }
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   if (!invitation_ttl_text.empty()) {
-    const std::string& v = invitation_ttl_text;
-    int64_t per = v.back() == 'm' ? 60 : v.back() == 'h' ? 3600 : v.back() == 'd' ? 86400 : 0;
-    std::string digits = v.substr(0, v.size() - 1);
-    bool ok = per && !digits.empty() && digits.size() < 6 &&
-              digits.find_first_not_of("0123456789") == std::string::npos;
-    int64_t seconds = ok ? std::stoll(digits) * per : 0;
+    auto d = ParseDuration(invitation_ttl_text);
+    int64_t seconds = d ? d->count() : 0;
     if (seconds < 60 || seconds > 90LL * 86400)
       return Status::Invalid("invalid_config", "--invitation-ttl must be like 30m, 48h or 7d (at most 90d)");
     invitation_ttl = std::chrono::seconds(seconds);

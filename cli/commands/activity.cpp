@@ -63,25 +63,8 @@ void PrintEntry(const json& e, bool as_json) {
 // "2h", "30m", "3d", "45s", "1w" before now, or an RFC 3339 time.
 Result<std::string> TimeArg(const std::string& flag, const std::string& v) {
   if (auto t = ParseRfc3339(v)) return FormatRfc3339(*t);
-  if (v.size() >= 2) {
-    char unit = v.back();
-    std::string digits = v.substr(0, v.size() - 1);
-    bool numeric = !digits.empty() && digits.size() < 9 &&
-                   std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-    int64_t per = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 604800 : 0;
-    if (numeric && per) return FormatRfc3339(Now() - std::chrono::seconds(std::stoll(digits) * per));
-  }
+  if (auto d = ParseDuration(v)) return FormatRfc3339(Now() - *d);
   return Status::Invalid("usage", flag + " takes a duration before now (30m, 2h, 3d, 1w) or an RFC 3339 time");
-}
-
-// A user id from an id, a name or an email of a workspace member.
-Result<std::string> UserArg(ApiClient& api, const WorkspaceRef& ws, const std::string& v) {
-  if (auto id = NormalizeUuid(v)) return *id;
-  auto members = api.Get("/api/v1/teams/" + ws.id + "/members");
-  if (members.ok())
-    for (const auto& m : (*members)["members"])
-      if (SameText(m.value("name", ""), v) || SameText(m.value("email", ""), v)) return m.value("user_id", "");
-  return Status::NotFound("no member '" + v + "' in " + ws.name + " (give a name, an email or a user id)");
 }
 
 }  // namespace
@@ -112,7 +95,12 @@ void AddActivityCommands(CLI::App& app, Cli& cli) {
       std::map<std::string, std::string> q;
       std::string actor;
       if (!o->user.empty()) {
-        MG_ASSIGN_OR_RETURN(actor, UserArg(api, ws, o->user));
+        if (auto id = NormalizeUuid(o->user)) {
+          actor = *id;  // also someone who has left the team
+        } else {
+          MG_ASSIGN_OR_RETURN(json m, FindMember(api, ws, o->user));
+          actor = m.value("user_id", "");
+        }
         q["actor"] = actor;
       }
       if (!o->action.empty()) q["action"] = o->action;

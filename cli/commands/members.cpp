@@ -13,10 +13,8 @@ using nlohmann::json;
 
 std::string TeamPath(const WorkspaceRef& t) { return "/api/v1/teams/" + t.id; }
 
-// The team named by --team, else the current workspace (which must be a team).
-Result<WorkspaceRef> TeamArg(Session& s, ApiClient& api, const std::string& ref) { return s.Team(api, ref); }
+}  // namespace
 
-// A member's user id from a name, an email or an id.
 Result<json> FindMember(ApiClient& api, const WorkspaceRef& t, const std::string& who) {
   MG_ASSIGN_OR_RETURN(json members, api.Get(TeamPath(t) + "/members"));
   auto id = NormalizeUuid(who);
@@ -26,15 +24,11 @@ Result<json> FindMember(ApiClient& api, const WorkspaceRef& t, const std::string
   return Status::NotFound("no member '" + who + "' in " + t.name + "; `mgteam member list` shows who is");
 }
 
-// "7d", "12h", "30m" -> seconds.
+namespace {
+
+// --expires as seconds.
 Result<int64_t> Duration(const std::string& v) {
-  if (v.size() >= 2) {
-    std::string digits = v.substr(0, v.size() - 1);
-    int64_t per = v.back() == 'm' ? 60 : v.back() == 'h' ? 3600 : v.back() == 'd' ? 86400 : 0;
-    if (per && !digits.empty() && digits.size() < 7 &&
-        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return std::stoll(digits) * per;
-  }
+  if (auto d = ParseDuration(v)) return static_cast<int64_t>(d->count());
   return Status::Invalid("usage", "--expires takes a duration like 7d, 12h or 30m");
 }
 
@@ -97,7 +91,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
     cli.action = [o](Session& s) -> Status {
       if (o->email.empty()) return Status::Invalid("usage", "say whom to invite: mgteam invite EMAIL");
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       json body = {{"email", o->email}, {"role", o->role}};
       if (!o->expires.empty()) {
         MG_ASSIGN_OR_RETURN(body["expires_in"], Duration(o->expires));
@@ -118,7 +112,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   ilist->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/invitations"));
       if (s.json()) {
         PrintJson(r["invitations"]);
@@ -142,7 +136,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   irevoke->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(std::string id, PendingId(api, t, o->id));
       MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/invitations/" + id, NewUuidV7()));
       if (s.json()) PrintJson(r);
@@ -157,7 +151,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   iresend->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(std::string id, PendingId(api, t, o->id));
       MG_ASSIGN_OR_RETURN(json r, api.Post(TeamPath(t) + "/invitations/" + id + "/resend", json::object(), NewUuidV7()));
       if (s.json()) {
@@ -202,7 +196,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   mlist->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(json r, api.Get(TeamPath(t) + "/members"));
       if (s.json()) PrintJson(r["members"]);
       else PrintMembers(r["members"]);
@@ -218,7 +212,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   mrole->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(json m, FindMember(api, t, o->who));
       MG_ASSIGN_OR_RETURN(json r, api.Patch(TeamPath(t) + "/members/" + m.value("user_id", ""), {{"role", o->role}},
                                             NewUuidV7()));
@@ -233,7 +227,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   mremove->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(json m, FindMember(api, t, o->who));
       MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/members/" + m.value("user_id", ""), NewUuidV7()));
       if (s.json()) PrintJson(r);
@@ -246,7 +240,7 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
   leave->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->team));
       MG_ASSIGN_OR_RETURN(json me, api.Get("/api/v1/me"));
       MG_ASSIGN_OR_RETURN(json r, api.Delete(TeamPath(t) + "/members/" + me["user"].value("id", ""), NewUuidV7()));
       if (s.json()) PrintJson(r);
@@ -263,7 +257,7 @@ void AddTransferCommand(CLI::App& team, Cli& cli) {
   who->callback([&cli, who_team] {
     cli.action = [who_team](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, *who_team));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, *who_team));
       MG_ASSIGN_OR_RETURN(json r, api.Get("/api/v1/workspaces/" + t.id + "/presence"));
       if (s.json()) {
         PrintJson(r["presence"]);
@@ -289,7 +283,7 @@ void AddTransferCommand(CLI::App& team, Cli& cli) {
   transfer->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(WorkspaceRef t, TeamArg(s, api, o->second));
+      MG_ASSIGN_OR_RETURN(WorkspaceRef t, s.Team(api, o->second));
       MG_ASSIGN_OR_RETURN(json m, FindMember(api, t, o->first));
       MG_ASSIGN_OR_RETURN(json r, api.Post(TeamPath(t) + "/transfer", {{"user_id", m.value("user_id", "")}}, NewUuidV7()));
       if (s.json()) PrintJson(r);

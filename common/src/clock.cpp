@@ -103,14 +103,18 @@ std::optional<std::chrono::seconds> ParseDuration(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size() - 1, n);
   if (ec != std::errc() || p != s.data() + s.size() - 1 || n < 0 || n > 100L * 365 * 86400)
     return std::nullopt;
+  int64_t unit = 0;
   switch (s.back()) {
-    case 's': return std::chrono::seconds(n);
-    case 'm': return std::chrono::seconds(n * 60);
-    case 'h': return std::chrono::seconds(n * 3600);
-    case 'd': return std::chrono::seconds(n * 86400);
-    case 'w': return std::chrono::seconds(n * 7 * 86400);
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 7 * 86400; break;
     default: return std::nullopt;
   }
+  // At most 100 years in all, so `Now() - d` stays inside the clock's range.
+  if (n > 100L * 365 * 86400 / unit) return std::nullopt;
+  return std::chrono::seconds(n * unit);
 }
 
 std::string HumanizeAgo(TimePoint t, TimePoint now) {

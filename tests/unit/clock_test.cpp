@@ -34,6 +34,8 @@ TEST_CASE("durations and relative times") {
   CHECK_FALSE(ParseDuration("7"));
   CHECK_FALSE(ParseDuration("x7d"));
   CHECK_FALSE(ParseDuration("-1h"));
+  CHECK(ParseDuration("5200w"));             // 100 years...
+  CHECK_FALSE(ParseDuration("99999999w"));   // ...and not beyond (Now() - d must not overflow)
   auto now = *ParseRfc3339("2026-11-25T10:00:00Z");
   CHECK(HumanizeAgo(now - std::chrono::seconds(3), now) == "just now");
   CHECK(HumanizeAgo(now - std::chrono::minutes(2), now) == "2 minutes ago");
