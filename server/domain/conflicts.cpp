@@ -3,6 +3,7 @@
 #include "domain/memories.h"
 #include "mgteam/clock.h"
 #include "mgteam/ids.h"
+#include "mgteam/merge.h"
 #include "mgteam/validate.h"
 
 namespace mgteam::server {
@@ -12,7 +13,7 @@ namespace {
 // JSON.
 json RestorableFields(const json& j) {
   json out = json::object();
-  for (const char* f : {"type", "title", "content", "summary", "tags", "importance", "confidence", "context"})
+  for (const std::string& f : MergeableFields())
     if (j.is_object() && j.contains(f)) out[f] = j[f];
   return out;
 }
