@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
           if (!*w) return false;
           if (what == "cursor") return (*w)->cursor >= cursor;
           auto ops = r.Ops(ws);
-          return ops.ok() && std::none_of(ops->begin(), ops->end(), [](const auto& op) { return op.state == "pending"; });
+          return ops.ok() && std::none_of(ops->begin(), ops->end(), [](const auto& op) { return op.state == OpState::kPending; });
         },
         t);
   };

@@ -1,26 +1,34 @@
 // Replica: the client's local copy of every workspace the user belongs to,
-// and the outbox of writes not yet accepted by the server (design brief §7).
+// and the outbox of writes not yet accepted by the server (docs/team-sync.md).
 // One SQLite file per server, shared by the agent and the CLI (separate
 // processes; SQLite's locking serialises them).
 //
-// For each memory and relationship the replica keeps two things: the
-// server's state as last confirmed (the `server` column, from events and
-// write answers) and the local view that reads return. The local view is
-// always the server state with the pending outbox ops for that entity
-// replayed on top, in order (brief §7 invariant 8). So an event from a
-// teammate never hides an edit of yours that is still on its way, and a
-// rejected op simply drops out of the view.
+// For each memory and relationship the replica keeps the server's latest
+// state (from events, snapshot pages and the answers to our own writes,
+// whichever arrives first, version-guarded) and the local view that reads
+// return. The view is a pure function of the two (view.h): the server state
+// with the entity's pending ops replayed in order. Every transition rewrites
+// the row from that function (entity_rows.h), so a teammate's change never
+// hides an edit of yours that is still on its way, a refused op simply drops
+// out of the view, and once nothing is pending the row equals the server's.
 //
 // Every change is one SQLite transaction: an event's effect together with
-// the cursor (invariant 3 of the client side), a local write together with
-// its outbox op (invariant 9). A process killed at any point leaves either
-// all of it or none.
+// the cursor, a local write together with its outbox op. A process killed at
+// any point leaves either all of it or none.
+//
+// The implementation is split by job: replica_schema.cpp (migrations),
+// outbox.cpp (queued ops), entity_rows.cpp (server state and view),
+// replica.cpp (transitions), replica_reads.cpp (queries and search).
 //
 // Thread-safety: methods may be called from several threads; they
 // serialise on one connection.
 #pragma once
 
+#include "entity_rows.h"
+#include "outbox.h"
+
 #include "mgteam/model.h"
+#include "mgteam/rbac.h"
 #include "mgteam/sqlite.h"
 #include "mgteam/status.h"
 #include "mgteam/validate.h"
@@ -61,21 +69,6 @@ struct ReplicaWorkspace {
   json ToJson() const;
 };
 
-struct OutboxOp {
-  int64_t seq = 0;        // creation order
-  std::string op_id;      // sent as Idempotency-Key, so a resend applies once
-  std::string workspace_id;
-  std::string kind;       // memory.create|update|delete, relationship.create|delete
-  std::string entity_id;
-  json payload;           // the request body
-  std::string state;      // pending | failed
-  int attempts = 0;
-  std::string last_error;
-  std::string next_attempt_at;  // RFC 3339; empty: now
-  std::string created_at;
-  json ToJson() const;
-};
-
 struct ApplyResult {
   int applied = 0;
   int skipped = 0;                // at or below the cursor already
@@ -105,7 +98,10 @@ class Replica {
   Status RememberWorkspace(const Workspace& w, const std::string& role);
   Result<std::vector<ReplicaWorkspace>> Workspaces();
   Result<std::optional<ReplicaWorkspace>> FindWorkspace(const std::string& id);
-  // Removes the workspace and everything of it, outbox included.
+  // Removes the workspace and everything of it, outbox included, so that
+  // none of its text remains in the file or its journal: deleted content is
+  // zeroed (secure_delete), the search index is merged so no old terms
+  // survive, and the write-ahead log is checkpointed and truncated.
   Status ForgetWorkspace(const std::string& id);
   Status NoteSync(const std::string& ws, std::optional<int64_t> head_seq, const std::string& error);
 
@@ -143,8 +139,9 @@ class Replica {
   Result<std::optional<OutboxOp>> FindOp(const std::string& op_id);
   // The server accepted the op; `entity` is its answer (null for none).
   Status CompleteOp(const OutboxOp& op, const json& entity);
-  // The server refused it for good: kept, marked failed, out of the view.
-  Status FailOp(const OutboxOp& op, const std::string& error);
+  // The server refused it for good: kept, marked failed with the refusal
+  // (code included), out of the view.
+  Status FailOp(const OutboxOp& op, const Status& why);
   // It could not be sent now: try again at `next_attempt_at`.
   Status DeferOp(const OutboxOp& op, const std::string& error, const std::string& next_attempt_at);
   // Drops a failed op whose refusal the user has already seen.
@@ -165,36 +162,51 @@ class Replica {
   Result<std::optional<LocalRelationship>> GetRelationship(const std::string& ws, const std::string& id);
   Result<int64_t> CountMemories(const std::string& ws);
 
+  // --- checking against the server (`mgteam sync verify`)
+  // RowDigest over the server states held for the workspace's live rows:
+  // {"memories": {"count", "digest"}, "relationships": {...}} (digest.h).
+  Result<json> ServerDigest(const std::string& ws);
+  // The server states held for the workspace's live rows, in id order.
+  Result<std::vector<Memory>> ServerMemories(const std::string& ws);
+  Result<std::vector<Relationship>> ServerRelationships(const std::string& ws);
+  // Replaces the server state held for one entity with the server's (none:
+  // the server has no live entity of that id), whatever the versions, and
+  // rewrites its view; pending ops are kept and replayed on top.
+  Status RepairMemory(const std::string& ws, const std::string& id, const std::optional<Memory>& m);
+  Status RepairRelationship(const std::string& ws, const std::string& id, const std::optional<Relationship>& r);
+
+  // The model check: every row recomputed from scratch (server state and
+  // pending ops) must equal the stored one, and the search index the rows.
+  // Internal error listing the first mismatches otherwise. Cheap enough for
+  // tests to call after every step; not on any production path.
+  Status CheckView();
+
  private:
-  explicit Replica(sql::Db db) : db_(std::move(db)) {}
+  explicit Replica(sql::Db db);
   Status Tx(const std::function<Status()>& fn);
   Status StoreConflict(const Conflict& c);
-  Result<std::vector<OutboxOp>> PendingOps(const std::string& ws, const std::string& id);
   Status RebaseNextOp(const std::string& ws, const std::string& id, const json& entity);
   // Brings memories_fts up to date with the rows noted in fts_dirty.
   Status SyncSearchIndex();
-  Status RecomputeMemory(const std::string& ws, const std::string& id);
-  Status RecomputeRelationship(const std::string& ws, const std::string& id);
-  Status Recompute(const std::string& ws, const std::string& kind, const std::string& id);
-  // `has_pending`: an op of ours for this memory is still queued.
-  // `server_json`, when given, is `m`'s JSON as received (saves rebuilding it).
-  Status StoreServerMemory(const Memory& m, bool has_pending, const json* server_json = nullptr);
-  Result<bool> HasPending(const std::string& ws, const std::string& id);
-  // The server's last confirmed state of a memory (none while only local).
-  Result<std::optional<Memory>> ServerMemory(const std::string& ws, const std::string& id);
-  Status StoreServerRelationship(const Relationship& r);
-  Result<OutboxOp> Enqueue(const std::string& ws, const std::string& kind, const std::string& entity_id,
-                           json payload);
+  Result<OutboxOp> Enqueue(const std::string& ws, OpKind kind, const std::string& entity_id, json payload);
+  // Refuses up front a write the server is known to refuse: the role the
+  // replica holds for the workspace lacks `p`.
+  Status CheckRole(const std::string& ws, Permission p);
   Result<SyncState> EntitySync(const std::string& ws, const std::string& id);
   Status FillSync(const std::string& ws, std::vector<LocalMemory>& rows);
   // Unlocked loaders for use inside locked methods.
   Result<std::optional<LocalMemory>> LoadMemory(const std::string& ws, const std::string& id);
   Result<std::optional<LocalRelationship>> LoadRelationship(const std::string& ws, const std::string& id);
   Result<LocalMemory> LiveMemory(const std::string& ws, const std::string& id);
+  static Status NotInReplica(const std::string& what, const std::string& id);
+  // Leaves no trace of deleted rows in the search index or the journal.
+  Status Scrub();
 
   mutable std::mutex mu_;
   sql::Db db_;
   std::string user_id_;
+  Outbox outbox_;
+  EntityRows rows_;
 };
 
 // "redis timeout" -> an FTS5 query matching both words, the last as a prefix.

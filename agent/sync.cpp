@@ -114,6 +114,50 @@ Status CatchUp(ApiClient& api, Replica& replica, const std::string& ws, const Pr
   }
 }
 
+Result<json> SendOp(ApiClient& api, const OutboxOp& op) {
+  const std::string base = WsPath(op.workspace_id) + (IsMemoryOp(op.kind) ? "/memories" : "/relationships");
+  switch (op.kind) {
+    case OpKind::kMemoryCreate:
+    case OpKind::kRelationshipCreate: return api.Post(base, op.payload, op.op_id);
+    case OpKind::kMemoryUpdate: return api.Patch(base + "/" + op.entity_id, op.payload, op.op_id);
+    case OpKind::kMemoryDelete:
+    case OpKind::kRelationshipDelete: break;
+  }
+  std::string path = base + "/" + op.entity_id;
+  if (op.kind == OpKind::kMemoryDelete && op.payload.contains("base_version"))
+    path += "?base_version=" + std::to_string(op.payload["base_version"].get<int64_t>());
+  return api.Delete(path, op.op_id);
+}
+
+Result<OpOutcome> SettleOp(Replica& replica, const OutboxOp& op, const Result<json>& answer) {
+  if (answer.ok()) {
+    MG_RETURN_IF_ERROR(replica.CompleteOp(op, *answer));
+    return OpOutcome::kAccepted;
+  }
+  const Status& why = answer.status();
+  Code c = why.code();
+  if (c == Code::kUnavailable || c == Code::kInternal) {
+    // Not the op's fault: keep it, and its place in the order.
+    int64_t delay = BackoffDelayMs(op.attempts, 1000, 300000, 500, Jitter());
+    MG_RETURN_IF_ERROR(replica.DeferOp(op, why.message(), FormatRfc3339(Now() + std::chrono::milliseconds(delay))));
+    return OpOutcome::kBlocked;
+  }
+  if (c == Code::kUnauthenticated) return OpOutcome::kBlocked;  // the user must sign in again; the op waits
+  const bool is_delete = op.kind == OpKind::kMemoryDelete || op.kind == OpKind::kRelationshipDelete;
+  if (c == Code::kNotFound && is_delete) {
+    MG_RETURN_IF_ERROR(replica.CompleteOp(op, json()));  // already gone: the intent holds
+    return OpOutcome::kAccepted;
+  }
+  if (why.reason() == "memory_deleted" && op.kind == OpKind::kMemoryUpdate) {
+    // Someone deleted it first. The server kept this edit in a conflict
+    // record (which reaches us through the log); the op is done.
+    MG_RETURN_IF_ERROR(replica.CompleteOp(op, json()));
+    return OpOutcome::kConflicted;
+  }
+  MG_RETURN_IF_ERROR(replica.FailOp(op, why));
+  return OpOutcome::kRefused;
+}
+
 FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool honour_backoff) {
   FlushResult out;
   const std::string now = NowRfc3339();
@@ -129,56 +173,17 @@ FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool 
       ++out.waiting;
       return out;
     }
-    const bool memory = op.kind.rfind("memory.", 0) == 0;
-    const std::string base = WsPath(ws) + (memory ? "/memories" : "/relationships");
-    Result<json> answer = Status::Internal("unknown op kind " + op.kind);
-    if (op.kind == "memory.create" || op.kind == "relationship.create")
-      answer = api.Post(base, op.payload, op.op_id);
-    else if (op.kind == "memory.update" || op.kind == "relationship.update")
-      answer = api.Patch(base + "/" + op.entity_id, op.payload, op.op_id);
-    else if (op.kind == "memory.delete" && op.payload.contains("base_version"))
-      answer = api.Delete(base + "/" + op.entity_id + "?base_version=" +
-                              std::to_string(op.payload["base_version"].get<int64_t>()),
-                          op.op_id);
-    else if (op.kind == "memory.delete" || op.kind == "relationship.delete")
-      answer = api.Delete(base + "/" + op.entity_id, op.op_id);
-
-    Status stored;
-    if (answer.ok()) {
-      stored = replica.CompleteOp(op, *answer);
-      ++out.sent;
-    } else {
-      const Status& why = answer.status();
-      Code c = why.code();
-      if (c == Code::kUnavailable || c == Code::kInternal) {
-        // Not the op's fault: keep it, and its place in the order.
-        int64_t delay = BackoffDelayMs(op.attempts, 1000, 300000, 500, Jitter());
-        (void)replica.DeferOp(op, why.message(), FormatRfc3339(Now() + std::chrono::milliseconds(delay)));
-        out.blocked = why;
-        return out;
-      }
-      if (c == Code::kUnauthenticated) {
-        out.blocked = why;  // the user must sign in again; the op waits
-        return out;
-      }
-      if (c == Code::kNotFound && op.kind.find(".delete") != std::string::npos) {
-        stored = replica.CompleteOp(op, json());  // already gone: the intent holds
-        ++out.sent;
-      } else if (why.reason() == "memory_deleted" && op.kind == "memory.update") {
-        // Someone deleted it first. The server kept this edit in a conflict
-        // record (which reaches us through the log); the op is done.
-        stored = replica.CompleteOp(op, json());
-        ++out.sent;
-        ++out.conflicted;
-      } else {
-        stored = replica.FailOp(op, why.reason() + ": " + why.message());
-        out.refused = why;
-        ++out.failed;
-      }
-    }
-    if (!stored.ok()) {
-      out.blocked = stored;
+    Result<json> answer = SendOp(api, op);
+    auto outcome = SettleOp(replica, op, answer);
+    if (!outcome.ok()) {
+      out.blocked = outcome.status();
       return out;
+    }
+    switch (*outcome) {
+      case OpOutcome::kAccepted: ++out.sent; break;
+      case OpOutcome::kConflicted: ++out.sent, ++out.conflicted; break;
+      case OpOutcome::kRefused: ++out.failed, out.refused = answer.status(); break;
+      case OpOutcome::kBlocked: out.blocked = answer.status(); return out;
     }
   }
 }

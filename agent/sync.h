@@ -45,6 +45,20 @@ struct FlushResult {
 // `honour_backoff`, an op whose next attempt is not due stops the run.
 FlushResult Flush(ApiClient& api, Replica& replica, const std::string& ws, bool honour_backoff);
 
+// One op's request: the server's answer (the entity as stored, with its
+// version) or its refusal. Nothing is recorded; see SettleOp.
+Result<json> SendOp(ApiClient& api, const OutboxOp& op);
+
+enum class OpOutcome {
+  kAccepted,    // done; the answer is stored as server state
+  kConflicted,  // an update that reached a deleted memory: done, kept as a conflict record
+  kRefused,     // refused for good: marked failed, out of the view
+  kBlocked,     // offline, 5xx or signed out: the op waits (backed off)
+};
+// Records what an answer means for the op. Separate from SendOp so tests can
+// hold an answer back and deliver it in any order with the stream's events.
+Result<OpOutcome> SettleOp(Replica& replica, const OutboxOp& op, const Result<json>& answer);
+
 // True for failures that mean "the server could not be reached".
 bool IsOffline(const Status& s);
 

@@ -15,6 +15,15 @@ std::vector<WorkspaceRef> Refs(const std::vector<agent::ReplicaWorkspace>& list)
   return out;
 }
 
+// The server's refusal of a queued write, with its own code (so a role
+// refusal exits 4 and a conflict 6), dismissed: it is reported here and now.
+Status Refused(agent::Replica& replica, const std::string& op_id) {
+  auto op = replica.FindOp(op_id);
+  Status why = op.ok() && *op ? (*op)->refusal : Status::Invalid("refused", "refused");
+  (void)replica.DismissOp(op_id);
+  return Status(why.code(), why.reason(), "the server refused this write: " + why.message());
+}
+
 }  // namespace
 
 Status Queued(const std::string& why) {
@@ -112,12 +121,7 @@ Status Deliver(Session& s, Local& l, const std::string& op_id, bool wait) {
     if (answer.ok() && wait) {
       std::string state = answer->value("state", "pending");
       if (state == "pending") return Queued("the server did not answer in time");
-      if (state == "failed") {
-        auto op = l.replica->FindOp(op_id);
-        std::string why = op.ok() && *op ? (*op)->last_error : "refused";
-        (void)l.replica->DismissOp(op_id);  // reported here and now
-        return Status(Code::kInvalid, "refused", "the server refused this write: " + why);
-      }
+      if (state == "failed") return Refused(*l.replica, op_id);
     }
     if (answer.ok()) return Status::Ok();
     // The agent went away between the check and now: send it ourselves.
@@ -126,10 +130,7 @@ Status Deliver(Session& s, Local& l, const std::string& op_id, bool wait) {
   agent::FlushResult r = agent::Flush(*l.api, *l.replica, l.ws.id, /*honour_backoff=*/false);
   auto op = l.replica->FindOp(op_id);
   if (op.ok() && !*op) return Status::Ok();  // accepted
-  if (op.ok() && *op && (*op)->state == "failed") {
-    (void)l.replica->DismissOp(op_id);  // reported here and now
-    return r.refused.ok() ? Status::Invalid("refused", (*op)->last_error) : r.refused;
-  }
+  if (op.ok() && *op && (*op)->state == agent::OpState::kFailed) return Refused(*l.replica, op_id);
   if (!r.blocked.ok() && r.blocked.code() == Code::kUnauthenticated) return r.blocked;
   return Queued(r.blocked.ok() ? "not sent" : r.blocked.message());
 }

@@ -1,7 +1,6 @@
 // The client replica against a real SQLite file: the local view, the outbox,
 // events and cursors, snapshots, search.
-#include "replica.h"
-#include "mgteam/sqlite.h"
+#include "replica_fixture.h"
 
 #include <doctest/doctest.h>
 
@@ -9,68 +8,8 @@
 
 using namespace mgteam;
 using namespace mgteam::agent;
+using namespace mgteam::test;
 
-namespace {
-
-const std::string kWs = "01a2124c-a21f-739f-92bb-b20569d88acf";
-const std::string kMe = "01a2124c-a21f-739e-9579-1fe8468105b5";
-const std::string kTeammate = "01a2124c-a21f-739e-9579-000000000002";
-
-struct Fixture {
-  std::string dir;
-  std::unique_ptr<Replica> r;
-
-  Fixture() {
-    char tmpl[] = "/tmp/mgteam-replica-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    auto opened = Replica::Open(dir + "/replica.db");
-    REQUIRE(opened.ok());
-    r = std::move(opened).value();
-    REQUIRE(r->Bind("http://127.0.0.1:8474", kMe).ok());
-    Workspace w;
-    w.id = kWs;
-    w.name = "Team";
-    w.slug = "team";
-    w.kind = "team";
-    REQUIRE(r->RememberWorkspace(w, "member").ok());
-    REQUIRE(r->BeginSnapshot(kWs).ok());
-    REQUIRE(r->FinishSnapshot(kWs, 2, "epoch-1").ok());
-  }
-  ~Fixture() {
-    r.reset();
-    std::filesystem::remove_all(dir);
-  }
-};
-
-Memory ServerMemory(const std::string& id, int64_t version, const std::string& title) {
-  Memory m;
-  m.id = id;
-  m.workspace_id = kWs;
-  m.title = title;
-  m.version = version;
-  m.created_by = m.updated_by = kTeammate;
-  m.created_at = m.updated_at = "2026-11-25T10:00:00.000Z";
-  return m;
-}
-
-Event MemoryEvent(int64_t seq, const Memory& m, const std::string& type = "memory_updated") {
-  Event e;
-  e.workspace_id = kWs;
-  e.seq = seq;
-  e.type = type;
-  e.entity_type = "memory";
-  e.entity_id = m.id;
-  e.entity = m.ToJson();
-  return e;
-}
-
-Memory Draft(const std::string& title) {
-  Memory m;
-  m.title = title;
-  return m;
-}
-
-}  // namespace
 
 TEST_CASE("a local write is visible at once as pending and becomes synced when the server answers") {
   Fixture f;
@@ -81,7 +20,7 @@ TEST_CASE("a local write is visible at once as pending and becomes synced when t
   CHECK(m->memory.created_by == kMe);
   auto ops = f.r->Ops(kWs);
   REQUIRE(ops->size() == 1);
-  CHECK((*ops)[0].kind == "memory.create");
+  CHECK((*ops)[0].kind == agent::OpKind::kMemoryCreate);
   CHECK((*ops)[0].payload["id"] == m->memory.id);  // the server will use our id
 
   Memory answered = m->memory;
@@ -196,11 +135,11 @@ TEST_CASE("a refused op drops out of the view, is reported, and can be retried")
   Fixture f;
   auto m = f.r->CreateMemory(kWs, Draft("will be refused"));
   auto op = (*f.r->Ops(kWs))[0];
-  REQUIRE(f.r->FailOp(op, "forbidden: your role does not grant 'memory.write'").ok());
+  REQUIRE(f.r->FailOp(op, Status::Forbidden("memory.write")).ok());
   CHECK_FALSE(*f.r->GetMemory(kWs, m->memory.id));
   auto ops = *f.r->Ops(kWs);
   REQUIRE(ops.size() == 1);
-  CHECK(ops[0].state == "failed");
+  CHECK(ops[0].state == agent::OpState::kFailed);
   CHECK(ops[0].last_error.find("memory.write") != std::string::npos);
   CHECK_FALSE(*f.r->NextOp(kWs));  // failed ops are not resent on their own
   CHECK(*f.r->RetryFailed(kWs) == 1);
