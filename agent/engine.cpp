@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include "sync.h"
+#include "verify.h"
 
 #include "mgteam/clock.h"
 #include "mgteam/sse.h"
@@ -186,6 +187,15 @@ void SyncEngine::Follow(Follower* f) {
       continue;
     }
     attempt = 0;
+    // After every (re)connect: does the replica hold what the server holds?
+    // It should always; drift found here is a bug, repaired and logged.
+    if (auto checked = Verify(api, replica_, ws, /*repair=*/true); !checked.ok()) {
+      spdlog::info("could not verify {} against the server: {}", ws, checked.status().ToString());
+    } else if (!checked->drift.empty()) {
+      for (const auto& d : checked->drift)
+        spdlog::warn("drift in {}: {} {} {} differed from the server; repaired", ws, d.entity, d.id,
+                     d.field.empty() ? "(row missing on one side)" : "field '" + d.field + "'");
+    }
     auto w = replica_.FindWorkspace(ws);
     if (!w.ok() || !*w) return;
 
@@ -319,7 +329,7 @@ std::string SyncEngine::WaitOp(const std::string& op_id, std::chrono::millisecon
     auto op = replica_.FindOp(op_id);
     if (!op.ok()) return "pending";
     if (!*op) return "done";
-    return (*op)->state == "failed" ? "failed" : "pending";
+    return (*op)->state == OpState::kFailed ? "failed" : "pending";
   };
   WaitFor([&] { return state() != "pending"; }, timeout);
   return state();
@@ -335,7 +345,7 @@ json SyncEngine::StatusJson() {
   if (auto ops = replica_.Ops(); ops.ok())
     for (const auto& op : *ops) {
       auto& c = counts[op.workspace_id];
-      (op.state == "failed" ? c.second : c.first)++;
+      (op.state == OpState::kFailed ? c.second : c.first)++;
       if (!op.last_error.empty()) op_errors[op.workspace_id] = op.last_error;
     }
   json list = json::array();

@@ -60,6 +60,7 @@ class Session {
   Result<WorkspaceRef> Resolve(ApiClient& api, const std::string& ref, bool team_only);
 
   bool json() const { return global_.json; }
+  const GlobalOptions& global() const { return global_; }
 
  private:
   const GlobalOptions& global_;
@@ -93,6 +94,9 @@ void AddMemoryCommands(CLI::App& app, Cli& cli);
 void AddRelationshipCommands(CLI::App& app, Cli& cli);
 void AddEventCommands(CLI::App& app, Cli& cli);
 void AddSyncCommands(CLI::App& app, Cli& cli);  // sync and agent
+void AddVerifyCommand(CLI::App& sync, Cli& cli);  // sync verify
+// Stops the agent if it syncs `server` (logout); no agent is fine.
+Status StopAgentOf(Session& s, const std::string& server);
 void AddConflictCommands(CLI::App& app, Cli& cli);
 void AddActivityCommands(CLI::App& app, Cli& cli);
 void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member

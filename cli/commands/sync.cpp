@@ -52,7 +52,7 @@ Result<json> LocalStatus(Session& s) {
   MG_ASSIGN_OR_RETURN(auto ops, replica->Ops());
   for (const auto& op : ops) {
     auto& c = counts[op.workspace_id];
-    (op.state == "failed" ? c.second : c.first)++;
+    (op.state == agent::OpState::kFailed ? c.second : c.first)++;
     if (!op.last_error.empty()) errors[op.workspace_id] = op.last_error;
   }
   json list = json::array();
@@ -74,7 +74,7 @@ json FailedOps(Session& s) {
   auto replica = OpenReplica(s);
   if (!replica.ok()) return out;
   for (const auto& op : (*replica)->Ops().value_or({}))
-    if (op.state == "failed" || op.attempts > 0) out.push_back(op.ToJson());
+    if (op.state == agent::OpState::kFailed || op.attempts > 0) out.push_back(op.ToJson());
   return out;
 }
 
@@ -349,6 +349,13 @@ Status UninstallAgent(Session& s) {
 
 }  // namespace
 
+Status StopAgentOf(Session& s, const std::string& server) {
+  agent::LocalApiClient client(agent::SocketPath());
+  auto st = client.Status();
+  if (!st.ok() || st->value("server", "") != server) return Status::Ok();
+  return StopAgent(s);
+}
+
 void AddSyncCommands(CLI::App& app, Cli& cli) {
   auto* sync = app.add_subcommand("sync", "What is synced, what is pending, and what failed");
   sync->require_subcommand(1);
@@ -379,6 +386,7 @@ void AddSyncCommands(CLI::App& app, Cli& cli) {
   // Giving up on refused writes: only failed ones, so nothing still on its
   // way can be thrown away by a typo.
   auto discard_ids = std::make_shared<std::vector<std::string>>();
+  AddVerifyCommand(*sync, cli);
   auto* discard = sync->add_subcommand("discard", "Give up on refused writes: drop them from this machine");
   discard->add_option("op_id", *discard_ids, "The failed writes' op ids (`mgteam sync status --json`); none: all")
       ->expected(0, -1);
@@ -389,7 +397,7 @@ void AddSyncCommands(CLI::App& app, Cli& cli) {
       std::set<std::string> wanted(discard_ids->begin(), discard_ids->end());
       int n = 0;
       for (const auto& op : ops) {
-        if (op.state != "failed" || (!wanted.empty() && !wanted.count(op.op_id))) continue;
+        if (op.state != agent::OpState::kFailed || (!wanted.empty() && !wanted.count(op.op_id))) continue;
         MG_RETURN_IF_ERROR(replica->DismissOp(op.op_id));
         wanted.erase(op.op_id);
         ++n;
