@@ -40,4 +40,5 @@ grep -qx "Fixed Redis timeout with a 5 s connect retry" "$tmp/out"   # the jq li
 grep -q "SOLVES" "$tmp/out"
 grep -q "memory_deleted\|Deleted memory" "$tmp/out"
 grep -q "^mg_" "$tmp/out"
+grep -q "^Platform Team: .* - no drift" "$tmp/out"
 echo "README tour OK"

@@ -1,6 +1,12 @@
 // mgteam server set|show, signup, login, logout, whoami.
+#include "paths.h"
 #include "render.h"
+#include "replica.h"
 #include "session.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
 
 #include <unistd.h>
 
@@ -125,26 +131,47 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
     };
   });
 
-  auto* logout = app.add_subcommand("logout", "Revoke this machine's token and forget it");
-  logout->callback([&cli] {
-    cli.action = [](Session& s) -> Status {
+  // Logging out ends this machine's part in the server: the agent stops
+  // syncing it and the replica goes, with any writes that never reached the
+  // server, so those are refused unless the user says --force.
+  auto force = std::make_shared<bool>(false);
+  auto* logout = app.add_subcommand("logout", "Revoke this machine's token, stop syncing and remove the local copy");
+  logout->add_flag("--force", *force, "Log out even though writes made here have not reached the server (they are lost)");
+  logout->callback([&cli, force] {
+    cli.action = [force](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
       MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
-      auto it = c->credentials.find(url.ToString());
-      if (it == c->credentials.end()) {
-        Say("Not signed in to " + url.ToString());
-        return Status::Ok();
+      const std::string replica_path = agent::ReplicaPath(url.ToString());
+      if (std::filesystem::exists(replica_path) && !*force) {
+        MG_ASSIGN_OR_RETURN(auto replica, agent::Replica::Open(replica_path));
+        MG_ASSIGN_OR_RETURN(auto ops, replica->Ops());
+        auto pending = std::count_if(ops.begin(), ops.end(),
+                                     [](const agent::OutboxOp& op) { return op.state == agent::OpState::kPending; });
+        if (pending > 0)
+          return Status::Conflict("pending_writes",
+                                  std::to_string(pending) + " write(s) made here have not reached the server yet; "
+                                  "`mgteam sync now` sends them (`mgteam sync status` shows them), or "
+                                  "`mgteam logout --force` drops them")
+              .with("pending", pending);
       }
-      ApiClient api(url);
-      api.set_token(it->second.token);
-      auto revoked = api.Post("/api/v1/auth/logout", nlohmann::json::object());
-      // A token the server no longer knows is as good as revoked.
-      if (!revoked.ok() && revoked.status().code() != Code::kUnauthenticated)
-        Note("warning: the server could not revoke the token (" + revoked.status().message() +
-             "); it was forgotten here anyway");
-      c->credentials.erase(it);
-      MG_RETURN_IF_ERROR(c->SaveCredentials());
-      Say("Logged out of " + url.ToString());
+      auto it = c->credentials.find(url.ToString());
+      const bool signed_in = it != c->credentials.end();
+      if (signed_in) {
+        ApiClient api(url);
+        api.set_token(it->second.token);
+        auto revoked = api.Post("/api/v1/auth/logout", nlohmann::json::object());
+        // A token the server no longer knows is as good as revoked.
+        if (!revoked.ok() && revoked.status().code() != Code::kUnauthenticated)
+          Note("warning: the server could not revoke the token (" + revoked.status().message() +
+               "); it was forgotten here anyway");
+        c->credentials.erase(it);
+        MG_RETURN_IF_ERROR(c->SaveCredentials());
+      }
+      MG_RETURN_IF_ERROR(StopAgentOf(s, url.ToString()));
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(replica_path + suffix, ec);
+      Say(signed_in ? "Logged out of " + url.ToString() + "; this machine's copy of its data was removed"
+                    : "Not signed in to " + url.ToString());
       return Status::Ok();
     };
   });
