@@ -5,6 +5,8 @@
 #include "routes/routes.h"
 #include "sync/stream_hub.h"
 
+#include "mgteam/digest.h"
+
 #include <charconv>
 
 namespace mgteam::server {
@@ -127,6 +129,40 @@ Result<Reply> Snapshot(Request& r) {
   return Reply{200, out};
 }
 
+// A fingerprint of the workspace's live rows (mgteam/digest.h has the rule),
+// so a replica can check in one request that it holds exactly the server's
+// state. Everything is read in one transaction: head_seq and both digests
+// describe the same moment, whatever lands meanwhile. Rows are paged inside
+// that transaction so a large workspace is not held in memory at once.
+Result<Reply> Digest(Request& r) {
+  constexpr int kPage = 2000;
+  json out;
+  MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(r.workspace().id));
+    if (!ws) return Status::NotFound("the workspace was deleted");
+    RowDigest memories, relationships;
+    for (std::string after;;) {
+      MG_ASSIGN_OR_RETURN(auto rows, tx.MemoriesAfter(ws->id, after, kPage));
+      for (const auto& m : rows) memories.Add(m);
+      if (static_cast<int>(rows.size()) < kPage) break;
+      after = rows.back().id;
+    }
+    for (std::string after;;) {
+      MG_ASSIGN_OR_RETURN(auto rows, tx.RelationshipsAfter(ws->id, after, kPage));
+      for (const auto& rel : rows) relationships.Add(rel);
+      if (static_cast<int>(rows.size()) < kPage) break;
+      after = rows.back().id;
+    }
+    out = {{"workspace_id", ws->id},
+           {"head_seq", ws->head_seq},
+           {"epoch", ws->epoch},
+           {"memories", memories.ToJson()},
+           {"relationships", relationships.ToJson()}};
+    return Status::Ok();
+  }));
+  return Reply{200, out};
+}
+
 // Every member with whether they have a live stream open on this workspace
 // now (an agent, `events --follow`, a browser) and when they last did.
 Result<Reply> PresenceRoute(Request& r) {
@@ -165,6 +201,8 @@ void AddSyncRoutes(Router& router) {
               "Change-log events after a seq, long-polling with wait", ListEvents});
   router.Add({"GET", "/api/v1/workspaces/{ws}/snapshot", Access::kWorkspace, Permission::kMemoryRead, "",
               "A page of live memories or relationships in id order (replica sync)", Snapshot});
+  router.Add({"GET", "/api/v1/workspaces/{ws}/digest", Access::kWorkspace, Permission::kMemoryRead, "",
+              "A fingerprint of the live memories and relationships, to verify a replica", Digest});
   router.Add({"GET", "/api/v1/workspaces/{ws}/presence", Access::kWorkspace, Permission::kTeamRead, "",
               "Who is connected now (open streams), with last-seen times", PresenceRoute});
   router.Add({"GET", "/metrics", Access::kPublic, {}, "", "Prometheus metrics", MetricsRoute});

@@ -1,5 +1,6 @@
 // The REST API, driven over real HTTP against a real mgteam-server.
 #include "http.h"
+#include "mgteam/digest.h"
 #include "mgteam/sqlite.h"
 #include "process.h"
 
@@ -731,4 +732,97 @@ TEST_CASE("curl -X POST without a body gets a clear length_required error") {
   json body = json::parse(r.out, nullptr, false);
   CHECK(body["error"]["code"] == "length_required");
   CHECK(body["error"]["message"].get<std::string>().find("-d '{}'") != std::string::npos);
+}
+
+namespace {
+
+// The digests a client computes from the snapshot pages (two rows a page, so
+// the id order across pages matters too).
+std::pair<mgteam::RowDigest, mgteam::RowDigest> DigestsFromSnapshot(Http& http, const std::string& ws,
+                                                                    const std::string& token) {
+  std::pair<mgteam::RowDigest, mgteam::RowDigest> out;
+  for (const std::string kind : {"memories", "relationships"}) {
+    for (std::string after;;) {
+      auto page = http.Get("/api/v1/workspaces/" + ws + "/snapshot?limit=2&kind=" + kind + "&after=" + after, token);
+      REQUIRE(page.status == 200);
+      for (const auto& item : page.body["items"]) {
+        if (kind == "memories") out.first.Add(*mgteam::Memory::FromJson(item));
+        else out.second.Add(*mgteam::Relationship::FromJson(item));
+      }
+      if (!page.body["next_after"].is_string()) break;
+      after = page.body["next_after"].get<std::string>();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("digest: a fingerprint of the live rows that matches the snapshot and follows every change") {
+  World w;
+  TestUser viewer = SignUp(w.http, "vera"), stranger = SignUp(w.http, "eve");
+  std::string team = CreateTeam(w.http, w.alice, "Digest");
+  AddToTeam(w.http, w.alice, team, viewer, "viewer");
+  const std::string path = "/api/v1/workspaces/" + team + "/digest";
+  auto check_matches_snapshot = [&](const HttpResponse& d) {
+    auto [mem, rel] = DigestsFromSnapshot(w.http, team, w.alice.token);
+    CHECK(d.body["memories"] == mem.ToJson());
+    CHECK(d.body["relationships"] == rel.ToJson());
+  };
+
+  auto empty = w.http.Get(path, w.alice.token);
+  REQUIRE(empty.status == 200);
+  CHECK(empty.body["workspace_id"] == team);
+  CHECK(empty.body["head_seq"] == w.Head(team, w.alice.token));
+  CHECK(empty.body["epoch"].get<std::string>().size() > 0);
+  CHECK(empty.body["memories"]["count"] == 0);
+  check_matches_snapshot(empty);
+
+  std::vector<std::string> ids;
+  for (const char* title : {"Redis timeout", "Pool too small", "Retry with jitter"})
+    ids.push_back(AddMemory(w.http, w.alice, team, title)["id"]);
+  auto rel = w.http.Post(w.Rel(team), {{"from_memory_id", ids[2]}, {"to_memory_id", ids[0]}, {"type", "SOLVES"}},
+                         w.alice.token);
+  REQUIRE(rel.status == 201);
+  auto d1 = w.http.Get(path, w.alice.token);
+  REQUIRE(d1.status == 200);
+  CHECK(d1.body["head_seq"] == w.Head(team, w.alice.token));
+  CHECK(d1.body["memories"]["count"] == 3);
+  CHECK(d1.body["relationships"]["count"] == 1);
+  CHECK(d1.body["memories"]["digest"].get<std::string>().size() == 64);
+  CHECK(d1.body["memories"]["digest"] != empty.body["memories"]["digest"]);
+  check_matches_snapshot(d1);
+
+  // A memory created and deleted again leaves the live rows as they were.
+  std::string doomed = AddMemory(w.http, w.alice, team, "Short-lived")["id"];
+  REQUIRE(w.http.Delete(w.Mem(team) + "/" + doomed, w.alice.token).status == 200);
+  auto d2 = w.http.Get(path, w.alice.token);
+  CHECK(d2.body["head_seq"].get<int64_t>() == d1.body["head_seq"].get<int64_t>() + 2);
+  CHECK(d2.body["memories"] == d1.body["memories"]);
+
+  // An update changes the memories' digest only.
+  REQUIRE(w.http.Patch(w.Mem(team) + "/" + ids[1], {{"content", "cap it at 50"}}, w.alice.token).status == 200);
+  auto d3 = w.http.Get(path, w.alice.token);
+  CHECK(d3.body["memories"]["count"] == 3);
+  CHECK(d3.body["memories"]["digest"] != d1.body["memories"]["digest"]);
+  CHECK(d3.body["relationships"] == d1.body["relationships"]);
+  check_matches_snapshot(d3);
+
+  // Deleting a memory drops it and the relationship it took with it.
+  REQUIRE(w.http.Delete(w.Mem(team) + "/" + ids[0], w.alice.token).status == 200);
+  auto d4 = w.http.Get(path, w.alice.token);
+  CHECK(d4.body["memories"]["count"] == 2);
+  CHECK(d4.body["relationships"]["count"] == 0);
+  CHECK(d4.body["relationships"]["digest"] == empty.body["relationships"]["digest"]);
+  CHECK(d4.body["memories"]["digest"] != d3.body["memories"]["digest"]);
+  check_matches_snapshot(d4);
+
+  // Any member may read it; to anyone else the workspace does not exist.
+  auto seen = w.http.Get(path, viewer.token);
+  CHECK(seen.status == 200);
+  CHECK(seen.body == d4.body);
+  auto hidden = w.http.Get(path, stranger.token);
+  CHECK(hidden.status == 404);
+  CHECK(hidden.error_code() == "not_found");
+  CHECK(w.http.Get(path).status == 401);
 }

@@ -131,6 +131,7 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
       "GET /api/v1/workspaces/{ws}/events",
       "GET /api/v1/sync/stream",
       "GET /api/v1/workspaces/{ws}/snapshot",
+      "GET /api/v1/workspaces/{ws}/digest",
       "GET /api/v1/workspaces/{ws}/conflicts",
       "GET /api/v1/workspaces/{ws}/activity",
       "GET /api/v1/workspaces/{ws}/presence",
