@@ -143,15 +143,33 @@ TEST_CASE("offline, online, offline again: every write arrives once and in order
   CHECK(order == written);
 }
 
+// Carol, a member, writes `title` while the server is down (queued, exit 7);
+// the owner lowers her to viewer before her agent delivers it, so the server
+// refuses it when it arrives. (A write the replica already knows a viewer
+// cannot make is refused up front: exit 4, nothing queued.)
+void QueueThenLowerToViewer(World& w, Machine& c, const TestUser& carol, const std::string& title) {
+  c.StartAgent();
+  REQUIRE(c.WaitCursor(w.team, w.Head()));
+  c.StopAgent();
+  w.StopServer();
+  REQUIRE(c.Cli({"-w", w.team, "memory", "add", title}).exit_code == 7);
+  w.StartServer();
+  REQUIRE(w.http->Patch("/api/v1/teams/" + w.team + "/members/" + carol.id, {{"role", "viewer"}}, w.alice.token)
+              .status == 200);
+  c.StartAgent();
+  REQUIRE(c.WaitSettled(w.team));
+}
+
 TEST_CASE("a write refused by the server is reported and not retried forever") {
   World w;
   TestUser carol = SignUp(*w.http, "carol");
-  AddToTeam(*w.http, w.alice, w.team, carol, "viewer");
+  AddToTeam(*w.http, w.alice, w.team, carol, "member");
   Machine c(w.url(), carol);
-  c.StartAgent();
-  auto r = c.Cli({"-w", w.team, "memory", "add", "viewers cannot write"});
-  REQUIRE(r.exit_code == 0);  // queued for the agent
-  REQUIRE(c.WaitSettled(w.team));
+  QueueThenLowerToViewer(w, c, carol, "viewers cannot write");
+  // Now that the replica knows she is a viewer, it refuses up front.
+  auto again = c.Cli({"-w", w.team, "memory", "add", "still a viewer"});
+  CHECK(again.exit_code == 4);
+  CHECK(again.err.find("viewer") != std::string::npos);
   json status = c.CliJson({"sync", "status"});
   REQUIRE(status["ops_with_problems"].size() == 1);
   CHECK(status["ops_with_problems"][0]["state"] == "failed");
@@ -172,11 +190,9 @@ TEST_CASE("a write refused by the server is reported and not retried forever") {
 TEST_CASE("a refused write can be discarded, and only refused writes can") {
   World w;
   TestUser carol = SignUp(*w.http, "carol");
-  AddToTeam(*w.http, w.alice, w.team, carol, "viewer");
+  AddToTeam(*w.http, w.alice, w.team, carol, "member");
   Machine c(w.url(), carol);
-  c.StartAgent();
-  REQUIRE(c.Cli({"-w", w.team, "memory", "add", "never mind"}).exit_code == 0);
-  REQUIRE(c.WaitSettled(w.team));
+  QueueThenLowerToViewer(w, c, carol, "never mind");
   json status = c.CliJson({"sync", "status"});
   REQUIRE(status["ops_with_problems"].size() == 1);
   auto unknown = c.Cli({"sync", "discard", "01a2124c-a21f-739f-0000-000000000000"});
