@@ -330,7 +330,9 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
       auto id = NormalizeUuid(o->id).value_or(o->id);
       MG_ASSIGN_OR_RETURN(auto found, l.replica->GetMemory(l.ws.id, id));
-      if (!found || found->memory.deleted) return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
+      if (!found) return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
+      // Deleted: the replica refuses the edit and says why (a conflict, exit 6).
+      if (found->memory.deleted) return l.replica->UpdateMemory(l.ws.id, id, MemoryPatch{}).status();
       const Memory& current = found->memory;
       json body = json::object();
       if (o->base_version > 0) body["base_version"] = o->base_version;

@@ -389,3 +389,43 @@ TEST_CASE("a workspace of 50,000 memories syncs from scratch") {
   REQUIRE_FALSE(hits->empty());
   CHECK((*hits)[0].memory.title == "memory 4242");
 }
+
+TEST_CASE("writes the replica knows will be refused exit 4 or 6 and queue nothing, with or without --wait") {
+  World w;
+  TestUser carol = SignUp(*w.http, "carol");
+  AddToTeam(*w.http, w.alice, w.team, carol, "viewer");
+  json mem = AddMemory(*w.http, w.alice, w.team, "shared note");
+  json other = AddMemory(*w.http, w.alice, w.team, "other note");
+  const std::string id = mem["id"], id2 = other["id"];
+  Machine c(w.url(), carol), b(w.url(), w.bob);  // a viewer and a member
+  c.StartAgent();
+  b.StartAgent();
+  REQUIRE(c.WaitCursor(w.team, w.Head()));
+  REQUIRE(b.WaitCursor(w.team, w.Head()));
+  auto no_ops = [&](Machine& m) { return m.CliJson({"sync", "status"})["ops_with_problems"].empty(); };
+  for (bool wait : {false, true}) {
+    std::vector<std::string> extra = wait ? std::vector<std::string>{"--wait"} : std::vector<std::string>{};
+    auto with = [&](std::vector<std::string> args) {
+      args.insert(args.end(), extra.begin(), extra.end());
+      return args;
+    };
+    CHECK(c.Cli(with({"-w", w.team, "memory", "update", id, "--add-tag", "x"})).exit_code == 4);
+    CHECK(c.Cli(with({"-w", w.team, "memory", "add", "viewer's note"})).exit_code == 4);
+    auto del = b.Cli(with({"-w", w.team, "memory", "delete", id}));
+    CHECK(del.exit_code == 4);
+    CHECK(del.err.find("memory.delete") != std::string::npos);
+  }
+  // The memory is still there for the member, and nothing was queued anywhere.
+  CHECK(b.CliJson({"-w", w.team, "memory", "get", id})["deleted"] == false);
+  CHECK(no_ops(c));
+  CHECK(no_ops(b));
+  for (const auto& ws : b.CliJson({"sync", "status"})["workspaces"]) CHECK(ws["pending"] == 0);
+  // A duplicate relationship and an edit of a deleted memory are conflicts.
+  REQUIRE(b.Cli({"-w", w.team, "relate", id, id2, "--type", "SOLVES", "--wait"}).exit_code == 0);
+  CHECK(b.Cli({"-w", w.team, "relate", id, id2, "--type", "SOLVES", "--wait"}).exit_code == 6);
+  REQUIRE(w.http->Delete("/api/v1/workspaces/" + w.team + "/memories/" + id2, w.alice.token).status == 200);
+  REQUIRE(b.WaitCursor(w.team, w.Head()));
+  CHECK(b.Cli({"-w", w.team, "memory", "update", id2, "--title", "too late"}).exit_code == 6);
+  CHECK(no_ops(b));
+  CHECK(w.ServerTitles() == std::multiset<std::string>{"shared note"});
+}
