@@ -14,6 +14,7 @@
 // outcomes of races are the only things left to chance.
 #include "http.h"
 #include "machine.h"
+#include "replica.h"
 #include "process.h"
 #include "replica_check.h"
 
@@ -434,6 +435,14 @@ TEST_CASE("randomized with real agents: concurrent CLI writes, kill -9, server r
         if (taken && op.kind == "delete") pool.deleted.insert(op.target);
         ops.push_back(std::move(op));
       }
+    // The model check after every round, on each machine's file while its
+    // agent runs: every row follows from its server state and pending ops.
+    for (auto& p : w.people) {
+      auto replica = agent::Replica::Open(p->machine->ReplicaFile());
+      REQUIRE(replica.ok());
+      Status check = (*replica)->CheckView();
+      REQUIRE_MESSAGE(check.ok(), p->name << " after round " << round << ": " << check.ToString());
+    }
   }
 
   // MGTEAM_CONVERGENCE_LOG=FILE: every write, one JSON line each, for a
