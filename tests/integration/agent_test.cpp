@@ -429,3 +429,33 @@ TEST_CASE("writes the replica knows will be refused exit 4 or 6 and queue nothin
   CHECK(no_ops(b));
   CHECK(w.ServerTitles() == std::multiset<std::string>{"shared note"});
 }
+
+TEST_CASE("removed from a team, none of its text is left in the replica file or its journal, and logout removes the file") {
+  World w;
+  Machine b(w.url(), w.bob);
+  b.StartAgent();
+  const std::string secret = "quokkazanzibar";
+  for (int i = 0; i < 20; ++i) AddMemory(*w.http, w.alice, w.team, "the " + secret + " plan " + std::to_string(i));
+  REQUIRE(b.WaitCursor(w.team, w.Head()));
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string file = b.ReplicaFile();
+  REQUIRE((read(file) + read(file + "-wal")).find(secret) != std::string::npos);
+  REQUIRE(w.http->Delete("/api/v1/teams/" + w.team + "/members/" + w.bob.id, w.alice.token).status == 200);
+  REQUIRE(b.WaitGone(w.team));
+  for (const char* suffix : {"", "-wal", "-shm"})
+    CHECK_MESSAGE(read(file + suffix).find(secret) == std::string::npos, "found in " << file << suffix);
+  // Logout refuses while a write is pending, then --force stops the agent and removes the file.
+  b.StopAgent();
+  w.StopServer();
+  REQUIRE(b.Cli({"memory", "add", "unsent"}).exit_code == 7);
+  w.StartServer();
+  auto refused = b.Cli({"logout"});
+  CHECK(refused.exit_code == 6);
+  CHECK(std::filesystem::exists(file));
+  REQUIRE(b.Cli({"logout", "--force"}).exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK_FALSE(std::filesystem::exists(file + "-wal"));
+}
