@@ -380,7 +380,7 @@ Result<LocalRelationship> Replica::CreateRelationship(const std::string& ws, Rel
     for (const auto* end : {&draft.from_memory_id, &draft.to_memory_id}) {
       auto m = LiveMemory(ws, *end);
       if (!m.ok())
-        return Status::Invalid("memory_not_found", "no memory " + *end + " in this workspace")
+        return Status(Code::kNotFound, "memory_not_found", "no memory " + *end + " in this workspace")
             .with("field", end == &draft.from_memory_id ? "from_memory_id" : "to_memory_id");
     }
     // The server allows one live relationship per (from, to, type).

@@ -91,10 +91,10 @@ struct Op {
 // (README "Exit codes"): 0 done or handed to the agent, 4 role refused, 5 the
 // memory is not in this replica (deleted, or not arrived yet), 6 a conflict
 // (relationship exists, edit of a deleted memory), 7 queued offline. 1 only
-// when it is the server's (or the replica's) refusal of this particular
-// write, which races make normal: a --wait write refused ("refused"), a
-// relationship to a memory that is gone ("memory_not_found"). 8 only while
-// the server was really down.
+// when it is the server's 422 for this particular write, which races make
+// normal: a --wait relationship to a memory the server has just deleted
+// ("memory_not_found"; the replica's own check for it exits 5), or a refusal
+// whose answer was lost ("refused"). 8 only while the server was really down.
 bool Legitimate(const Op& op) {
   switch (op.exit_code) {
     case 0: case 4: case 5: case 6: case 7: return true;
@@ -317,10 +317,17 @@ bool Settle(World& w, std::string* stuck) {
 
 // The writes of this run on the first rows that differ, to tell at a glance
 // what led there (a refused delete, a race of two updates, ...).
+// One row of each kind of difference first (a missing row, a tag, a time),
+// then more up to `max_rows`.
 std::string History(const std::vector<Op>& ops, const std::vector<RowDiff>& diffs, size_t max_rows = 6) {
   std::vector<std::string> ids;
-  for (const auto& d : diffs)
-    if (std::find(ids.begin(), ids.end(), d.id) == ids.end() && ids.size() < max_rows) ids.push_back(d.id);
+  std::set<std::string> kinds;
+  for (bool any : {false, true})
+    for (const auto& d : diffs) {
+      bool new_kind = kinds.insert(d.kind + "." + d.field).second;
+      if ((new_kind || any) && std::find(ids.begin(), ids.end(), d.id) == ids.end() && ids.size() < max_rows)
+        ids.push_back(d.id);
+    }
   std::string out;
   for (const auto& id : ids) {
     out += "\n  writes on " + id + ":";
@@ -536,7 +543,7 @@ TEST_CASE("randomized with real agents: concurrent CLI writes, kill -9, server r
   for (auto& p : w.people) {
     Rows local = ReplicaRows(p->machine->ReplicaFile(), w.team);
     auto diffs = DiffRows(local, server);
-    CHECK_MESSAGE(diffs.empty(), Describe(p->name, diffs), History(ops, diffs));
+    CHECK_MESSAGE(diffs.empty(), Describe(p->name, diffs), History(ops, diffs, 8));
     json mine = DigestOf(local);
     CHECK_MESSAGE(mine["memories"] == digest.body["memories"], p->name, " memories: ", mine["memories"].dump(),
                   " vs server ", digest.body["memories"].dump());
