@@ -99,9 +99,9 @@ class Replica {
   Result<std::vector<ReplicaWorkspace>> Workspaces();
   Result<std::optional<ReplicaWorkspace>> FindWorkspace(const std::string& id);
   // Removes the workspace and everything of it, outbox included, so that
-  // none of its text remains in the file or its journal: deleted content is
-  // zeroed (secure_delete), the search index is merged so no old terms
-  // survive, and the write-ahead log is checkpointed and truncated.
+  // none of its text remains in the file or its journal: the search index is
+  // merged so no old terms survive, the file is rebuilt from its live content
+  // (VACUUM) and the write-ahead log is checkpointed and truncated.
   Status ForgetWorkspace(const std::string& id);
   Status NoteSync(const std::string& ws, std::optional<int64_t> head_seq, const std::string& error);
 

@@ -213,6 +213,11 @@ TEST_CASE("forgetting a workspace leaves none of its text in the file or its jou
     m.content = "the " + secret + " plan, part " + std::to_string(i);
     REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(3 + i, m, "memory_created")}).ok());
   }
+  // Earlier versions leave bytes in free space too: overwrite some.
+  for (int i = 0; i < 10; ++i) {
+    Memory m = ServerMemory("01a2124c-a21f-739f-0000-0000000001" + std::to_string(10 + i), 2, "renamed");
+    REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(53 + i, m)}).ok());
+  }
   REQUIRE(f.r->CreateMemory(kWs, Draft("queued " + secret)).ok());
   const std::string file = f.dir + "/replica.db";
   REQUIRE(ReadAll(file + "-wal").find(secret) != std::string::npos);  // the check can see it
