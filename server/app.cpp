@@ -71,17 +71,21 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
 Status App::Run() {
   auto& http = http_->server;
   const size_t threads = static_cast<size_t>(config_.threads);
-  http.new_task_queue = [threads] {
-    return new ElasticTaskQueue(std::min<size_t>(8, threads), threads, std::chrono::seconds(60));
-  };
+  ConnectionLimits limits;
+  limits.workers = threads;
+  limits.max_body_bytes = config_.max_body_bytes;
+  limits.max_per_address = config_.max_connections_per_address;
+  limits.body_grace = std::chrono::seconds(config_.body_grace_seconds);
+  limits.gate.head = std::chrono::seconds(config_.head_timeout_seconds);
+  limits.gate.head_limits.max_bytes = config_.max_head_bytes;
+  limits.gate.head_limits.max_headers = config_.max_headers;
+  if (!http.StartConnections(limits)) return Status::Internal("cannot start the connection gate (epoll)");
   MG_RETURN_IF_ERROR(hub_->Start());
   // Nagle's algorithm delays small answers by ~40 ms on loopback.
   http.set_tcp_nodelay(true);
   http.set_payload_max_length(config_.max_body_bytes);
   http.set_read_timeout(std::chrono::seconds(30));
   http.set_write_timeout(std::chrono::seconds(30));
-  http.set_keep_alive_max_count(1000);
-  http.set_keep_alive_timeout(5);
   router_->Install(http);
 
   int port = config_.listen_port == 0 ? http.bind_to_any_port(config_.listen_host)
@@ -108,8 +112,9 @@ Status App::Run() {
     (void)n;  // a supervisor that stopped listening is not our failure
     ::close(config_.ready_fd);
   }
-  if (!http.listen_after_bind())
-    return Status::Internal("the HTTP listener stopped unexpectedly");
+  bool listened = http.listen_after_bind();
+  http.StopConnections();
+  if (!listened) return Status::Internal("the HTTP listener stopped unexpectedly");
   spdlog::info("stopped");
   return Status::Ok();
 }

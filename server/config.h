@@ -26,6 +26,12 @@ struct ServerConfig {
   SmtpConfig smtp;
   size_t max_body_bytes = 1024 * 1024;
   int threads = 256;  // most HTTP workers at once (streams hold none)
+  // Connection handling (docs/security.md, "Connections").
+  int head_timeout_seconds = 10;      // first byte of a request head to its end
+  int body_grace_seconds = 10;        // a body may take this long, plus 1 s per 16 KiB received
+  size_t max_head_bytes = 64 * 1024;  // request line + headers
+  size_t max_headers = 100;
+  size_t max_connections_per_address = 512;  // waiting or being served; streams not counted (0: no cap)
   int heartbeat_seconds = 15;
   size_t stream_max_backlog = 1024 * 1024;
   std::string sqlite_synchronous = "NORMAL";

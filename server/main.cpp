@@ -56,6 +56,18 @@ int main(int argc, char** argv) {
   app.add_option("--public-url", cfg.public_url, "URL clients use to reach this server (for links)")
       ->envname("MGTEAM_PUBLIC_URL");
   app.add_option("--max-body", cfg.max_body_bytes, "Largest accepted request body, in bytes");
+  app.add_option("--head-timeout", cfg.head_timeout_seconds,
+                 "Seconds a client may take to send a request head, from its first byte (408 after)")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--body-grace", cfg.body_grace_seconds,
+                 "Seconds a request body may take, plus one per 16 KiB received (408 after)")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--max-head-bytes", cfg.max_head_bytes, "Largest request line + headers, in bytes (431 above)")
+      ->check(CLI::Range(1024, 1024 * 1024));
+  app.add_option("--max-headers", cfg.max_headers, "Most header lines in one request (431 above)")
+      ->check(CLI::Range(8, 10000));
+  app.add_option("--max-connections-per-address", cfg.max_connections_per_address,
+                 "Most connections one client address may hold, streams aside (0: no cap; 429 above)");
   app.add_option("--threads", cfg.threads, "Most HTTP worker threads at once (streams hold none)")
       ->envname("MGTEAM_THREADS");
   app.add_option("--heartbeat-interval", cfg.heartbeat_seconds, "Seconds of silence before a stream heartbeat");

@@ -13,19 +13,6 @@
 namespace mgteam::server {
 namespace {
 
-// cpp-httplib reads request lines a byte at a time; without a buffer here
-// that is a poll and a recv per byte. The buffer lives with the connection so
-// bytes of a pipelined next request are kept.
-struct Connection {
-  int sock = -1;
-  bool taken = false;
-  char buf[8192];
-  size_t begin = 0;
-  size_t end = 0;
-
-  size_t buffered() const { return end - begin; }
-};
-
 thread_local Connection* t_connection = nullptr;
 
 // Waits up to `ms` for `events` on `sock`; > 0 ready, 0 timeout, < 0 error.
@@ -55,37 +42,50 @@ std::string AddressOf(const sockaddr_storage& ss, int& port) {
   return buf;
 }
 
-// The library's Stream over a connection we own; once the socket is taken,
-// reads fail and writes are swallowed so nothing the library still wants to
-// say reaches the client.
+// Bytes a chunked body may add to the body limit in framing (chunk sizes,
+// extensions, trailers) before it counts as too large.
+constexpr size_t kFramingSlack = 64 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
+
+// The library's Stream over a connection we own. The head is already in the
+// buffer (the gate saw it complete); what is read from the socket here is
+// the body, so it is counted against the body limit and must arrive before a
+// deadline that grows with the bytes received. Once the socket is taken or
+// the request refused, reads fail and writes are swallowed so nothing the
+// library still wants to say reaches the client.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(Connection& c, int read_ms, int write_ms) : c_(c), read_ms_(read_ms), write_ms_(write_ms) {}
+  ConnectionStream(Connection& c, const ConnectionLimits& limits, int read_ms, int write_ms)
+      : c_(c), limits_(limits), read_ms_(read_ms), write_ms_(write_ms) {}
 
   bool is_readable() const override {
-    return !c_.taken && (c_.buffered() > 0 || PollSocket(c_.sock, POLLIN, read_ms_) > 0);
+    return !c_.taken && !c_.aborted && (c_.buffered() > 0 || PollSocket(c_.sock, POLLIN, std::min(read_ms_, Left())) > 0);
   }
-  bool is_writable() const override { return !c_.taken && PollSocket(c_.sock, POLLOUT, write_ms_) > 0; }
+  bool is_writable() const override {
+    return !c_.taken && !c_.aborted && PollSocket(c_.sock, POLLOUT, write_ms_) > 0;
+  }
 
   ssize_t read(char* ptr, size_t size) override {
+    if (c_.taken || c_.aborted) return -1;
     if (c_.buffered() == 0) {
-      if (c_.taken) return -1;
-      if (size >= sizeof c_.buf) return Recv(ptr, size);  // large body reads skip the copy
-      ssize_t n = Recv(c_.buf, sizeof c_.buf);
+      if (!Await()) return -1;
+      if (size >= kReadChunk) return Count(Recv(ptr, size));  // large body reads skip the copy
+      c_.Compact();
+      char chunk[kReadChunk];
+      ssize_t n = Count(Recv(chunk, sizeof chunk));
       if (n <= 0) return n;
-      c_.begin = 0;
-      c_.end = static_cast<size_t>(n);
+      c_.buf.append(chunk, static_cast<size_t>(n));
     }
     size_t n = std::min(size, c_.buffered());
-    std::memcpy(ptr, c_.buf + c_.begin, n);
+    std::memcpy(ptr, c_.buf.data() + c_.begin, n);
     c_.begin += n;
     return static_cast<ssize_t>(n);
   }
 
-  // The socket carries SO_SNDTIMEO/SO_RCVTIMEO (set per connection below), so
-  // send and recv block at most that long without a poll() before each call.
+  // The socket carries SO_SNDTIMEO (set per connection below), so send
+  // blocks at most that long without a poll() before each call.
   ssize_t write(const char* ptr, size_t size) override {
-    if (c_.taken) return static_cast<ssize_t>(size);
+    if (c_.taken || c_.aborted) return static_cast<ssize_t>(size);
     ssize_t n;
     do {
       n = ::send(c_.sock, ptr, size, MSG_NOSIGNAL);
@@ -108,6 +108,37 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return c_.sock; }
 
  private:
+  // Milliseconds left for the body: a grace period, plus a second for every
+  // `body_min_rate` bytes already received, from the end of the head.
+  int Left() const {
+    auto allowed = limits_.body_grace +
+                   std::chrono::seconds(c_.body_received / std::max<size_t>(1, limits_.body_min_rate));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c_.request_start + allowed -
+                                                                      Connection::Clock::now());
+    return static_cast<int>(std::max<int64_t>(0, left.count()));
+  }
+
+  // Waits for body bytes within the deadline; refuses the request when the
+  // body is too large or too slow.
+  bool Await() {
+    if (c_.body_received > limits_.max_body_bytes + kFramingSlack) {
+      c_.Refuse(413, "Payload Too Large", "payload_too_large",
+                "request bodies are limited to " + std::to_string(limits_.max_body_bytes) + " bytes");
+      return false;
+    }
+    int left = Left();
+    int r = left > 0 ? PollSocket(c_.sock, POLLIN, std::min(read_ms_, left)) : 0;
+    if (r > 0) return true;
+    if (r == 0 && Left() == 0)
+      c_.Refuse(408, "Request Timeout", "request_timeout", "the request body arrived too slowly");
+    return false;
+  }
+
+  ssize_t Count(ssize_t n) {
+    if (n > 0) c_.body_received += static_cast<size_t>(n);
+    return n;
+  }
+
   ssize_t Recv(char* ptr, size_t size) {
     ssize_t n;
     do {
@@ -117,11 +148,32 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   Connection& c_;
+  const ConnectionLimits& limits_;
   int read_ms_;
   int write_ms_;
 };
 
 }  // namespace
+
+bool HttpServer::StartConnections(const ConnectionLimits& limits) {
+  limits_ = limits;
+  workers_ = std::make_unique<ElasticTaskQueue>(std::min<size_t>(8, limits.workers), limits.workers,
+                                                std::chrono::seconds(60));
+  gate_ = std::make_unique<HeadGate>(limits.gate, [this](std::unique_ptr<Connection> c) {
+    // std::function needs a copyable callable: the worker adopts the pointer.
+    Connection* raw = c.release();
+    workers_->enqueue([this, raw] { Serve(std::unique_ptr<Connection>(raw)); });
+  });
+  // The library's own pool only admits sockets to the gate.
+  new_task_queue = [] { return new ElasticTaskQueue(1, 4, std::chrono::seconds(60)); };
+  set_keep_alive_timeout(limits.keep_alive.count());
+  return gate_->Start();
+}
+
+void HttpServer::StopConnections() {
+  if (gate_) gate_->Stop();
+  if (workers_) workers_->shutdown();
+}
 
 bool HttpServer::WidenBacklog() {
   socket_t fd = svr_sock_;
@@ -135,37 +187,43 @@ int HttpServer::TakeSocket() {
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
-  Connection conn;
-  conn.sock = sock;
-  t_connection = &conn;
+  int port = 0;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  std::string ip = ::getpeername(sock, reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? AddressOf(ss, port) : "";
+  timeval snd{write_timeout_sec_, static_cast<suseconds_t>(write_timeout_usec_)};
+  ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
+  if (!gate_ || !slots_.Acquire(ip, limits_.max_per_address)) {
+    Connection refused(sock, ip, nullptr);
+    refused.Refuse(429, "Too Many Requests", "too_many_connections",
+                   "too many connections from " + ip + "; close some and retry", "Retry-After: 1\r\n");
+    return false;
+  }
+  gate_->Admit(std::make_unique<Connection>(sock, ip, &slots_));
+  return true;
+}
+
+void HttpServer::Serve(std::unique_ptr<Connection> conn) {
   const int read_ms = ToMs(read_timeout_sec_, read_timeout_usec_);
   const int write_ms = ToMs(write_timeout_sec_, write_timeout_usec_);
-  timeval rcv{read_timeout_sec_, static_cast<suseconds_t>(read_timeout_usec_)};
-  timeval snd{write_timeout_sec_, static_cast<suseconds_t>(write_timeout_usec_)};
-  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
-  ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
-  bool ret = false;
-  size_t remaining = keep_alive_max_count_;
-  while (remaining > 0 && svr_sock_ != INVALID_SOCKET) {
-    // Wait for the next request in short slices so that stop() is noticed
-    // promptly even on idle keep-alive connections.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
-    int ready = conn.buffered() > 0 ? 1 : 0;
-    while (ready == 0 && svr_sock_ != INVALID_SOCKET && std::chrono::steady_clock::now() < deadline)
-      ready = PollSocket(sock, POLLIN, 100);
-    if (ready <= 0) break;
-    ConnectionStream strm(conn, read_ms, write_ms);
-    bool connection_closed = false;
-    ret = process_request(strm, remaining == 1, connection_closed, nullptr);
-    if (conn.taken || !ret || connection_closed) break;
-    --remaining;
+  t_connection = conn.get();
+  while (true) {
+    conn->request_start = Connection::Clock::now();
+    conn->body_received = 0;
+    const bool last = conn->served + 1 >= limits_.keep_alive_max || svr_sock_ == INVALID_SOCKET;
+    ConnectionStream strm(*conn, limits_, read_ms, write_ms);
+    bool closed = false;
+    bool ok = process_request(strm, last, closed, nullptr);
+    ++conn->served;
+    if (conn->taken || !ok || closed || last || conn->aborted) break;
+    conn->Compact();
+    // The connection waits for its next request in the gate, holding no
+    // worker (a pipelined one already buffered is decided there at once).
+    t_connection = nullptr;
+    gate_->Admit(std::move(conn));
+    return;
   }
-  t_connection = nullptr;
-  if (!conn.taken) {
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-  }
-  return ret;
+  t_connection = nullptr;  // `conn` closes here unless the hub took its socket
 }
 
 }  // namespace mgteam::server

@@ -11,17 +11,48 @@
 // the socket, and the pool thread is free again. The StreamHub owns taken
 // sockets from then on.
 //
+// The library would also give every connection a worker before its first
+// byte, so 300 idle connections (or slow senders) held 300 workers. Here a
+// connection gets a worker only once its request head has fully arrived: it
+// waits in the HeadGate (one epoll thread for all) when new and between
+// keep-alive requests. The library's own pool only hands sockets to the gate.
+// While a worker reads a body, the body must keep coming (a deadline that
+// grows with the bytes received) and may not exceed the body limit, chunked
+// or not (ADR 0007, docs/security.md).
+//
 // Also: the listen backlog compiled into the library is 5; WidenBacklog()
 // re-listens with SOMAXCONN so a burst of reconnects is not turned away.
 #pragma once
 
+#include "http/connection.h"
+#include "http/head_gate.h"
+#include "http/task_queue.h"
+
 #include <httplib.h>
+
+#include <memory>
 
 namespace mgteam::server {
 
+struct ConnectionLimits {
+  GateLimits gate;
+  size_t max_body_bytes = 1024 * 1024;
+  size_t max_per_address = 512;                  // connections waiting or being served (0: no cap)
+  std::chrono::milliseconds body_grace{10000};  // a body may take this long...
+  size_t body_min_rate = 16 * 1024;              // ...plus a second per this many bytes received
+  size_t workers = 256;
+  std::chrono::seconds keep_alive{5};
+  size_t keep_alive_max = 1000;
+};
+
 class HttpServer : public httplib::Server {
  public:
+  // Before listening: starts the gate and the workers.
+  bool StartConnections(const ConnectionLimits& limits);
+  // After stop(): closes waiting connections and joins the workers.
+  void StopConnections();
   bool WidenBacklog();
+  size_t waiting() const { return gate_ ? gate_->waiting() : 0; }
 
   // From a request handler: takes ownership of the connection's socket (the
   // caller must close it). Returns -1 when not called on a connection thread.
@@ -29,6 +60,14 @@ class HttpServer : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override;
+  // On a worker: serves the requests whose heads are buffered, then hands
+  // the connection back to the gate (or closes it).
+  void Serve(std::unique_ptr<Connection> conn);
+
+  ConnectionLimits limits_;
+  AddressSlots slots_;
+  std::unique_ptr<ElasticTaskQueue> workers_;
+  std::unique_ptr<HeadGate> gate_;
 };
 
 }  // namespace mgteam::server

@@ -1,0 +1,60 @@
+// Connection: one client connection as the HTTP layer holds it — between
+// requests in the HeadGate (no thread), during a request on a worker, or
+// handed to the StreamHub (taken). Closing is RAII: the last owner closes the
+// socket (unless the hub took it) and releases the client address's slot.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace mgteam::server {
+
+// Connections per client address, so one address cannot hold them all.
+class AddressSlots {
+ public:
+  // False when `ip` already holds `max` (0: no cap).
+  bool Acquire(const std::string& ip, size_t max);
+  void Release(const std::string& ip);
+  size_t Held(const std::string& ip) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, size_t> held_;
+};
+
+struct Connection {
+  using Clock = std::chrono::steady_clock;
+
+  Connection(int s, std::string address, AddressSlots* counted) : sock(s), ip(std::move(address)), slots(counted) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int sock = -1;
+  std::string ip;
+  AddressSlots* slots = nullptr;  // released on destruction when set
+  bool taken = false;    // the stream hub owns the socket now
+  bool aborted = false;  // we answered an error and close: the library's writes are dropped
+  std::string buf;       // bytes received and not yet read by the library
+  size_t begin = 0;
+  size_t served = 0;     // requests answered on this connection
+
+  // The request in progress (set when its head is complete).
+  Clock::time_point request_start;
+  size_t body_received = 0;
+
+  size_t buffered() const { return buf.size() - begin; }
+  std::string_view pending() const { return std::string_view(buf).substr(begin); }
+  // Drops bytes already read (keeps an idle connection's memory at zero).
+  void Compact();
+  // Sends a complete error response with the API's error JSON and marks the
+  // connection for closing. Best effort: a client that does not read it
+  // simply loses it.
+  void Refuse(int status, const char* phrase, const std::string& code, const std::string& message,
+              const std::string& extra_headers = "");
+};
+
+}  // namespace mgteam::server

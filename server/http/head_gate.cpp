@@ -1,0 +1,178 @@
+#include "http/head_gate.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace mgteam::server {
+namespace {
+
+constexpr int kEvents = 256;
+constexpr size_t kReadChunk = 16 * 1024;
+// Deadlines are checked this often: a connection overstays by at most this.
+constexpr int kTickMs = 100;
+
+}  // namespace
+
+HeadGate::HeadGate(GateLimits limits, Dispatch dispatch) : limits_(limits), dispatch_(std::move(dispatch)) {}
+
+HeadGate::~HeadGate() { Stop(); }
+
+bool HeadGate::Start() {
+  epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_ < 0 || wake_ < 0) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev) != 0) return false;
+  thread_ = std::thread([this] { Loop(); });
+  return true;
+}
+
+void HeadGate::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (wake_ >= 0) {
+    uint64_t one = 1;
+    ssize_t n = ::write(wake_, &one, sizeof one);
+    (void)n;  // the loop also notices stopping_ at its next tick
+  }
+  if (thread_.joinable()) thread_.join();
+  entries_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    incoming_.clear();
+  }
+  waiting_ = 0;
+  if (epoll_ >= 0) ::close(epoll_);
+  if (wake_ >= 0) ::close(wake_);
+  epoll_ = wake_ = -1;
+}
+
+void HeadGate::Admit(std::unique_ptr<Connection> c) {
+  if (stopping_) return;  // closed by its destructor
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    incoming_.push_back(std::move(c));
+  }
+  ++waiting_;
+  uint64_t one = 1;
+  ssize_t n = ::write(wake_, &one, sizeof one);
+  (void)n;  // an eventfd write only fails when the counter would overflow: already awake
+}
+
+void HeadGate::Register(std::unique_ptr<Connection> c) {
+  const int fd = c->sock;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    --waiting_;
+    return;  // closed by the destructor
+  }
+  Entry& e = entries_.emplace(fd, Entry{std::move(c), Connection::Clock::now() + limits_.idle, false}).first->second;
+  // A keep-alive connection may already hold the start of the next request.
+  if (e.conn->buffered() > 0 && !Decide(e)) Drop(fd);
+}
+
+void HeadGate::Drop(int fd) {
+  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  if (entries_.erase(fd)) --waiting_;
+}
+
+bool HeadGate::OnReadable(Entry& e) {
+  Connection& c = *e.conn;
+  char chunk[kReadChunk];
+  ssize_t n = ::recv(c.sock, chunk, sizeof chunk, MSG_DONTWAIT);
+  if (n == 0) return false;  // the client went away
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  c.Compact();
+  c.buf.append(chunk, static_cast<size_t>(n));
+  return Decide(e);
+}
+
+bool HeadGate::Decide(Entry& e) {
+  Connection& c = *e.conn;
+  if (!e.started) {
+    e.started = true;
+    e.deadline = Connection::Clock::now() + limits_.head;
+  }
+  HeadVerdict v = InspectHead(c.pending(), limits_.head_limits);
+  switch (v.kind) {
+    case HeadVerdict::kIncomplete: return true;
+    case HeadVerdict::kTooLarge:
+      c.Refuse(431, "Request Header Fields Too Large", "headers_too_large", "refused: " + v.reason);
+      return false;
+    case HeadVerdict::kBadFraming:
+      c.Refuse(400, "Bad Request", "ambiguous_framing", "refused: " + v.reason);
+      return false;
+    case HeadVerdict::kLengthRequired:
+      c.Refuse(400, "Bad Request", "length_required",
+               v.reason + " needs a body or Content-Length: 0; send '{}' (curl: -d '{}' -H 'Content-Type: "
+                          "application/json')");
+      return false;
+    case HeadVerdict::kComplete: break;
+  }
+  const int fd = c.sock;
+  std::unique_ptr<Connection> ready = std::move(e.conn);
+  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  entries_.erase(fd);  // `e` is gone from here on
+  --waiting_;
+  dispatch_(std::move(ready));
+  return true;
+}
+
+void HeadGate::Expire(Connection::Clock::time_point now) {
+  std::vector<int> late;
+  for (auto& [fd, e] : entries_)
+    if (now >= e.deadline) late.push_back(fd);
+  for (int fd : late) {
+    Entry& e = entries_.at(fd);
+    if (e.started)
+      e.conn->Refuse(408, "Request Timeout", "request_timeout",
+                     "the request head did not arrive within " + std::to_string(limits_.head.count() / 1000) + " s");
+    Drop(fd);
+  }
+}
+
+void HeadGate::Loop() {
+  epoll_event events[kEvents];
+  auto next_sweep = Connection::Clock::now();
+  while (!stopping_) {
+    int n = ::epoll_wait(epoll_, events, kEvents, kTickMs);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("the connection gate's epoll failed: {}", std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_) {
+        uint64_t count;
+        ssize_t r = ::read(wake_, &count, sizeof count);
+        (void)r;  // drained; the count does not matter
+        std::vector<std::unique_ptr<Connection>> batch;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          batch.swap(incoming_);
+        }
+        for (auto& c : batch) Register(std::move(c));
+        continue;
+      }
+      auto it = entries_.find(fd);
+      if (it == entries_.end()) continue;
+      if (!OnReadable(it->second) && entries_.count(fd)) Drop(fd);
+    }
+    auto now = Connection::Clock::now();
+    if (now >= next_sweep) {
+      Expire(now);
+      next_sweep = now + std::chrono::milliseconds(kTickMs);
+    }
+  }
+}
+
+}  // namespace mgteam::server

@@ -1,0 +1,78 @@
+// HeadGate: where connections wait without a thread. Every connection, new
+// or between keep-alive requests, sits here (one epoll loop for all of them)
+// until a complete request head has arrived; only then is it handed to a
+// worker. So idle connections and clients that send their head a byte at a
+// time cost a file descriptor and a few bytes, never a worker, and other
+// users stay served (docs/security.md, "Connections"; ADR 0007).
+//
+// A connection leaves the gate when its head is complete (dispatched), when
+// it idles past `idle` with nothing sent (closed quietly), when its head takes
+// longer than `head` from the first byte (408), or when the head breaks the
+// limits of request_head.h (431 / 400).
+//
+// Thread-safety: Admit may be called from any thread; the loop runs on its
+// own thread.
+#pragma once
+
+#include "http/connection.h"
+#include "http/request_head.h"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace mgteam::server {
+
+struct GateLimits {
+  std::chrono::milliseconds idle{5000};   // nothing sent yet (new or keep-alive)
+  std::chrono::milliseconds head{10000};  // first byte to the end of the head
+  HeadLimits head_limits;
+};
+
+class HeadGate {
+ public:
+  using Dispatch = std::function<void(std::unique_ptr<Connection>)>;
+
+  HeadGate(GateLimits limits, Dispatch dispatch);
+  ~HeadGate();
+
+  bool Start();
+  // Closes every connection still waiting; later admissions are closed at once.
+  void Stop();
+
+  void Admit(std::unique_ptr<Connection> c);
+  size_t waiting() const { return waiting_.load(); }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Connection> conn;
+    Connection::Clock::time_point deadline;
+    bool started = false;  // a byte of the head has arrived
+  };
+  void Loop();
+  void Register(std::unique_ptr<Connection> c);
+  // Reads what is there and decides; false when the entry is to be dropped.
+  bool OnReadable(Entry& e);
+  // Dispatches a complete head, refuses a bad one; false: drop the entry.
+  bool Decide(Entry& e);
+  void Expire(Connection::Clock::time_point now);
+  void Drop(int fd);
+
+  const GateLimits limits_;
+  const Dispatch dispatch_;
+  int epoll_ = -1;
+  int wake_ = -1;  // eventfd: admissions and stop
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> waiting_{0};
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> incoming_;
+  std::unordered_map<int, Entry> entries_;  // loop thread only
+  std::thread thread_;
+};
+
+}  // namespace mgteam::server

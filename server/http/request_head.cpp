@@ -1,0 +1,64 @@
+#include "http/request_head.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mgteam::server {
+namespace {
+
+bool NameIs(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
+  HeadVerdict v;
+  // Blank lines before the request line are allowed (RFC 9112 §2.2).
+  size_t start = 0;
+  while (start + 1 < bytes.size() && bytes[start] == '\r' && bytes[start + 1] == '\n') start += 2;
+  size_t end = bytes.find("\r\n\r\n", start);
+  std::string_view head = bytes.substr(0, end == std::string_view::npos ? bytes.size() : end + 4);
+  // Counted on what has arrived, so a flood is refused before it completes.
+  size_t lines = static_cast<size_t>(std::count(head.begin() + static_cast<long>(start), head.end(), '\n'));
+  if (lines > limits.max_headers + 2) {
+    v.kind = HeadVerdict::kTooLarge;
+    v.reason = "more than " + std::to_string(limits.max_headers) + " header lines";
+    return v;
+  }
+  if (head.size() > limits.max_bytes) {
+    v.kind = HeadVerdict::kTooLarge;
+    v.reason = "a request head larger than " + std::to_string(limits.max_bytes) + " bytes";
+    return v;
+  }
+  if (end == std::string_view::npos) return v;  // incomplete, within limits
+  int content_length = 0, transfer_encoding = 0;
+  for (size_t pos = bytes.find("\r\n", start) + 2; pos < end + 2;) {
+    size_t eol = bytes.find("\r\n", pos);
+    std::string_view line = bytes.substr(pos, eol - pos);
+    content_length += NameIs(line, "content-length");
+    transfer_encoding += NameIs(line, "transfer-encoding");
+    pos = eol + 2;
+  }
+  if (content_length > 1 || (content_length && transfer_encoding) || transfer_encoding > 1) {
+    v.kind = HeadVerdict::kBadFraming;
+    v.reason = content_length > 1 ? "more than one Content-Length"
+               : transfer_encoding > 1 ? "more than one Transfer-Encoding"
+                                       : "both Content-Length and Transfer-Encoding";
+    return v;
+  }
+  v.length = end + 4;
+  std::string_view method = bytes.substr(start, bytes.find(' ', start) - start);
+  if (!content_length && !transfer_encoding && (method == "POST" || method == "PUT" || method == "PATCH")) {
+    v.kind = HeadVerdict::kLengthRequired;
+    v.reason = std::string(method);
+    return v;
+  }
+  v.kind = HeadVerdict::kComplete;
+  return v;
+}
+
+}  // namespace mgteam::server

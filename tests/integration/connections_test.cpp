@@ -1,0 +1,207 @@
+// The connection layer under abuse (docs/security.md, "Connections"): idle
+// connections and slow senders hold no worker, so a normal client stays
+// served while they last; heads and bodies that take too long get 408,
+// header floods 431, ambiguous framing 400, oversized chunked bodies 413,
+// and one address cannot hold more than its share of connections. Each case
+// runs against a real server with few workers, where the old design (a
+// worker per connection from accept on) fell over.
+#include "http.h"
+#include "process.h"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+using namespace mgteam;
+using namespace mgteam::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A raw TCP client: what an attacker (or a broken client) sends.
+class RawConn {
+ public:
+  explicit RawConn(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawConn() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawConn(const RawConn&) = delete;
+  RawConn& operator=(const RawConn&) = delete;
+
+  bool connected() const { return connected_; }
+  bool Send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  // Everything the server sends until it closes or `timeout` passes.
+  std::string ReadAll(std::chrono::milliseconds timeout) {
+    std::string out;
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+      if (::poll(&p, 1, std::max(1, left)) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+std::unique_ptr<ServerProcess> Server(std::vector<std::string> args) {
+  ServerProcess::Options o;
+  o.args = std::move(args);
+  return ServerProcess::Start(o);
+}
+
+// How long a normal client waits for /healthz.
+double HealthzMs(Http& http) {
+  auto t = Clock::now();
+  auto r = http.Get("/healthz");
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  REQUIRE(r.status == 200);
+  return ms;
+}
+
+long RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("idle connections and slow heads hold no worker: a normal client stays served") {
+  auto server = Server({"--threads", "8", "--head-timeout", "30"});
+  Http http(server->port());
+  TestUser u = SignUp(http, "alice");
+  std::vector<std::unique_ptr<RawConn>> attackers;
+  for (int i = 0; i < 150; ++i) {  // idle: not a byte
+    attackers.push_back(std::make_unique<RawConn>(server->port()));
+    REQUIRE(attackers.back()->connected());
+  }
+  for (int i = 0; i < 50; ++i) {  // a head that never ends
+    attackers.push_back(std::make_unique<RawConn>(server->port()));
+    REQUIRE(attackers.back()->Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"));
+  }
+  // 200 held connections against 8 workers: every one of these is served.
+  Http other(server->port());
+  for (int i = 0; i < 20; ++i) {
+    CHECK(HealthzMs(other) < 1000);
+    auto r = other.Post("/api/v1/workspaces/" + u.personal_ws + "/memories", {{"title", "still served"}}, u.token);
+    CHECK(r.status == 201);
+  }
+}
+
+TEST_CASE("a head or a body that takes too long gets 408 and frees the connection") {
+  auto server = Server({"--head-timeout", "1", "--body-grace", "1"});
+  SUBCASE("slow head") {
+    RawConn c(server->port());
+    REQUIRE(c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+    auto t = Clock::now();
+    std::string answer = c.ReadAll(std::chrono::seconds(5));
+    CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
+    CHECK(answer.find("request_timeout") != std::string::npos);
+    CHECK(Clock::now() - t < std::chrono::milliseconds(2500));
+  }
+  SUBCASE("slow body: a byte now and then") {
+    RawConn c(server->port());
+    REQUIRE(c.Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 1000\r\n\r\n{"));
+    std::string answer = c.ReadAll(std::chrono::seconds(5));
+    CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
+  }
+  SUBCASE("an idle connection is closed quietly") {
+    RawConn c(server->port());
+    CHECK(c.ReadAll(std::chrono::seconds(8)).empty());  // closed after the keep-alive time, no answer
+  }
+}
+
+TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodies 413") {
+  auto server = Server({"--max-body", "4096"});
+  Http http(server->port());
+  SUBCASE("too many headers") {
+    RawConn c(server->port());
+    std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 150; ++i) head += "X-Flood-" + std::to_string(i) + ": y\r\n";
+    REQUIRE(c.Send(head + "\r\n"));
+    std::string answer = c.ReadAll(std::chrono::seconds(5));
+    CHECK(answer.rfind("HTTP/1.1 431", 0) == 0);
+    CHECK(answer.find("headers_too_large") != std::string::npos);
+  }
+  SUBCASE("a head that never ends, byte after byte, is cut off at the size limit") {
+    RawConn c(server->port());
+    long before = RssKb(server->pid());
+    std::string line = "X-Big: " + std::string(1000, 'a') + "\r\n";
+    std::string head = "GET /healthz HTTP/1.1\r\n";
+    for (int i = 0; i < 60; ++i) head += line;  // 60 KB, under the 64 KiB limit
+    REQUIRE(c.Send(head));
+    bool refused = false;
+    for (int i = 0; i < 2000 && !refused; ++i) refused = !c.Send(line);  // the server closes on us
+    std::string answer = c.ReadAll(std::chrono::seconds(2));
+    CHECK((refused || answer.rfind("HTTP/1.1 431", 0) == 0));
+    CHECK(RssKb(server->pid()) - before < 20 * 1024);
+  }
+  SUBCASE("Content-Length twice, or with Transfer-Encoding") {
+    for (std::string framing : {"Content-Length: 2\r\nContent-Length: 2\r\n",
+                                "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"}) {
+      RawConn c(server->port());
+      REQUIRE(c.Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n{}"));
+      std::string answer = c.ReadAll(std::chrono::seconds(5));
+      CHECK(answer.rfind("HTTP/1.1 400", 0) == 0);
+      CHECK(answer.find("ambiguous_framing") != std::string::npos);
+    }
+  }
+  SUBCASE("a chunked body past --max-body") {
+    RawConn c(server->port());
+    long before = RssKb(server->pid());
+    REQUIRE(c.Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n"));
+    std::string chunk = "1000\r\n" + std::string(4096, ' ') + "\r\n";
+    int sent = 0;
+    while (sent < 4096 && c.Send(chunk)) ++sent;  // up to 16 MiB, unless the server stops reading
+    std::string answer = c.ReadAll(std::chrono::seconds(3));
+    CHECK(sent < 4096);  // refused long before the end
+    CHECK((answer.empty() || answer.rfind("HTTP/1.1 413", 0) == 0));
+    CHECK(RssKb(server->pid()) - before < 20 * 1024);
+  }
+  CHECK(http.Get("/healthz").status == 200);  // and everyone else is still served
+}
+
+TEST_CASE("one address cannot hold more than its share of connections") {
+  auto server = Server({"--max-connections-per-address", "20"});
+  std::vector<std::unique_ptr<RawConn>> held;
+  for (int i = 0; i < 20; ++i) held.push_back(std::make_unique<RawConn>(server->port()));
+  RawConn extra(server->port());
+  REQUIRE(extra.connected());
+  std::string answer = extra.ReadAll(std::chrono::seconds(5));
+  CHECK(answer.rfind("HTTP/1.1 429", 0) == 0);
+  CHECK(answer.find("too_many_connections") != std::string::npos);
+  held.clear();  // closing them gives the slots back
+  Http http(server->port());
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) served = http.Get("/healthz").status == 200;
+  CHECK(served);
+}
