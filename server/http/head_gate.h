@@ -55,7 +55,7 @@ class HeadGate {
     bool started = false;  // a byte of the head has arrived
   };
   void Loop();
-  void Register(std::unique_ptr<Connection> c);
+  bool Arm(int fd);
   // Reads what is there and decides; false when the entry is to be dropped.
   bool OnReadable(Entry& e);
   // Dispatches a complete head, refuses a bad one; false: drop the entry.
@@ -66,12 +66,11 @@ class HeadGate {
   const GateLimits limits_;
   const Dispatch dispatch_;
   int epoll_ = -1;
-  int wake_ = -1;  // eventfd: admissions and stop
+  int wake_ = -1;  // eventfd: stop
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> waiting_{0};
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> incoming_;
-  std::unordered_map<int, Entry> entries_;  // loop thread only
+  std::mutex mu_;  // guards entries_ (the loop and admitting workers)
+  std::unordered_map<int, Entry> entries_;
   std::thread thread_;
 };
 
