@@ -14,6 +14,9 @@ int ExitCodeFor(const Status& s) {
     case Code::kBadRequest:
     case Code::kInvalid:
     case Code::kPayloadTooLarge:
+    // A throttled login: nothing is wrong with the account or the server, and
+    // the message says when to try again, so it gets no code of its own.
+    case Code::kTooManyRequests:
     case Code::kInternal: return kExitError;
   }
   return kExitError;

@@ -29,6 +29,7 @@ constexpr CodeRow kCodeTable[] = {
     {Code::kNotFound, 404, "not_found"},
     {Code::kConflict, 409, "conflict"},
     {Code::kPayloadTooLarge, 413, "payload_too_large"},
+    {Code::kTooManyRequests, 429, "too_many_requests"},
     {Code::kUnavailable, 503, "unavailable"},
     {Code::kInternal, 500, "internal"},
 };

@@ -12,9 +12,10 @@ TEST_CASE("error codes map to the documented HTTP statuses") {
   CHECK(HttpStatusFor(Code::kNotFound) == 404);
   CHECK(HttpStatusFor(Code::kConflict) == 409);
   CHECK(HttpStatusFor(Code::kPayloadTooLarge) == 413);
+  CHECK(HttpStatusFor(Code::kTooManyRequests) == 429);
   CHECK(HttpStatusFor(Code::kInternal) == 500);
   for (Code c : {Code::kBadRequest, Code::kInvalid, Code::kUnauthenticated, Code::kPermissionDenied,
-                 Code::kNotFound, Code::kConflict, Code::kPayloadTooLarge, Code::kUnavailable,
+                 Code::kNotFound, Code::kConflict, Code::kPayloadTooLarge, Code::kTooManyRequests, Code::kUnavailable,
                  Code::kInternal})
     CHECK(CodeForHttpStatus(HttpStatusFor(c)) == c);
 }

@@ -28,6 +28,7 @@ enum class Code {
   kNotFound,            // absent, deleted, or not visible          -> 404
   kConflict,            // version / state conflict                 -> 409
   kPayloadTooLarge,     //                                          -> 413
+  kTooManyRequests,     // throttled: try again after `retry_after` -> 429
   kUnavailable,         // server busy, shutting down, unreachable  -> 503
   kInternal,            // a bug or an I/O failure                  -> 500
 };
