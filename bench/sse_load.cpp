@@ -76,7 +76,7 @@ struct Server {
     std::vector<std::string> args = {binary,     "--listen",   "127.0.0.1:0", "--data-dir", dir + "/data",
                                      "--ready-fd", "3",        "--open-signup", "--log-level", "warn",
                                      // Thousands of clients from one address by design.
-                                     "--max-connections-per-address", "0"};
+                                     "--max-connections-per-address", "0", "--max-streams-per-user", "0"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

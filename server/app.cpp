@@ -49,6 +49,15 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   StreamHubOptions hub_options;
   hub_options.heartbeat = std::chrono::seconds(app->config_.heartbeat_seconds);
   hub_options.max_backlog_bytes = app->config_.stream_max_backlog;
+  // Every stream is a file descriptor: keep a tenth of the limit (at least
+  // 256) for REST connections, the database and logs.
+  const long files = RaiseOpenFileLimit();
+  hub_options.max_streams_per_user = app->config_.max_streams_per_user;
+  hub_options.max_streams =
+      app->config_.max_streams > 0
+          ? app->config_.max_streams
+          : static_cast<size_t>(std::max(64L, files - std::max(256L, files / 10)));
+  app->max_streams_ = hub_options.max_streams;
   app->hub_ = std::make_unique<StreamHub>(*app->store_, app->metrics_, hub_options);
   app->bus_.Subscribe(app->hub_.get());
   // The one place changes become announcements: after each commit, ring the
@@ -102,10 +111,10 @@ Status App::Run() {
     config_.listen_port = port;
     MG_RETURN_IF_ERROR(config_.Finish());
   }
-  long files = RaiseOpenFileLimit();
-  spdlog::info("mgteam-server {} listening on http://{}:{} (open files limit {}: room for about {} streams; "
+  spdlog::info("mgteam-server {} listening on http://{}:{} (open files limit {}: up to {} streams, {} per account; "
                "up to {} worker threads)",
-               MGTEAM_VERSION, config_.listen_host, port, files, std::max(0L, files - 100), threads);
+               MGTEAM_VERSION, config_.listen_host, port, RaiseOpenFileLimit(), max_streams_,
+               config_.max_streams_per_user, threads);
   if (config_.ready_fd >= 0) {
     std::string line = std::to_string(port) + "\n";
     ssize_t n = ::write(config_.ready_fd, line.data(), line.size());

@@ -33,6 +33,7 @@ class App {
   Metrics metrics_;
   LocalBus bus_;
   std::unique_ptr<StreamHub> hub_;
+  size_t max_streams_ = 0;  // the cap in force, for the start-up line
   std::unique_ptr<ServerContext> ctx_;
   std::unique_ptr<Router> router_;
   struct Http;

@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
                  "Most connections one client address may hold, streams aside (0: no cap; 429 above)");
   app.add_option("--threads", cfg.threads, "Most HTTP worker threads at once (streams hold none)")
       ->envname("MGTEAM_THREADS");
+  app.add_option("--max-streams-per-user", cfg.max_streams_per_user,
+                 "Most live streams one account may hold at once (0: no cap; 429 above)");
+  app.add_option("--max-streams", cfg.max_streams,
+                 "Most live streams in all (default: the open-files limit less a reserve; 503 above)");
   app.add_option("--heartbeat-interval", cfg.heartbeat_seconds, "Seconds of silence before a stream heartbeat");
   app.add_option("--stream-max-backlog", cfg.stream_max_backlog,
                  "Unsent bytes a stream may queue before it is cut off as too slow");

@@ -31,6 +31,7 @@ Result<std::optional<int64_t>> ResumePoint(const Request& r) {
 Result<Reply> Stream(Request& r) {
   if (!r.server().hub) return Status::Unavailable("no_stream", "streaming is not available");
   MG_ASSIGN_OR_RETURN(auto since, ResumePoint(r));
+  MG_ASSIGN_OR_RETURN(std::shared_ptr<void> slot, r.server().hub->Reserve(r.auth().user.id));
   int fd = HttpServer::TakeSocket();
   if (fd < 0) return Status::Internal("the stream could not take over its connection");
   StreamRequest s;
@@ -40,6 +41,7 @@ Result<Reply> Stream(Request& r) {
   s.token_id = r.auth().token.id;
   s.since = since;
   s.epoch = r.Query("epoch");
+  s.slot = std::move(slot);
   r.server().hub->Serve(std::move(s));
   return Reply{200, json::object()};  // discarded: the hub wrote the response
 }

@@ -91,6 +91,7 @@ struct StreamHub::Stream {
   bool want_write = false;
   bool counted = false;  // in the workspace's presence (live at some point)
   bool dirty = false;  // queued output since the last FlushDirty()
+  std::shared_ptr<void> slot;  // counts against the caps while this lives
   Clock::time_point last_write;
   Clock::time_point close_deadline;
 };
@@ -188,8 +189,41 @@ bool StreamHub::WaitForAdvance(const std::string& ws, int64_t after, Clock::time
 
 // ---- request thread ---------------------------------------------------------
 
+Result<std::shared_ptr<void>> StreamHub::Reserve(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(quota_mu_);
+  size_t& mine = per_user_[user_id];
+  if (options_.max_streams_per_user > 0 && mine >= options_.max_streams_per_user) {
+    if (mine == 0) per_user_.erase(user_id);
+    return Status(Code::kTooManyRequests, "too_many_streams",
+                  "you already have " + std::to_string(mine) + " streams open (the limit per account is " +
+                      std::to_string(options_.max_streams_per_user) + "); close some first")
+        .with("limit", options_.max_streams_per_user);
+  }
+  if (options_.max_streams > 0 && reserved_ >= options_.max_streams) {
+    if (mine == 0) per_user_.erase(user_id);
+    return Status::Unavailable("stream_capacity", "this server holds as many streams as it can; retry later")
+        .with("limit", options_.max_streams);
+  }
+  ++mine;
+  ++reserved_;
+  // Released by whoever drops the last reference: the stream when it ends,
+  // or the route if it never gets that far.
+  return std::shared_ptr<void>(nullptr, [this, user_id](void*) {
+    std::lock_guard<std::mutex> release(quota_mu_);
+    --reserved_;
+    auto it = per_user_.find(user_id);
+    if (it != per_user_.end() && --it->second == 0) per_user_.erase(it);
+  });
+}
+
+size_t StreamHub::streams_reserved() const {
+  std::lock_guard<std::mutex> lock(quota_mu_);
+  return reserved_;
+}
+
 void StreamHub::Serve(StreamRequest r) {
   auto s = std::make_shared<Stream>();
+  s->slot = std::move(r.slot);
   s->fd = r.fd;
   s->ws = r.workspace_id;
   s->user_id = r.user_id;

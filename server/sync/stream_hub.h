@@ -48,6 +48,10 @@ struct StreamHubOptions {
   int64_t retry_ms = 1000;             // the `retry:` hint
   std::chrono::milliseconds head_check{2000};
   std::chrono::seconds replay_write_timeout{30};
+  // Caps (docs/security.md, "Streams"): one account cannot hold every file
+  // descriptor. 0: no cap.
+  size_t max_streams_per_user = 32;
+  size_t max_streams = 0;
 };
 
 struct StreamRequest {
@@ -57,6 +61,7 @@ struct StreamRequest {
   std::string token_id;
   std::optional<int64_t> since;       // Last-Event-ID (preferred) or ?since=
   std::optional<std::string> epoch;   // ?epoch=
+  std::shared_ptr<void> slot;         // from Reserve(); released when the stream ends
 };
 
 class StreamHub final : public BusListener {
@@ -68,6 +73,13 @@ class StreamHub final : public BusListener {
   // Ends every stream with a `closed` frame (reason server_shutdown), stops
   // the loop and wakes long-polls. Idempotent.
   void Shutdown();
+
+  // Counts a stream for `user_id` against the caps before its socket is
+  // taken: the returned slot is released when the stream ends (or when the
+  // caller drops it). 429 too_many_streams over the per-user cap, 503
+  // stream_capacity over the server's.
+  Result<std::shared_ptr<void>> Reserve(const std::string& user_id);
+  size_t streams_reserved() const;
 
   // On a request thread; returns once the hub owns the stream or it ended.
   void Serve(StreamRequest request);
@@ -132,6 +144,9 @@ class StreamHub final : public BusListener {
     int streams = 0;
     std::string last_seen;  // RFC 3339; when the last stream closed
   };
+  mutable std::mutex quota_mu_;
+  std::map<std::string, size_t> per_user_;  // streams reserved per user
+  size_t reserved_ = 0;
   std::mutex presence_mu_;
   std::map<std::string, std::map<std::string, Seen>> presence_;  // workspace -> user -> seen
 

@@ -7,6 +7,7 @@
 // worker per connection from accept on) fell over.
 #include "http.h"
 #include "process.h"
+#include "sse_client.h"
 
 #include <doctest/doctest.h>
 
@@ -204,4 +205,40 @@ TEST_CASE("one address cannot hold more than its share of connections") {
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) served = http.Get("/healthz").status == 200;
   CHECK(served);
+}
+
+TEST_CASE("one account cannot hold every stream: per-account and server caps, slots given back on close") {
+  auto server = Server({"--max-streams-per-user", "3", "--max-streams", "5"});
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice"), bob = SignUp(http, "bob");
+  auto open = [&](const TestUser& u) {
+    return SseClient::Open(server->port(), "/api/v1/sync/stream?workspace_id=" + u.personal_ws, u.token);
+  };
+  std::vector<std::unique_ptr<SseClient>> alices;
+  for (int i = 0; i < 3; ++i) {
+    alices.push_back(open(alice));
+    REQUIRE(alices.back()->status() == 200);
+  }
+  auto fourth = open(alice);
+  CHECK(fourth->status() == 429);
+  CHECK(fourth->error_body().find("too_many_streams") != std::string::npos);
+  // Another account is not locked out by alice...
+  auto b1 = open(bob), b2 = open(bob);
+  CHECK(b1->status() == 200);
+  CHECK(b2->status() == 200);
+  // ...until the server's own cap.
+  auto b3 = open(bob);
+  CHECK(b3->status() == 503);
+  CHECK(b3->error_body().find("stream_capacity") != std::string::npos);
+  // REST stays served, and a closed stream gives its slot back.
+  CHECK(http.Get("/api/v1/me", alice.token).status == 200);
+  alices.front()->Close();
+  alices.erase(alices.begin());
+  bool reopened = false;
+  for (int i = 0; i < 100 && !reopened; ++i) {  // the hub notices the close on its next loop
+    auto again = open(bob);
+    reopened = again->status() == 200;
+    if (!reopened) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the slot, bounded
+  }
+  CHECK(reopened);
 }

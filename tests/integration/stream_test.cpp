@@ -252,7 +252,10 @@ TEST_CASE("a slow consumer is cut off with a reason while others keep up") {
 }
 
 TEST_CASE("200 open streams do not hold up REST calls") {
-  auto server = ServerProcess::Start();
+  // Many streams from one account on purpose: lift the per-account cap.
+  ServerProcess::Options o;
+  o.args = {"--max-streams-per-user", "0"};
+  auto server = ServerProcess::Start(o);
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
   auto streams = OpenStreams(server->port(), alice, alice.personal_ws, 200);
@@ -340,7 +343,10 @@ TEST_CASE("long-polling returns as soon as an event lands, or empty at the deadl
 }
 
 TEST_CASE("SIGTERM ends every stream with a closing frame and the server exits promptly") {
-  auto server = ServerProcess::Start();
+  // Many streams from one account on purpose: lift the per-account cap.
+  ServerProcess::Options o;
+  o.args = {"--max-streams-per-user", "0"};
+  auto server = ServerProcess::Start(o);
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
   auto streams = OpenStreams(server->port(), alice, alice.personal_ws, 100);
