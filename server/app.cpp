@@ -53,6 +53,7 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   // 256) for REST connections, the database and logs.
   const long files = RaiseOpenFileLimit();
   hub_options.max_streams_per_user = app->config_.max_streams_per_user;
+  hub_options.max_long_polls = std::max(1, app->config_.threads / 2);
   hub_options.max_streams =
       app->config_.max_streams > 0
           ? app->config_.max_streams

@@ -56,10 +56,18 @@ Result<Reply> ListEvents(Request& r) {
   const int64_t after = since.value_or(0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait.value_or(0));
   bool waited = false;
+  std::shared_ptr<void> slot;  // held while this request may wait
   while (true) {
     json out;
     bool empty = false;
     MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+      if (waited) {
+        // Time passed: the token may have been revoked, the member removed.
+        MG_ASSIGN_OR_RETURN(auto token, tx.FindTokenByHash(r.auth().token.hash));
+        if (!token || token->revoked_at) return Status::Unauthenticated("the token was revoked; log in again");
+        MG_ASSIGN_OR_RETURN(auto member, tx.FindMember(r.workspace().id, r.auth().user.id));
+        if (!member) return Status::NotFound("no workspace " + r.workspace().id + " that you belong to");
+      }
       MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(r.workspace().id));
       if (!ws) return Status::NotFound("the workspace was deleted");
       out = {{"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
@@ -79,6 +87,11 @@ Result<Reply> ListEvents(Request& r) {
     }));
     if (!empty || out.contains("reset") || !r.server().hub || std::chrono::steady_clock::now() >= deadline)
       return Reply{200, out};
+    if (!slot) {
+      auto reserved = r.server().hub->ReserveLongPoll(r.auth().user.id);
+      if (!reserved.ok()) return reserved.status();
+      slot = std::move(reserved).value();
+    }
     if (!waited && r.server().metrics) r.server().metrics->long_polls++;
     waited = true;
     if (!r.server().hub->WaitForAdvance(r.workspace().id, after, deadline)) return Reply{200, out};

@@ -111,7 +111,11 @@ struct StreamHub::Command {
 };
 
 StreamHub::StreamHub(Store& store, Metrics& metrics, StreamHubOptions options)
-    : store_(store), metrics_(metrics), options_(options) {}
+    : store_(store),
+      metrics_(metrics),
+      options_(options),
+      streams_slots_(std::make_shared<Slots>(options.max_streams_per_user, options.max_streams)),
+      long_poll_slots_(std::make_shared<Slots>(options.max_long_polls_per_user, options.max_long_polls)) {}
 
 StreamHub::~StreamHub() {
   Shutdown();
@@ -190,35 +194,32 @@ bool StreamHub::WaitForAdvance(const std::string& ws, int64_t after, Clock::time
 // ---- request thread ---------------------------------------------------------
 
 Result<std::shared_ptr<void>> StreamHub::Reserve(const std::string& user_id) {
-  std::lock_guard<std::mutex> lock(quota_mu_);
-  size_t& mine = per_user_[user_id];
-  if (options_.max_streams_per_user > 0 && mine >= options_.max_streams_per_user) {
-    if (mine == 0) per_user_.erase(user_id);
+  Slots::Refusal why;
+  auto slot = streams_slots_->Reserve(user_id, &why);
+  if (why == Slots::Refusal::kPerKey)
     return Status(Code::kTooManyRequests, "too_many_streams",
-                  "you already have " + std::to_string(mine) + " streams open (the limit per account is " +
-                      std::to_string(options_.max_streams_per_user) + "); close some first")
-        .with("limit", options_.max_streams_per_user);
-  }
-  if (options_.max_streams > 0 && reserved_ >= options_.max_streams) {
-    if (mine == 0) per_user_.erase(user_id);
+                  "you already have " + std::to_string(streams_slots_->held(user_id)) +
+                      " streams open (the limit per account is " + std::to_string(streams_slots_->per_key_cap()) +
+                      "); close some first")
+        .with("limit", streams_slots_->per_key_cap());
+  if (why == Slots::Refusal::kTotal)
     return Status::Unavailable("stream_capacity", "this server holds as many streams as it can; retry later")
-        .with("limit", options_.max_streams);
-  }
-  ++mine;
-  ++reserved_;
-  // Released by whoever drops the last reference: the stream when it ends,
-  // or the route if it never gets that far.
-  return std::shared_ptr<void>(nullptr, [this, user_id](void*) {
-    std::lock_guard<std::mutex> release(quota_mu_);
-    --reserved_;
-    auto it = per_user_.find(user_id);
-    if (it != per_user_.end() && --it->second == 0) per_user_.erase(it);
-  });
+        .with("limit", streams_slots_->total_cap());
+  return slot;
 }
 
-size_t StreamHub::streams_reserved() const {
-  std::lock_guard<std::mutex> lock(quota_mu_);
-  return reserved_;
+size_t StreamHub::streams_reserved() const { return streams_slots_->held(); }
+
+Result<std::shared_ptr<void>> StreamHub::ReserveLongPoll(const std::string& user_id) {
+  Slots::Refusal why;
+  auto slot = long_poll_slots_->Reserve(user_id, &why);
+  if (why == Slots::Refusal::kNone) return slot;
+  return Status(Code::kTooManyRequests, "too_many_long_polls",
+                why == Slots::Refusal::kPerKey
+                    ? "you already have " + std::to_string(long_poll_slots_->per_key_cap()) +
+                          " long-polls waiting; wait for one to return (or use the stream)"
+                    : "the server has as many long-polls waiting as it allows; retry in a second (or use the stream)")
+      .with("retry_after", 1);
 }
 
 void StreamHub::Serve(StreamRequest r) {

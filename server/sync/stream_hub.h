@@ -28,6 +28,7 @@
 #include "mgteam/model.h"
 #include "metrics.h"
 #include "store/store.h"
+#include "sync/slots.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -52,6 +53,10 @@ struct StreamHubOptions {
   // descriptor. 0: no cap.
   size_t max_streams_per_user = 32;
   size_t max_streams = 0;
+  // Long-polls hold a worker while they wait: a few per account, and at most
+  // half the workers in all, so they can never starve REST calls.
+  size_t max_long_polls_per_user = 4;
+  size_t max_long_polls = 128;
 };
 
 struct StreamRequest {
@@ -80,6 +85,8 @@ class StreamHub final : public BusListener {
   // stream_capacity over the server's.
   Result<std::shared_ptr<void>> Reserve(const std::string& user_id);
   size_t streams_reserved() const;
+  // The same for a long-poll about to wait (429 too_many_long_polls).
+  Result<std::shared_ptr<void>> ReserveLongPoll(const std::string& user_id);
 
   // On a request thread; returns once the hub owns the stream or it ended.
   void Serve(StreamRequest request);
@@ -144,9 +151,8 @@ class StreamHub final : public BusListener {
     int streams = 0;
     std::string last_seen;  // RFC 3339; when the last stream closed
   };
-  mutable std::mutex quota_mu_;
-  std::map<std::string, size_t> per_user_;  // streams reserved per user
-  size_t reserved_ = 0;
+  std::shared_ptr<Slots> streams_slots_;
+  std::shared_ptr<Slots> long_poll_slots_;
   std::mutex presence_mu_;
   std::map<std::string, std::map<std::string, Seen>> presence_;  // workspace -> user -> seen
 
