@@ -262,29 +262,28 @@ TEST_CASE("long-polls: a few per account, and a revoked token gets 401 when the 
   auto server = Server({});
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
+  // How many polls have started waiting, from /metrics.
+  auto polls = [&] {
+    std::string text = http.Get("/metrics").raw;
+    auto at = text.find("\nmgteam_long_polls_total ");
+    return at == std::string::npos ? -1L : std::stol(text.substr(at + 25));
+  };
   // Four waiting long-polls are allowed; the fifth is refused at once.
-  std::vector<std::thread> waiting;
-  std::atomic<int> done{0};
+  const std::string ws_path = "/api/v1/workspaces/" + alice.personal_ws;
+  const int64_t now = http.Get(ws_path, alice.token).body["head_seq"].get<int64_t>();
+  const std::string wait = ws_path + "/events?wait=20&since=" + std::to_string(now);
+  const long start = polls();
+  std::vector<std::future<HttpResponse>> four;
   for (int i = 0; i < 4; ++i)
-    waiting.emplace_back([&] {
-      Http mine(server->port());
-      mine.Get("/api/v1/workspaces/" + alice.personal_ws + "/events?wait=3&since=" +
-                   std::to_string(http.Get("/api/v1/workspaces/" + alice.personal_ws, alice.token).body["head_seq"]
-                                      .get<int64_t>()),
-               alice.token);
-      ++done;
-    });
-  bool refused = false;
-  for (int i = 0; i < 100 && !refused; ++i) {  // until all four are parked
-    auto fifth = http.Get("/api/v1/workspaces/" + alice.personal_ws + "/events?wait=1&since=" +
-                              std::to_string(http.Get("/api/v1/workspaces/" + alice.personal_ws, alice.token)
-                                                 .body["head_seq"].get<int64_t>()),
-                          alice.token);
-    refused = fifth.status == 429 && fifth.error_code() == "too_many_long_polls";
-  }
-  CHECK(refused);
-  for (auto& t : waiting) t.join();
-  CHECK(done == 4);
+    four.push_back(std::async(std::launch::async, [&] { return Http(server->port()).Get(wait, alice.token); }));
+  bool parked = false;
+  for (int i = 0; i < 400 && !parked; ++i) parked = polls() >= start + 4;
+  REQUIRE(parked);
+  auto fifth = http.Get(wait, alice.token);
+  CHECK(fifth.status == 429);
+  CHECK(fifth.error_code() == "too_many_long_polls");
+  AddMemory(http, alice, alice.personal_ws, "wakes them");
+  for (auto& f : four) CHECK(f.get().status == 200);
 
   // A long-poll whose token is revoked while it waits: woken by a teammate's
   // write, it answers 401 instead of handing over the write.
@@ -292,20 +291,15 @@ TEST_CASE("long-polls: a few per account, and a revoked token gets 401 when the 
   std::string team = CreateTeam(http, alice, "Team");
   AddToTeam(http, alice, team, bob, "member");
   int64_t head = http.Get("/api/v1/workspaces/" + team, alice.token).body["head_seq"].get<int64_t>();
-  auto polls = [&] {
-    std::string text = http.Get("/metrics").raw;
-    auto at = text.find("\nmgteam_long_polls_total ");
-    return at == std::string::npos ? -1L : std::stol(text.substr(at + 25));
-  };
   const long before = polls();
   REQUIRE(before >= 0);
   auto answer = std::async(std::launch::async, [&] {
     Http mine(server->port());
     return mine.Get("/api/v1/workspaces/" + team + "/events?wait=20&since=" + std::to_string(head), bob.token);
   });
-  bool parked = false;
-  for (int i = 0; i < 200 && !parked; ++i) parked = polls() > before;  // the poll has started waiting
-  REQUIRE(parked);
+  bool bob_parked = false;
+  for (int i = 0; i < 200 && !bob_parked; ++i) bob_parked = polls() > before;  // the poll has started waiting
+  REQUIRE(bob_parked);
   REQUIRE(http.Post("/api/v1/auth/logout", json::object(), bob.token).status == 200);
   AddMemory(http, alice, team, "a secret plan bob must not see");
   HttpResponse got = answer.get();
