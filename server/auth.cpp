@@ -2,7 +2,12 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
 
 namespace mgteam::server {
 namespace {
@@ -22,7 +27,94 @@ std::array<unsigned char, crypto_secretbox_KEYBYTES> DeriveKey(std::string_view 
   return key;
 }
 
+// A counting semaphore that lets waiters in in arrival order, so that a real
+// login queued behind a flood of bad ones waits for the flood ahead of it and
+// no longer (a plain condition variable may wake anyone). Each caller takes a
+// ticket; tickets below `admitted_` may run; every release admits one more.
+class FifoSemaphore {
+ public:
+  explicit FifoSemaphore(int limit) : limit_(limit), admitted_(static_cast<uint64_t>(limit)) {}
+
+  void Acquire() {
+    std::unique_lock lock(mu_);
+    const uint64_t ticket = next_ticket_++;
+    ++waiting_;
+    turn_.wait(lock, [&] { return ticket < admitted_; });
+    --waiting_;
+    ++running_;
+    ++started_;
+  }
+
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+      ++admitted_;
+    }
+    // Every waiter checks its own ticket; waking them all is cheap next to
+    // the tens of milliseconds each hash takes.
+    turn_.notify_all();
+  }
+
+  void SetLimit(int limit) {
+    {
+      std::lock_guard lock(mu_);
+      // Tickets already admitted stay admitted; a lower limit takes effect as
+      // they finish.
+      admitted_ = static_cast<uint64_t>(std::max<int64_t>(
+          0, static_cast<int64_t>(admitted_) + static_cast<int64_t>(limit) - static_cast<int64_t>(limit_)));
+      limit_ = limit;
+    }
+    turn_.notify_all();
+  }
+
+  int limit() {
+    std::lock_guard lock(mu_);
+    return limit_;
+  }
+
+  PasswordHashLoad Load() {
+    std::lock_guard lock(mu_);
+    return {running_, waiting_, started_};
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable turn_;
+  int limit_;
+  uint64_t next_ticket_ = 0;
+  uint64_t admitted_;
+  int running_ = 0;
+  int waiting_ = 0;
+  uint64_t started_ = 0;
+};
+
+FifoSemaphore& HashSlots() {
+  static FifoSemaphore slots(DefaultPasswordHashConcurrency());
+  return slots;
+}
+
+// Holds one of the hash slots for its lifetime.
+class HashSlot {
+ public:
+  HashSlot() { HashSlots().Acquire(); }
+  ~HashSlot() { HashSlots().Release(); }
+  HashSlot(const HashSlot&) = delete;
+  HashSlot& operator=(const HashSlot&) = delete;
+};
+
 }  // namespace
+
+int DefaultPasswordHashConcurrency() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cores, 1u, 4u));
+}
+
+void SetPasswordHashConcurrency(int n) { HashSlots().SetLimit(std::max(1, n)); }
+
+int PasswordHashConcurrency() { return HashSlots().limit(); }
+
+PasswordHashLoad CurrentPasswordHashLoad() { return HashSlots().Load(); }
 
 Status InitCrypto() {
   if (sodium_init() < 0) return Status::Internal("libsodium could not initialise");
@@ -31,6 +123,7 @@ Status InitCrypto() {
 
 Result<std::string> HashPassword(std::string_view password) {
   char out[crypto_pwhash_STRBYTES];
+  HashSlot slot;
   if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
     return Status::Unavailable("out_of_memory", "not enough memory to hash the password; try again");
@@ -38,6 +131,7 @@ Result<std::string> HashPassword(std::string_view password) {
 }
 
 bool VerifyPassword(const std::string& hash, std::string_view password) {
+  HashSlot slot;
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 

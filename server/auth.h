@@ -5,6 +5,7 @@
 
 #include "mgteam/status.h"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,9 +16,26 @@ Status InitCrypto();
 
 // argon2id in libsodium's self-describing string format. Slow on purpose
 // (~64 MiB, tens of milliseconds): never call while holding the store's
-// writer lock.
+// writer lock. At most PasswordHashConcurrency() hashes and verifications run
+// at once; further callers wait their turn, first come first served, so the
+// memory they take is bounded however many logins arrive together.
 Result<std::string> HashPassword(std::string_view password);
 bool VerifyPassword(const std::string& hash, std::string_view password);
+
+// The bound on concurrent hashes: min(4, cores) unless set. argon2id here is
+// single-threaded, so running more at once than there are cores only adds
+// memory (64 MiB each), never throughput. Set it before serving.
+void SetPasswordHashConcurrency(int n);
+int PasswordHashConcurrency();
+int DefaultPasswordHashConcurrency();
+// Hashes running, callers waiting for a turn, and hashes started since the
+// process began (for /metrics and the tests that prove a refusal hashed nothing).
+struct PasswordHashLoad {
+  int running = 0;
+  int waiting = 0;
+  uint64_t started = 0;
+};
+PasswordHashLoad CurrentPasswordHashLoad();
 
 struct MintedToken {
   std::string secret;  // shown to the user once

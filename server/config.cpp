@@ -46,6 +46,15 @@ Status ServerConfig::Finish() {
     return Status::Invalid("invalid_config", "--heartbeat-interval must be 1 to 300 seconds");
   if (stream_max_backlog < 4096)
     return Status::Invalid("invalid_config", "--stream-max-backlog must be at least 4096 bytes");
+  if (login_attempts < 1 || login_attempts > 1000000 || login_attempts_per_address < 1 ||
+      login_attempts_per_address > 1000000)
+    return Status::Invalid("invalid_config",
+                           "--login-attempts and --login-attempts-per-address must be 1 to 1000000");
+  if (login_delay_seconds < 1 || login_delay_seconds > 900)
+    return Status::Invalid("invalid_config", "--login-delay must be 1 to 900 seconds");
+  if (password_hash_concurrency < 0 || password_hash_concurrency > 64)
+    return Status::Invalid("invalid_config",
+                           "--password-hash-concurrency must be 1 to 64 (0: as many as cores, at most 4)");
   public_url_explicit = !public_url.empty();
   if (public_url.empty()) {
     std::string host = listen_host == "0.0.0.0" || listen_host == "::" ? "127.0.0.1" : listen_host;

@@ -37,6 +37,14 @@ struct ServerConfig {
   size_t max_streams_per_user = 32;  // 0: no cap
   size_t max_streams = 0;            // 0: the open-files limit less a reserve for everything else
   std::string sqlite_synchronous = "NORMAL";
+  // Login throttling (docs/security.md): failed logins an account, and a
+  // client address, may have before each further attempt waits; the first
+  // wait, which doubles per further failure up to 15 minutes.
+  int login_attempts = 5;
+  int login_attempts_per_address = 20;
+  int login_delay_seconds = 1;
+  // Most password hashes at once (64 MiB each); 0: min(4, cores).
+  int password_hash_concurrency = 0;
   int ready_fd = -1;  // when >= 0: "<port>\n" is written here once listening
 
   // Fills defaults that depend on other fields and checks values.

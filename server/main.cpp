@@ -79,6 +79,18 @@ int main(int argc, char** argv) {
                  "Unsent bytes a stream may queue before it is cut off as too slow");
   app.add_option("--sqlite-synchronous", cfg.sqlite_synchronous,
                  "NORMAL (survives process crashes) or FULL (also power loss)");
+  app.add_option("--login-attempts", cfg.login_attempts,
+                 "Failed logins an account may have before each further attempt waits")
+      ->envname("MGTEAM_LOGIN_ATTEMPTS");
+  app.add_option("--login-attempts-per-address", cfg.login_attempts_per_address,
+                 "Failed logins one client address may have before its attempts wait")
+      ->envname("MGTEAM_LOGIN_ATTEMPTS_PER_ADDRESS");
+  app.add_option("--login-delay", cfg.login_delay_seconds,
+                 "Seconds the first throttled attempt waits (doubling per further failure, at most 15 min)")
+      ->envname("MGTEAM_LOGIN_DELAY");
+  app.add_option("--password-hash-concurrency", cfg.password_hash_concurrency,
+                 "Most password hashes at once, 64 MiB each (0: as many as cores, at most 4)")
+      ->envname("MGTEAM_PASSWORD_HASH_CONCURRENCY");
   app.add_option("--ready-fd", cfg.ready_fd, "Write the bound port to this file descriptor once listening");
   app.add_option("--invitation-ttl", cfg.invitation_ttl_text, "How long invitations stay valid (default 7d; e.g. 48h)")
       ->envname("MGTEAM_INVITATION_TTL");
@@ -109,6 +121,7 @@ int main(int argc, char** argv) {
   if (Status s = cfg.Finish(); !s.ok()) return Fail(s);
   if (Status s = SetUpLogging(cfg.log_level, cfg.log_format); !s.ok()) return Fail(s);
   if (Status s = InitCrypto(); !s.ok()) return Fail(s);
+  if (cfg.password_hash_concurrency > 0) SetPasswordHashConcurrency(cfg.password_hash_concurrency);
   InitMail();
 
   if (*migrate) {

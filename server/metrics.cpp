@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "auth.h"
+
 #include <cstdio>
 
 namespace mgteam::server {
@@ -46,6 +48,14 @@ std::string Metrics::Prometheus() const {
          "Streams cut off because the client did not keep up.", slow_consumer_disconnects.load());
   metric("mgteam_long_polls_total", "counter", "Polling requests that waited for events.", long_polls.load());
   metric("mgteam_http_requests_total", "counter", "API requests handled.", http_requests.load());
+  metric("mgteam_logins_throttled_total", "counter",
+         "Logins refused with 429 after too many failures, without checking the password.",
+         logins_throttled.load());
+  const PasswordHashLoad hashes = CurrentPasswordHashLoad();
+  metric("mgteam_password_hashes_running", "gauge", "Password hashes or checks running now.", hashes.running);
+  metric("mgteam_password_hashes_waiting", "gauge", "Password hashes or checks waiting for a slot.",
+         hashes.waiting);
+  metric("mgteam_password_hashes_total", "counter", "Password hashes or checks started.", hashes.started);
   append_to_write.Render("mgteam_append_to_write_seconds",
                          "From a commit being announced to its frame being written to a stream.", out);
   return out;
