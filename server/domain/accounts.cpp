@@ -7,7 +7,7 @@
 
 namespace mgteam::server {
 
-Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate) {
+Status CheckSignupAllowed(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate) {
   if (gate == SignupGate::kFirstOrOpen && !open_signup) {
     MG_ASSIGN_OR_RETURN(int64_t users, tx.CountUsers());
     if (users > 0)
@@ -19,6 +19,11 @@ Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, Signup
   if (existing)
     return Status::Conflict("email_taken",
                             "an account with this email already exists; use `mgteam login`");
+  return Status::Ok();
+}
+
+Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate) {
+  MG_RETURN_IF_ERROR(CheckSignupAllowed(tx, a, open_signup, gate));
   UserRecord rec;
   rec.user.id = NewUuidV7();
   rec.user.email = a.email;

@@ -20,6 +20,12 @@ struct NewAccount {
 // open sign-up or an invitation for that address.
 enum class SignupGate { kFirstOrOpen, kInvited };
 
+// The refusals CreateAccount makes before it creates anything: 403
+// signup_closed, 409 email_taken. Read-only and cheap, so sign-up checks them
+// before hashing the password as well (a closed server must not spend 64 MiB
+// and tens of milliseconds on a request it refuses).
+Status CheckSignupAllowed(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate);
+
 // Creates the user and their personal workspace. `open_signup` is the
 // server's setting. 409 email_taken if the address has an account.
 Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate);

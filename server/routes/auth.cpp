@@ -49,18 +49,28 @@ Result<Reply> Signup(Request& r) {
   a.email = Trim(r.body()["email"].get<std::string>());
   a.email_norm = *email;
   a.name = name ? *name : a.email.substr(0, a.email.find('@'));
+  // Everything that can refuse the sign-up, in the order it is reported.
+  // Signing up through an invitation works even when sign-up is closed.
+  auto gates = [&](Tx& tx) -> Status {
+    if (!invitation) return CheckSignupAllowed(tx, a, r.config().open_signup, SignupGate::kFirstOrOpen);
+    MG_ASSIGN_OR_RETURN(auto inv, FindUsableInvitation(tx, *invitation));
+    if (inv.email_norm != a.email_norm)
+      return Status(Code::kPermissionDenied, "invitation_email_mismatch",
+                    "this invitation was sent to a different email address; sign up with the "
+                    "address it was sent to");
+    return CheckSignupAllowed(tx, a, r.config().open_signup, SignupGate::kInvited);
+  };
+  // Checked before the password is hashed, so a refused sign-up costs no
+  // argon2id work, and again in the write transaction, where it counts (the
+  // state may change while the hash runs).
+  MG_RETURN_IF_ERROR(r.store().Read(gates));
   // Hash outside the write transaction: argon2id is slow on purpose.
   MG_ASSIGN_OR_RETURN(a.password_hash, HashPassword(password));
   return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_RETURN_IF_ERROR(gates(tx));
     json out;
     User user;
     if (invitation) {
-      // Signing up through an invitation works even when sign-up is closed.
-      MG_ASSIGN_OR_RETURN(auto inv, FindUsableInvitation(tx, *invitation));
-      if (inv.email_norm != a.email_norm)
-        return Status(Code::kPermissionDenied, "invitation_email_mismatch",
-                      "this invitation was sent to a different email address; sign up with the "
-                      "address it was sent to");
       MG_ASSIGN_OR_RETURN(user, CreateAccount(tx, a, r.config().open_signup, SignupGate::kInvited));
       MG_ASSIGN_OR_RETURN(Member m, AcceptInvitation(tx, user, a.email_norm, *invitation));
       out["membership"] = m.ToJson();
