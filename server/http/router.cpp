@@ -28,6 +28,11 @@ void SendJson(httplib::Response& res, int status, const json& body) {
 
 void SendError(httplib::Response& res, const Status& s) {
   SendJson(res, HttpStatusFor(s.code()), ErrorBody(s));
+  // An error that says when to come back (a throttled login) says it in the
+  // standard header too, for clients and proxies that know only that.
+  auto retry = s.details().find("retry_after");
+  if (retry != s.details().end() && retry->is_number_integer())
+    res.set_header("Retry-After", std::to_string(retry->get<int64_t>()));
 }
 
 bool IsMutation(const std::string& method) { return method != "GET" && method != "HEAD"; }
@@ -70,6 +75,8 @@ std::optional<std::string> Request::Header(const std::string& name) const {
   if (!http_.has_header(name.c_str())) return std::nullopt;
   return http_.get_header_value(name.c_str());
 }
+
+const std::string& Request::RemoteAddress() const { return http_.remote_addr; }
 
 Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
   if (!idempotency_key_) return store().WriteValue<Reply>(fn);

@@ -69,6 +69,9 @@ class Request {
   std::optional<std::string> Query(const std::string& name) const;
   // Request header, if present.
   std::optional<std::string> Header(const std::string& name) const;
+  // The peer's IP address, from the socket. Never from a header: httplib
+  // also files it as a REMOTE_ADDR header, but a client can send one first.
+  const std::string& RemoteAddress() const;
   const json& body() const { return body_; }
 
   // Set for every route but public ones.

@@ -3,9 +3,15 @@
 #include "bus/bus.h"
 #include "domain/accounts.h"
 #include "domain/workspaces.h"
+#include "login_throttle.h"
+#include "metrics.h"
 #include "mgteam/text.h"
 #include "mgteam/validate.h"
 #include "routes/routes.h"
+
+#include <memory>
+#include <mutex>
+#include <optional>
 
 namespace mgteam::server {
 namespace {
@@ -36,6 +42,27 @@ json TokenReply(const IssuedToken& t) {
   j["token"] = t.secret;
   return j;
 }
+
+// The login throttle lives as long as the routes. Its policy comes from the
+// server's configuration, which handlers only see per request, so it is
+// built by the first login.
+class LoginGuard {
+ public:
+  LoginThrottle& For(const ServerConfig& c) {
+    std::call_once(once_, [&] {
+      LoginThrottlePolicy p;
+      p.account_free_failures = c.login_attempts;
+      p.address_free_failures = c.login_attempts_per_address;
+      p.base_delay = std::chrono::seconds(c.login_delay_seconds);
+      throttle_.emplace(p);
+    });
+    return *throttle_;
+  }
+
+ private:
+  std::once_flag once_;
+  std::optional<LoginThrottle> throttle_;
+};
 
 Result<Reply> Signup(Request& r) {
   FieldReader f(r.body(), {"email", "password", "name", "invitation_token", "token_name"});
@@ -85,17 +112,30 @@ Result<Reply> Signup(Request& r) {
   });
 }
 
-Result<Reply> Login(Request& r) {
+Result<Reply> Login(Request& r, LoginGuard& guard) {
   FieldReader f(r.body(), {"email", "password", "token_name"});
   auto email = f.Email("email", true);
   auto token_name = f.Text("token_name", kName);
   MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
   if (!f.ok()) return f.status();
+  // A throttled attempt is refused before the account is looked up or any
+  // password is hashed: the refusal costs nothing, and since it is keyed by
+  // the address typed, it says nothing about whether that account exists.
+  auto ticket = guard.For(r.config()).Admit(*email, ClientAddressKey(r.RemoteAddress()));
+  if (!ticket.ok()) {
+    if (r.server().metrics) r.server().metrics->logins_throttled++;
+    return ticket.status();
+  }
+  // Returning early from here on (a database error) leaves the attempt
+  // uncounted: the ticket is abandoned when it goes out of scope.
   MG_ASSIGN_OR_RETURN(auto found, r.store().ReadValue<std::optional<UserRecord>>(
                                       [&](Tx& tx) { return tx.FindUserByEmail(*email); }));
   bool ok = VerifyPassword(found ? found->password_hash : DummyHash(), password);
-  if (!found || !ok)
+  if (!found || !ok) {
+    ticket->Report(LoginThrottle::Outcome::kFailure);
     return Status(Code::kUnauthenticated, "invalid_credentials", "wrong email or password");
+  }
+  ticket->Report(LoginThrottle::Outcome::kSuccess);
   return r.Write([&](Tx& tx) -> Result<Reply> {
     MG_ASSIGN_OR_RETURN(IssuedToken t,
                         IssueToken(tx, found->user.id, token_name ? *token_name : "login"));
@@ -154,7 +194,9 @@ Result<Reply> DeleteToken(Request& r) {
 void AddAuthRoutes(Router& router) {
   (void)DummyHash();  // computed at start-up, not on the first login
   router.Add({"POST", "/api/v1/auth/signup", Access::kPublic, {}, "", "Create an account", Signup});
-  router.Add({"POST", "/api/v1/auth/login", Access::kPublic, {}, "", "Log in: get a new token", Login});
+  auto guard = std::make_shared<LoginGuard>();
+  router.Add({"POST", "/api/v1/auth/login", Access::kPublic, {}, "", "Log in: get a new token",
+              [guard](Request& r) { return Login(r, *guard); }});
   router.Add({"POST", "/api/v1/auth/logout", Access::kUser, {}, "", "Revoke the calling token", Logout});
   router.Add({"GET", "/api/v1/me", Access::kUser, {}, "", "The caller", Me});
   router.Add({"GET", "/api/v1/tokens", Access::kUser, {}, "", "List your tokens", ListTokens});
