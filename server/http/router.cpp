@@ -129,7 +129,8 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
   std::string bearer;
   if (req.has_header("Authorization")) {
     std::string h = req.get_header_value("Authorization");
-    if (h.rfind("Bearer ", 0) == 0) bearer = Trim(h.substr(7));
+    // The scheme name is case-insensitive (RFC 7235 section 2.1): "bearer" too.
+    if (h.size() > 7 && AsciiLower(std::string_view(h).substr(0, 7)) == "bearer ") bearer = Trim(h.substr(7));
   }
   if (bearer.empty()) return route.access == Access::kPublic ? Status::Ok() : Unauthenticated();
 
