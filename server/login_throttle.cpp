@@ -105,8 +105,8 @@ LoginThrottle::Entry& LoginThrottle::Touch(const std::string& key, TimePoint now
     return it->second;
   }
   if (table_.size() >= policy_.max_keys && !lru_.empty()) {
-    // Full: the least recently used key goes. Its ticket, if one is still
-    // out, finds no entry and simply does not count.
+    // Full: the least recently used key goes. A ticket still out for it
+    // finds no entry when it reports, and counts only if it failed.
     table_.erase(lru_.back());
     lru_.pop_back();
   }
