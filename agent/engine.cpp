@@ -29,6 +29,11 @@ SyncEngine::SyncEngine(EngineOptions options, Replica& replica) : options_(std::
 
 SyncEngine::~SyncEngine() { Stop(); }
 
+std::string SyncEngine::User() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return user_;
+}
+
 ApiClient SyncEngine::Api() const {
   ApiClient api(options_.server);
   api.set_token(options_.token);
@@ -117,14 +122,17 @@ void SyncEngine::StartFollower(const std::string& ws) {
 void SyncEngine::Discovery() {
   while (!stopping_) {
     ApiClient api = Api();
-    if (user_.empty()) {
+    std::string user = User();
+    if (user.empty()) {
       auto me = api.Get("/api/v1/me");
       if (me.ok()) {
-        user_ = (*me)["user"].value("id", "");
-        (void)replica_.Bind(options_.server.ToString(), user_);
+        user = (*me)["user"].value("id", "");
+        (void)replica_.Bind(options_.server.ToString(), user);
+        std::lock_guard<std::mutex> lock(mu_);
+        user_ = user;
       }
     }
-    auto found = user_.empty() ? Result<std::vector<ReplicaWorkspace>>(Status::Unavailable("offline", "waiting"))
+    auto found = user.empty() ? Result<std::vector<ReplicaWorkspace>>(Status::Unavailable("offline", "waiting"))
                                : DiscoverWorkspaces(api, replica_);
     if (!found.ok() && found.status().code() == Code::kUnauthenticated) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -339,7 +347,7 @@ json SyncEngine::StatusJson() {
   json out = {{"pid", ::getpid()},
               {"started_at", started_at_},
               {"server", options_.server.ToString()},
-              {"user_id", user_}};
+              {"user_id", User()}};
   std::map<std::string, std::pair<int, int>> counts;  // pending, failed
   std::map<std::string, std::string> op_errors;
   if (auto ops = replica_.Ops(); ops.ok())

@@ -72,7 +72,8 @@ class SyncEngine {
   Replica& replica_;
   std::atomic<bool> stopping_{false};
   std::string started_at_;
-  std::string user_;
+  std::string user_;  // under mu_: written by Start and the discovery thread, read by the local API
+  std::string User();
 
   std::mutex mu_;
   std::condition_variable wake_discovery_;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <filesystem>
 
 namespace mgteam::server {
@@ -36,12 +37,28 @@ long RaiseOpenFileLimit() {
 Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   std::unique_ptr<App> app(new App(std::move(config)));
   std::error_code ec;
-  std::filesystem::create_directories(app->config_.data_dir, ec);
+  const bool created = std::filesystem::create_directories(app->config_.data_dir, ec);
   if (ec)
     return Status::Internal("cannot create the data directory " + app->config_.data_dir + ": " +
                             ec.message());
-  std::filesystem::permissions(app->config_.data_dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
+  // Only a directory we made is ours to lock down: `--data-dir /tmp` must
+  // not change /tmp. The database files themselves are always 0600.
+  if (created)
+    std::filesystem::permissions(app->config_.data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  if (std::string db = app->config_.SqlitePath(); !db.empty()) {
+    // SQLite creates a new file 0644 (less the umask) and gives its -wal and
+    // -shm the database file's mode: create it 0600 first.
+    int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+    std::filesystem::permissions(db, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
+    for (const char* suffix : {"-wal", "-shm"})
+      if (std::filesystem::exists(db + suffix))
+        std::filesystem::permissions(db + suffix,
+                                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     std::filesystem::perm_options::replace, ec);
+  }
   MG_ASSIGN_OR_RETURN(auto store,
                       SqliteStore::Open(app->config_.SqlitePath(), app->config_.sqlite_synchronous));
   spdlog::info("store {} at schema version {}", store->Describe(), store->schema_version());

@@ -35,6 +35,15 @@ void SendError(httplib::Response& res, const Status& s) {
     res.set_header("Retry-After", std::to_string(retry->get<int64_t>()));
 }
 
+// The path for a log line, with secrets in it (an invitation token) masked.
+std::string RedactedPath(const Route& route, const std::string& path) {
+  if (route.path.find("{token}") == std::string::npos) return path;
+  auto slash = path.find("/invitations/");
+  if (slash == std::string::npos) return path;
+  size_t start = slash + 13, end = path.find('/', start);
+  return path.substr(0, start) + "***" + (end == std::string::npos ? "" : path.substr(end));
+}
+
 bool IsMutation(const std::string& method) { return method != "GET" && method != "HEAD"; }
 
 // "/api/v1/workspaces/{ws}/memories/{id}" -> regex and parameter names.
@@ -190,6 +199,10 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
     return route.handler(r);
   }();
 
+  // Every answer and every log line about it carry one id, so a user's
+  // report ("request id ...") finds the log line.
+  const std::string request_id = RandomHex(8);
+  res.set_header("X-Request-Id", request_id);
   if (reply.ok()) {
     if (r.replayed_) res.set_header("Idempotent-Replayed", "true");
     if (reply->status == 204) {
@@ -200,15 +213,18 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
     } else {
       SendJson(res, reply->status, reply->body);
     }
+  } else if (reply.status().code() == Code::kInternal) {
+    // The detail (a database path, an SQL error) is for the log only.
+    spdlog::error("{} {} [{}]: {}", req.method, RedactedPath(route, req.path), request_id,
+                  reply.status().ToString());
+    SendError(res, Status::Internal("internal error, request id " + request_id + " (the detail is in the server's log)"));
   } else {
     SendError(res, reply.status());
-    if (reply.status().code() == Code::kInternal)
-      spdlog::error("{} {}: {}", req.method, req.path, reply.status().ToString());
   }
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
-  spdlog::debug("{} {} {} {}us", req.method, req.path, res.status, us);
+  spdlog::debug("{} {} {} {}us [{}]", req.method, RedactedPath(route, req.path), res.status, us, request_id);
 }
 
 void Router::Install(httplib::Server& http) {
@@ -273,6 +289,13 @@ void Router::Install(httplib::Server& http) {
     return httplib::Server::HandlerResponse::Handled;
   };
   http.set_error_handler(on_error);
+  // On every answer, routed or not: nothing is to be sniffed or cached (they
+  // carry tokens and team data), and each has an id.
+  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+    if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", RandomHex(8));
+  });
 
   // The module boundary for exceptions: a handler that throws is a bug; log it
   // and answer 500 rather than dropping the connection.

@@ -15,11 +15,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 using namespace mgteam;
@@ -83,6 +85,11 @@ double HealthzMs(Http& http) {
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
   REQUIRE(r.status == 200);
   return ms;
+}
+
+bool SameHeader(const std::string& a, const std::string& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 long RssKb(pid_t pid) {
@@ -305,4 +312,35 @@ TEST_CASE("long-polls: a few per account, and a revoked token gets 401 when the 
   HttpResponse got = answer.get();
   CHECK(got.status == 401);
   CHECK(got.raw.find("secret plan") == std::string::npos);
+}
+
+TEST_CASE("every answer has a request id, nosniff and no-store, and the data files are private") {
+  TempDir dir;  // exists already, with its own mode: the server must leave it be
+  ::chmod(dir.path().c_str(), 0755);
+  ServerProcess::Options o;
+  o.data_dir = dir.path();
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  TestUser u = SignUp(http, "alice");
+  std::set<std::string> ids;
+  for (const auto& r : {http.Get("/healthz"), http.Get("/api/v1/nowhere"), http.Get("/api/v1/me", u.token),
+                        http.Post("/api/v1/auth/login", {{"email", u.email}, {"password", "wrong password"}})}) {
+    auto header = [&](const std::string& name) {
+      for (const auto& [k, v] : r.headers)
+        if (SameHeader(k, name)) return v;
+      return std::string();
+    };
+    CHECK(header("X-Content-Type-Options") == "nosniff");
+    CHECK(header("Cache-Control") == "no-store");
+    CHECK(header("X-Request-Id").size() == 16);
+    ids.insert(header("X-Request-Id"));
+  }
+  CHECK(ids.size() == 4);  // one id per request
+  struct stat st {};
+  REQUIRE(::stat(dir.path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0755);
+  for (const char* f : {"/mgteam.db", "/mgteam.db-wal"}) {
+    REQUIRE(::stat((dir.path() + f).c_str(), &st) == 0);
+    CHECK_MESSAGE((st.st_mode & 0777) == 0600, f);
+  }
 }
