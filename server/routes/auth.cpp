@@ -119,8 +119,9 @@ Result<Reply> Login(Request& r, LoginGuard& guard) {
   MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
   if (!f.ok()) return f.status();
   // A throttled attempt is refused before the account is looked up or any
-  // password is hashed: the refusal costs nothing, and since it is keyed by
-  // the address typed, it says nothing about whether that account exists.
+  // password is hashed: the refusal costs nothing, and since the account key
+  // is the email as typed (normalised), it says nothing about whether an
+  // account has that email.
   auto ticket = guard.For(r.config()).Admit(*email, ClientAddressKey(r.RemoteAddress()));
   if (!ticket.ok()) {
     if (r.server().metrics) r.server().metrics->logins_throttled++;
