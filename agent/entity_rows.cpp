@@ -70,7 +70,7 @@ Result<std::optional<Relationship>> EntityRows::ServerRelationship(const std::st
   return out;
 }
 
-Status EntityRows::PutServerMemory(const Memory& m, const json* as_received) {
+Status EntityRows::PutServerMemory(const Memory& m) {
   MG_ASSIGN_OR_RETURN(bool pending, outbox_.HasPending(m.workspace_id, m.id));
   if (!pending) {
     MG_ASSIGN_OR_RETURN(auto up, db_.Prepared("INSERT INTO memories(" + std::string(sql::kMemoryColumns) +
@@ -87,7 +87,6 @@ Status EntityRows::PutServerMemory(const Memory& m, const json* as_received) {
     MG_RETURN_IF_ERROR(q->status());
   }
   MG_ASSIGN_OR_RETURN(std::vector<OutboxOp> ops, outbox_.Pending(m.workspace_id, m.id));
-  (void)as_received;  // the row is rebuilt from `m` either way
   return WriteMemory(m.workspace_id, m.id, m, ops);
 }
 

@@ -36,8 +36,7 @@ class EntityRows {
 
   // A state from the server (event, snapshot row, write answer). Ignored if
   // the state held is as new or newer; else stored and the view rewritten.
-  // `as_received`, when given, is `m`'s JSON (saves rebuilding it).
-  Status PutServerMemory(const Memory& m, const json* as_received = nullptr);
+  Status PutServerMemory(const Memory& m);
   Status PutServerRelationship(const Relationship& r);
 
   // Replaces the server state outright, whatever its version (none: the

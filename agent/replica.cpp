@@ -245,7 +245,7 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
                                 ": events are missing");
       if (e.entity_type == "memory") {
         if (auto m = Memory::FromJson(e.entity); m && m->workspace_id == ws)
-          MG_RETURN_IF_ERROR(rows_.PutServerMemory(*m, &e.entity));
+          MG_RETURN_IF_ERROR(rows_.PutServerMemory(*m));
       } else if (e.entity_type == "relationship") {
         if (auto r = Relationship::FromJson(e.entity); r && r->workspace_id == ws)
           MG_RETURN_IF_ERROR(rows_.PutServerRelationship(*r));

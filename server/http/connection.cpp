@@ -22,12 +22,6 @@ void AddressSlots::Release(const std::string& ip) {
   if (--it->second == 0) held_.erase(it);
 }
 
-size_t AddressSlots::Held(const std::string& ip) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = held_.find(ip);
-  return it == held_.end() ? 0 : it->second;
-}
-
 Connection::~Connection() {
   if (!taken && sock >= 0) {
     ::shutdown(sock, SHUT_RDWR);

@@ -18,7 +18,6 @@ class AddressSlots {
   // False when `ip` already holds `max` (0: no cap).
   bool Acquire(const std::string& ip, size_t max);
   void Release(const std::string& ip);
-  size_t Held(const std::string& ip) const;
 
  private:
   mutable std::mutex mu_;

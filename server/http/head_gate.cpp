@@ -47,7 +47,6 @@ void HeadGate::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     entries_.clear();
   }
-  waiting_ = 0;
   if (epoll_ >= 0) ::close(epoll_);
   if (wake_ >= 0) ::close(wake_);
   epoll_ = wake_ = -1;
@@ -60,7 +59,6 @@ void HeadGate::Admit(std::unique_ptr<Connection> c) {
   if (stopping_) return;  // closed by its destructor
   std::lock_guard<std::mutex> lock(mu_);
   const int fd = c->sock;
-  ++waiting_;
   Entry& e = entries_[fd];
   e = Entry{std::move(c), Connection::Clock::now() + limits_.idle, false};
   // A keep-alive connection may already hold the start of the next request.
@@ -83,7 +81,7 @@ bool HeadGate::Arm(int fd) {
 
 void HeadGate::Drop(int fd) {
   ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-  if (entries_.erase(fd)) --waiting_;
+  entries_.erase(fd);
 }
 
 bool HeadGate::OnReadable(Entry& e) {
@@ -122,7 +120,6 @@ bool HeadGate::Decide(Entry& e) {
   const int fd = c.sock;
   std::unique_ptr<Connection> ready = std::move(e.conn);
   entries_.erase(fd);  // `e` is gone from here on; the fd stays in epoll, disarmed, until re-admitted
-  --waiting_;
   dispatch_(std::move(ready));
   return true;
 }

@@ -46,7 +46,6 @@ class HeadGate {
   void Stop();
 
   void Admit(std::unique_ptr<Connection> c);
-  size_t waiting() const { return waiting_.load(); }
 
  private:
   struct Entry {
@@ -68,7 +67,6 @@ class HeadGate {
   int epoll_ = -1;
   int wake_ = -1;  // eventfd: stop
   std::atomic<bool> stopping_{false};
-  std::atomic<size_t> waiting_{0};
   std::mutex mu_;  // guards entries_ (the loop and admitting workers)
   std::unordered_map<int, Entry> entries_;
   std::thread thread_;

@@ -52,7 +52,6 @@ class HttpServer : public httplib::Server {
   // After stop(): closes waiting connections and joins the workers.
   void StopConnections();
   bool WidenBacklog();
-  size_t waiting() const { return gate_ ? gate_->waiting() : 0; }
 
   // From a request handler: takes ownership of the connection's socket (the
   // caller must close it). Returns -1 when not called on a connection thread.

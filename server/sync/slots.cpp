@@ -22,11 +22,6 @@ std::shared_ptr<void> Slots::Reserve(const std::string& key, Refusal* why) {
   });
 }
 
-size_t Slots::held() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return held_;
-}
-
 size_t Slots::held(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_key_.find(key);

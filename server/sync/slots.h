@@ -21,7 +21,6 @@ class Slots : public std::enable_shared_from_this<Slots> {
 
   // A slot for `key`, or null with `why` set.
   std::shared_ptr<void> Reserve(const std::string& key, Refusal* why);
-  size_t held() const;
   size_t held(const std::string& key) const;
   size_t per_key_cap() const { return per_key_; }
   size_t total_cap() const { return total_; }

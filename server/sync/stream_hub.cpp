@@ -208,8 +208,6 @@ Result<std::shared_ptr<void>> StreamHub::Reserve(const std::string& user_id) {
   return slot;
 }
 
-size_t StreamHub::streams_reserved() const { return streams_slots_->held(); }
-
 Result<std::shared_ptr<void>> StreamHub::ReserveLongPoll(const std::string& user_id) {
   Slots::Refusal why;
   auto slot = long_poll_slots_->Reserve(user_id, &why);

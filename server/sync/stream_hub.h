@@ -84,7 +84,6 @@ class StreamHub final : public BusListener {
   // caller drops it). 429 too_many_streams over the per-user cap, 503
   // stream_capacity over the server's.
   Result<std::shared_ptr<void>> Reserve(const std::string& user_id);
-  size_t streams_reserved() const;
   // The same for a long-poll about to wait (429 too_many_long_polls).
   Result<std::shared_ptr<void>> ReserveLongPoll(const std::string& user_id);
 

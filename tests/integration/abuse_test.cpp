@@ -50,16 +50,8 @@ int64_t Metric(Http& http, const std::string& name) {
 
 // The most resident memory the process has had (VmHWM), in MiB.
 int64_t PeakRssMiB(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      int64_t kib = 0;
-      status >> kib;
-      return kib / 1024;
-    }
-  }
-  return -1;
+  long kb = ProcStatusKb(pid, "VmHWM");
+  return kb < 0 ? -1 : kb / 1024;
 }
 
 // Tries `attempt` every 50 ms until it gives something other than 429 or

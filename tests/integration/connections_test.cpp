@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -92,14 +91,6 @@ bool SameHeader(const std::string& a, const std::string& b) {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
 }
 
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 }  // namespace
 
 TEST_CASE("idle connections and slow heads hold no worker: a normal client stays served") {
@@ -162,7 +153,7 @@ TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodie
   }
   SUBCASE("a head that never ends, byte after byte, is cut off at the size limit") {
     RawConn c(server->port());
-    long before = RssKb(server->pid());
+    long before = ProcStatusKb(server->pid(), "VmRSS");
     std::string line = "X-Big: " + std::string(1000, 'a') + "\r\n";
     std::string head = "GET /healthz HTTP/1.1\r\n";
     for (int i = 0; i < 60; ++i) head += line;  // 60 KB, under the 64 KiB limit
@@ -171,7 +162,7 @@ TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodie
     for (int i = 0; i < 2000 && !refused; ++i) refused = !c.Send(line);  // the server closes on us
     std::string answer = c.ReadAll(std::chrono::seconds(2));
     CHECK((refused || answer.rfind("HTTP/1.1 431", 0) == 0));
-    CHECK(RssKb(server->pid()) - before < 20 * 1024);
+    CHECK(ProcStatusKb(server->pid(), "VmRSS") - before < 20 * 1024);
   }
   SUBCASE("Content-Length twice, or with Transfer-Encoding") {
     for (std::string framing : {"Content-Length: 2\r\nContent-Length: 2\r\n",
@@ -185,7 +176,7 @@ TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodie
   }
   SUBCASE("a chunked body past --max-body") {
     RawConn c(server->port());
-    long before = RssKb(server->pid());
+    long before = ProcStatusKb(server->pid(), "VmRSS");
     REQUIRE(c.Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                    "Transfer-Encoding: chunked\r\n\r\n"));
     std::string chunk = "1000\r\n" + std::string(4096, ' ') + "\r\n";
@@ -194,7 +185,7 @@ TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodie
     std::string answer = c.ReadAll(std::chrono::seconds(3));
     CHECK(sent < 4096);  // refused long before the end
     CHECK((answer.empty() || answer.rfind("HTTP/1.1 413", 0) == 0));
-    CHECK(RssKb(server->pid()) - before < 20 * 1024);
+    CHECK(ProcStatusKb(server->pid(), "VmRSS") - before < 20 * 1024);
   }
   CHECK(http.Get("/healthz").status == 200);  // and everyone else is still served
 }

@@ -301,6 +301,18 @@ int ServerProcess::Stop(std::chrono::seconds grace) {
 
 ServerProcess::~ServerProcess() { Stop(); }
 
+long ProcStatusKb(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (status >> key)
+    if (key == field + ":") {
+      long kb = -1;
+      status >> kb;
+      return kb;
+    }
+  return -1;
+}
+
 std::string ServerBinary() { return MGTEAM_SERVER_BIN; }
 std::string CliBinary() { return MGTEAM_CLI_BIN; }
 std::string AgentBinary() { return MGTEAM_AGENT_BIN; }

@@ -92,6 +92,9 @@ class ServerProcess {
   int port_ = 0;
 };
 
+// A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"), -1 if absent.
+long ProcStatusKb(pid_t pid, const std::string& field);
+
 // Paths of the binaries under test (set by CMake).
 std::string ServerBinary();
 std::string CliBinary();
