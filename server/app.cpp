@@ -92,6 +92,11 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   app->router_ = std::make_unique<Router>(*app->ctx_);
   AddAllRoutes(*app->router_);
   app->http_ = std::make_unique<Http>();
+  if (app->config_.tls()) {
+    MG_ASSIGN_OR_RETURN(app->tls_, TlsContext::Load(app->config_.tls_cert, app->config_.tls_key));
+    app->http_->server.UseTls(app->tls_);
+    spdlog::info("TLS certificate: {}", app->tls_->Describe());
+  }
   return app;
 }
 
@@ -129,9 +134,9 @@ Status App::Run() {
     config_.listen_port = port;
     MG_RETURN_IF_ERROR(config_.Finish());
   }
-  spdlog::info("mgteam-server {} listening on http://{}:{} (open files limit {}: up to {} streams, {} per account; "
+  spdlog::info("mgteam-server {} listening on {}://{}:{} (open files limit {}: up to {} streams, {} per account; "
                "up to {} worker threads)",
-               MGTEAM_VERSION, config_.listen_host, port, RaiseOpenFileLimit(), max_streams_,
+               MGTEAM_VERSION, tls_ ? "https" : "http", config_.listen_host, port, RaiseOpenFileLimit(), max_streams_,
                config_.max_streams_per_user, threads);
   if (config_.ready_fd >= 0) {
     std::string line = std::to_string(port) + "\n";
@@ -144,6 +149,18 @@ Status App::Run() {
   if (!listened) return Status::Internal("the HTTP listener stopped unexpectedly");
   spdlog::info("stopped");
   return Status::Ok();
+}
+
+void App::Reload() {
+  if (!tls_) {
+    spdlog::info("received SIGHUP: nothing to reload (no TLS)");
+    return;
+  }
+  if (Status s = tls_->Reload(); !s.ok()) {
+    spdlog::error("TLS reload failed, keeping the certificate in force: {}", s.message());
+    return;
+  }
+  spdlog::info("TLS certificate reloaded: {}", tls_->Describe());
 }
 
 void App::Stop() {

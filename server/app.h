@@ -5,6 +5,7 @@
 #include "bus/bus.h"
 #include "config.h"
 #include "http/router.h"
+#include "http/transport.h"
 #include "metrics.h"
 #include "store/store.h"
 #include "sync/stream_hub.h"
@@ -24,6 +25,9 @@ class App {
   // Thread-safe: ends every stream with a closing frame, then makes Run()
   // return once in-flight requests have finished.
   void Stop();
+  // SIGHUP: re-reads the TLS certificate and key (new connections use them;
+  // a bad pair is logged and the old one kept).
+  void Reload();
 
  private:
   explicit App(ServerConfig config);
@@ -36,6 +40,7 @@ class App {
   size_t max_streams_ = 0;  // the cap in force, for the start-up line
   std::unique_ptr<ServerContext> ctx_;
   std::unique_ptr<Router> router_;
+  std::shared_ptr<TlsContext> tls_;
   struct Http;
   std::unique_ptr<Http> http_;
 };

@@ -55,11 +55,13 @@ Status ServerConfig::Finish() {
   if (password_hash_concurrency < 0 || password_hash_concurrency > 64)
     return Status::Invalid("invalid_config",
                            "--password-hash-concurrency must be 1 to 64 (0: as many as cores, at most 4)");
+  if (tls_cert.empty() != tls_key.empty())
+    return Status::Invalid("invalid_config", "--tls-cert and --tls-key go together: give both or neither");
   public_url_explicit = !public_url.empty();
   if (public_url.empty()) {
     std::string host = listen_host == "0.0.0.0" || listen_host == "::" ? "127.0.0.1" : listen_host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    public_url = "http://" + host + ":" + std::to_string(listen_port);
+    public_url = std::string(tls() ? "https://" : "http://") + host + ":" + std::to_string(listen_port);
   }
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   if (!invitation_ttl_text.empty()) {

@@ -45,6 +45,10 @@ struct ServerConfig {
   int login_delay_seconds = 1;
   // Most password hashes at once (64 MiB each); 0: min(4, cores).
   int password_hash_concurrency = 0;
+  // TLS (docs/security.md, "TLS"): PEM files; both or neither. Re-read on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls() const { return !tls_cert.empty(); }
   int ready_fd = -1;  // when >= 0: "<port>\n" is written here once listening
 
   // Fills defaults that depend on other fields and checks values.

@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
   app.add_option("--password-hash-concurrency", cfg.password_hash_concurrency,
                  "Most password hashes at once, 64 MiB each (0: as many as cores, at most 4)")
       ->envname("MGTEAM_PASSWORD_HASH_CONCURRENCY");
+  app.add_option("--tls-cert", cfg.tls_cert, "Serve HTTPS with this PEM certificate chain (re-read on SIGHUP)")
+      ->envname("MGTEAM_TLS_CERT");
+  app.add_option("--tls-key", cfg.tls_key, "The PEM private key for --tls-cert (re-read on SIGHUP)")
+      ->envname("MGTEAM_TLS_KEY");
   app.add_option("--ready-fd", cfg.ready_fd, "Write the bound port to this file descriptor once listening");
   app.add_option("--invitation-ttl", cfg.invitation_ttl_text, "How long invitations stay valid (default 7d; e.g. 48h)")
       ->envname("MGTEAM_INVITATION_TTL");
@@ -132,12 +136,14 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops
-  // the server, so shutdown runs as ordinary code, not in a signal handler.
+  // Block SIGINT/SIGTERM/SIGHUP in every thread; one thread waits for them
+  // and stops the server (or reloads the TLS files), so this runs as ordinary
+  // code, not in a signal handler.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -167,9 +173,14 @@ int main(int argc, char** argv) {
   App* running = server->get();
   std::thread signal_thread([&signals, running] {
     int sig = 0;
-    if (sigwait(&signals, &sig) == 0) {
+    while (sigwait(&signals, &sig) == 0) {
+      if (sig == SIGHUP) {
+        running->Reload();
+        continue;
+      }
       spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       running->Stop();
+      return;
     }
   });
   Status s = running->Run();

@@ -126,6 +126,11 @@ Result<nlohmann::json> ApiClient::Send(const char* method, const std::string& pa
     req.set_header("Content-Type", "application/json");
   }
   auto res = http_->send(req);
+  if (!res && (res.error() == httplib::Error::SSLServerVerification || res.error() == httplib::Error::SSLConnection))
+    return Status::Unavailable(
+        "tls_failed", "cannot make a TLS connection to " + url_.ToString() + " (" + httplib::to_string(res.error()) +
+                          "); if the server's certificate is self-signed or from a private CA, point "
+                          "SSL_CERT_FILE at that certificate (docs/security.md, \"TLS\")");
   if (!res) {
     return Status::Unavailable(
         "unreachable", "cannot reach the mgteam server at " + url_.ToString() + " (" +

@@ -2,8 +2,6 @@
 
 #include "mgteam/status.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace mgteam::server {
 
@@ -23,10 +21,8 @@ void AddressSlots::Release(const std::string& ip) {
 }
 
 Connection::~Connection() {
-  if (!taken && sock >= 0) {
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-  }
+  if (io) io->ShutdownSocket();
+  io.reset();
   if (slots) slots->Release(ip);
 }
 
@@ -41,16 +37,12 @@ void Connection::Refuse(int status, const char* phrase, const std::string& code,
                         const std::string& extra_headers) {
   if (aborted || taken) return;
   aborted = true;
+  if (!io->ready()) return;  // a TLS handshake that did not finish: no channel to answer on
   std::string body = ErrorBody(Status(CodeForHttpStatus(status), code, message)).dump();
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + phrase +
                     "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                     "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
-  size_t off = 0;
-  while (off < out.size()) {
-    ssize_t n = ::send(sock, out.data() + off, out.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
+  io->WriteSome(out);
 }
 
 }  // namespace mgteam::server

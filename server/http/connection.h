@@ -4,8 +4,11 @@
 // socket (unless the hub took it) and releases the client address's slot.
 #pragma once
 
+#include "http/transport.h"
+
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -27,15 +30,17 @@ class AddressSlots {
 struct Connection {
   using Clock = std::chrono::steady_clock;
 
-  Connection(int s, std::string address, AddressSlots* counted) : sock(s), ip(std::move(address)), slots(counted) {}
+  Connection(std::unique_ptr<Transport> t, std::string address, AddressSlots* counted)
+      : io(std::move(t)), sock(io->fd()), ip(std::move(address)), slots(counted) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  int sock = -1;
+  std::unique_ptr<Transport> io;  // null once taken
+  int sock = -1;                  // io's descriptor (the gate's key), kept after a take
   std::string ip;
   AddressSlots* slots = nullptr;  // released on destruction when set
-  bool taken = false;    // the stream hub owns the socket now
+  bool taken = false;    // the stream hub owns the transport now
   bool aborted = false;  // we answered an error and close: the library's writes are dropped
   std::string buf;       // bytes received and not yet read by the library
   size_t begin = 0;

@@ -5,6 +5,9 @@
 // time cost a file descriptor and a few bytes, never a worker, and other
 // users stay served (docs/security.md, "Connections"; ADR 0007).
 //
+// Over TLS the handshake is driven here too, non-blocking, so it holds no
+// worker either; it shares the head's deadline.
+//
 // A connection leaves the gate when its head is complete (dispatched), when
 // it idles past `idle` with nothing sent (closed quietly), when its head takes
 // longer than `head` from the first byte (408), or when the head breaks the
@@ -51,10 +54,11 @@ class HeadGate {
   struct Entry {
     std::unique_ptr<Connection> conn;
     Connection::Clock::time_point deadline;
-    bool started = false;  // a byte of the head has arrived
+    bool started = false;     // a byte of the head (or TLS handshake) has arrived
+    bool want_write = false;  // TLS: waiting to write, not to read
   };
   void Loop();
-  bool Arm(int fd);
+  bool Arm(int fd, bool for_write);
   // Reads what is there and decides; false when the entry is to be dropped.
   bool OnReadable(Entry& e);
   // Dispatches a complete head, refuses a bad one; false: drop the entry.

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,17 +13,6 @@ namespace mgteam::server {
 namespace {
 
 thread_local Connection* t_connection = nullptr;
-
-// Waits up to `ms` for `events` on `sock`; > 0 ready, 0 timeout, < 0 error.
-int PollSocket(int sock, short events, int ms) {
-  pollfd p{sock, events, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, ms);
-  } while (r < 0 && errno == EINTR);
-  if (r > 0 && (p.revents & (POLLERR | POLLNVAL))) return -1;
-  return r;
-}
 
 int ToMs(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec / 1000); }
 
@@ -59,21 +47,22 @@ class ConnectionStream final : public httplib::Stream {
       : c_(c), limits_(limits), read_ms_(read_ms), write_ms_(write_ms) {}
 
   bool is_readable() const override {
-    return !c_.taken && !c_.aborted && (c_.buffered() > 0 || PollSocket(c_.sock, POLLIN, std::min(read_ms_, Left())) > 0);
+    return !c_.taken && !c_.aborted &&
+           (c_.buffered() > 0 || c_.io->Buffered() > 0 ||
+            c_.io->Await(Transport::Wait::kReadable, std::min(read_ms_, Left())) > 0);
   }
   bool is_writable() const override {
-    return !c_.taken && !c_.aborted && PollSocket(c_.sock, POLLOUT, write_ms_) > 0;
+    return !c_.taken && !c_.aborted && c_.io->Await(Transport::Wait::kWritable, write_ms_) > 0;
   }
 
   ssize_t read(char* ptr, size_t size) override {
     if (c_.taken || c_.aborted) return -1;
     if (c_.buffered() == 0) {
-      if (!Await()) return -1;
-      if (size >= kReadChunk) return Count(Recv(ptr, size));  // large body reads skip the copy
-      c_.Compact();
+      if (size >= kReadChunk) return ReadBody(ptr, size);  // large body reads skip the copy
       char chunk[kReadChunk];
-      ssize_t n = Count(Recv(chunk, sizeof chunk));
+      ssize_t n = ReadBody(chunk, sizeof chunk);
       if (n <= 0) return n;
+      c_.Compact();
       c_.buf.append(chunk, static_cast<size_t>(n));
     }
     size_t n = std::min(size, c_.buffered());
@@ -82,15 +71,13 @@ class ConnectionStream final : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
 
-  // The socket carries SO_SNDTIMEO (set per connection below), so send
-  // blocks at most that long without a poll() before each call.
   ssize_t write(const char* ptr, size_t size) override {
     if (c_.taken || c_.aborted) return static_cast<ssize_t>(size);
-    ssize_t n;
-    do {
-      n = ::send(c_.sock, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    while (true) {
+      Transport::Io io = c_.io->Write(ptr, size);
+      if (io.wait == Transport::Wait::kNone) return static_cast<ssize_t>(io.n);
+      if (c_.io->Await(io.wait, write_ms_) <= 0) return -1;
+    }
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -118,33 +105,28 @@ class ConnectionStream final : public httplib::Stream {
     return static_cast<int>(std::max<int64_t>(0, left.count()));
   }
 
-  // Waits for body bytes within the deadline; refuses the request when the
-  // body is too large or too slow.
-  bool Await() {
-    if (c_.body_received > limits_.max_body_bytes + kFramingSlack) {
-      c_.Refuse(413, "Payload Too Large", "payload_too_large",
-                "request bodies are limited to " + std::to_string(limits_.max_body_bytes) + " bytes");
-      return false;
+  // Reads body bytes within the deadline; refuses the request when the body
+  // is too large or too slow. 0: the client closed.
+  ssize_t ReadBody(char* dst, size_t size) {
+    while (true) {
+      if (c_.body_received > limits_.max_body_bytes + kFramingSlack) {
+        c_.Refuse(413, "Payload Too Large", "payload_too_large",
+                  "request bodies are limited to " + std::to_string(limits_.max_body_bytes) + " bytes");
+        return -1;
+      }
+      Transport::Io io = c_.io->Read(dst, size);
+      if (io.wait == Transport::Wait::kNone) {
+        c_.body_received += io.n;
+        return static_cast<ssize_t>(io.n);
+      }
+      if (io.wait == Transport::Wait::kClosed) return 0;
+      int left = Left();
+      int r = left > 0 ? c_.io->Await(io.wait, std::min(read_ms_, left)) : 0;
+      if (r > 0) continue;
+      if (r == 0 && Left() == 0)
+        c_.Refuse(408, "Request Timeout", "request_timeout", "the request body arrived too slowly");
+      return -1;
     }
-    int left = Left();
-    int r = left > 0 ? PollSocket(c_.sock, POLLIN, std::min(read_ms_, left)) : 0;
-    if (r > 0) return true;
-    if (r == 0 && Left() == 0)
-      c_.Refuse(408, "Request Timeout", "request_timeout", "the request body arrived too slowly");
-    return false;
-  }
-
-  ssize_t Count(ssize_t n) {
-    if (n > 0) c_.body_received += static_cast<size_t>(n);
-    return n;
-  }
-
-  ssize_t Recv(char* ptr, size_t size) {
-    ssize_t n;
-    do {
-      n = ::recv(c_.sock, ptr, size, 0);
-    } while (n < 0 && errno == EINTR);
-    return n;
   }
 
   Connection& c_;
@@ -180,10 +162,10 @@ bool HttpServer::WidenBacklog() {
   return fd != INVALID_SOCKET && ::listen(fd, SOMAXCONN) == 0;
 }
 
-int HttpServer::TakeSocket() {
-  if (!t_connection || t_connection->taken) return -1;
+std::unique_ptr<Transport> HttpServer::TakeTransport() {
+  if (!t_connection || t_connection->taken) return nullptr;
   t_connection->taken = true;
-  return t_connection->sock;
+  return std::move(t_connection->io);
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
@@ -191,15 +173,21 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   std::string ip = ::getpeername(sock, reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? AddressOf(ss, port) : "";
-  timeval snd{write_timeout_sec_, static_cast<suseconds_t>(write_timeout_usec_)};
-  ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
+  SSL* ssl = nullptr;
+  if (tls_ && !(ssl = tls_->NewSession(sock))) {
+    ::close(sock);
+    return false;
+  }
+  auto io = std::make_unique<Transport>(sock, ssl);
   if (!gate_ || !slots_.Acquire(ip, limits_.max_per_address)) {
-    Connection refused(sock, ip, nullptr);
+    // Over TLS the refusal cannot be said before a handshake: the client
+    // just sees the connection close.
+    Connection refused(std::move(io), ip, nullptr);
     refused.Refuse(429, "Too Many Requests", "too_many_connections",
                    "too many connections from " + ip + "; close some and retry", "Retry-After: 1\r\n");
     return false;
   }
-  gate_->Admit(std::make_unique<Connection>(sock, ip, &slots_));
+  gate_->Admit(std::make_unique<Connection>(std::move(io), ip, &slots_));
   return true;
 }
 

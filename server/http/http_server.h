@@ -20,6 +20,9 @@
 // grows with the bytes received) and may not exceed the body limit, chunked
 // or not (ADR 0007, docs/security.md).
 //
+// With TLS on, the handshake happens in the gate too (before the head), so a
+// client that stalls its handshake holds no worker either.
+//
 // Also: the listen backlog compiled into the library is 5; WidenBacklog()
 // re-listens with SOMAXCONN so a burst of reconnects is not turned away.
 #pragma once
@@ -27,6 +30,7 @@
 #include "http/connection.h"
 #include "http/head_gate.h"
 #include "http/task_queue.h"
+#include "http/transport.h"
 
 #include <httplib.h>
 
@@ -47,15 +51,17 @@ struct ConnectionLimits {
 
 class HttpServer : public httplib::Server {
  public:
+  // Before StartConnections: serve TLS only, with this certificate.
+  void UseTls(std::shared_ptr<TlsContext> tls) { tls_ = std::move(tls); }
   // Before listening: starts the gate and the workers.
   bool StartConnections(const ConnectionLimits& limits);
   // After stop(): closes waiting connections and joins the workers.
   void StopConnections();
   bool WidenBacklog();
 
-  // From a request handler: takes ownership of the connection's socket (the
-  // caller must close it). Returns -1 when not called on a connection thread.
-  static int TakeSocket();
+  // From a request handler: takes the connection (the caller owns it now).
+  // Null when not called on a connection thread.
+  static std::unique_ptr<Transport> TakeTransport();
 
  private:
   bool process_and_close_socket(socket_t sock) override;
@@ -64,6 +70,7 @@ class HttpServer : public httplib::Server {
   void Serve(std::unique_ptr<Connection> conn);
 
   ConnectionLimits limits_;
+  std::shared_ptr<TlsContext> tls_;
   AddressSlots slots_;
   std::unique_ptr<ElasticTaskQueue> workers_;
   std::unique_ptr<HeadGate> gate_;

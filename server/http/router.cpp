@@ -291,8 +291,11 @@ void Router::Install(httplib::Server& http) {
   http.set_error_handler(on_error);
   // On every answer, routed or not: nothing is to be sniffed or cached (they
   // carry tokens and team data), and each has an id.
-  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  // Over TLS, browsers are told to never try plain HTTP on this host again.
+  const bool tls = ctx_.config.tls();
+  http.set_post_routing_handler([tls](const httplib::Request&, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
+    if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
     if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
     if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", RandomHex(8));
   });

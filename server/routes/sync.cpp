@@ -32,10 +32,10 @@ Result<Reply> Stream(Request& r) {
   if (!r.server().hub) return Status::Unavailable("no_stream", "streaming is not available");
   MG_ASSIGN_OR_RETURN(auto since, ResumePoint(r));
   MG_ASSIGN_OR_RETURN(std::shared_ptr<void> slot, r.server().hub->Reserve(r.auth().user.id));
-  int fd = HttpServer::TakeSocket();
-  if (fd < 0) return Status::Internal("the stream could not take over its connection");
+  std::unique_ptr<Transport> transport = HttpServer::TakeTransport();
+  if (!transport) return Status::Internal("the stream could not take over its connection");
   StreamRequest s;
-  s.fd = fd;
+  s.transport = std::move(transport);
   s.workspace_id = r.workspace().id;
   s.user_id = r.auth().user.id;
   s.token_id = r.auth().token.id;

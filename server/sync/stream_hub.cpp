@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
-#include <fcntl.h>
 #include <future>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,19 +26,6 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 
 std::string ClosedFrame(const std::string& reason) {
   return SseFrame(std::nullopt, nlohmann::json{{"type", "closed"}, {"reason", reason}}.dump());
-}
-
-// Blocking write of all of `data` (request threads, before the hub owns the
-// socket); SO_SNDTIMEO bounds it.
-bool WriteAll(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 const char kResponseHead[] =
@@ -68,7 +54,8 @@ struct StreamHub::Frame {
 struct StreamHub::Stream {
   enum class State { kReplaying, kLive, kClosing };
 
-  int fd = -1;
+  std::unique_ptr<Transport> io;  // null once handed to to_close_
+  int fd = -1;                    // io's descriptor: the key in streams_ and epoll
   std::string ws, user_id, token_id;
   State state = State::kReplaying;
   bool abandoned = false;  // closed by the hub while its request thread was replaying
@@ -223,14 +210,16 @@ Result<std::shared_ptr<void>> StreamHub::ReserveLongPoll(const std::string& user
 void StreamHub::Serve(StreamRequest r) {
   auto s = std::make_shared<Stream>();
   s->slot = std::move(r.slot);
-  s->fd = r.fd;
+  s->io = std::move(r.transport);
+  s->fd = s->io->fd();
   s->ws = r.workspace_id;
   s->user_id = r.user_id;
   s->token_id = r.token_id;
-  timeval tv{static_cast<time_t>(options_.replay_write_timeout.count()), 0};
-  ::setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
-  ::setsockopt(r.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Until the hub owns it, this thread writes with bounded waits.
+  const int write_ms = static_cast<int>(options_.replay_write_timeout.count() * 1000);
+  auto write_all = [&](const std::string& data) { return s->io->WriteAll(data, write_ms); };
 
   // Ask the hub thread; -1 means it has stopped or dropped the stream.
   auto ask = [&](Command::Kind kind, int64_t seq) {
@@ -241,18 +230,18 @@ void StreamHub::Serve(StreamRequest r) {
   };
   // Ends the stream from here: the hub closes the socket if it still runs.
   auto finish = [&](const std::string& last_words) {
-    if (!last_words.empty()) WriteAll(s->fd, last_words);
+    if (!last_words.empty()) write_all(last_words);
     auto reply = std::make_shared<std::promise<int>>();
     auto answer = reply->get_future();
     Post(Command{Command::Kind::kDrop, s, "", 0, reply});
-    if (answer.get() < 0) ::close(s->fd);  // the hub has stopped; the socket is ours to close
+    if (answer.get() < 0) s->io.reset();  // the hub has stopped; the socket is ours to close
   };
 
   // Subscribe before reading the log: from now on the hub queues every new
   // frame for this stream, so nothing between the replay and live is missed.
   if (ask(Command::Kind::kSubscribe, 0) < 0) {
-    WriteAll(s->fd, kUnavailable);
-    ::close(s->fd);
+    write_all(kUnavailable);
+    s->io.reset();
     return;
   }
   std::optional<Workspace> ws;
@@ -277,7 +266,7 @@ void StreamHub::Serve(StreamRequest r) {
     finish(head + SseFrame(std::nullopt, reset.dump()));
     return;
   }
-  if (!WriteAll(s->fd, head)) {
+  if (!write_all(head)) {
     finish("");
     return;
   }
@@ -296,7 +285,7 @@ void StreamHub::Serve(StreamRequest r) {
       if (rows->empty()) break;
       std::string batch;
       for (const auto& row : *rows) batch += SseFrame(row.seq, row.data);
-      if (!WriteAll(s->fd, batch)) {
+      if (!write_all(batch)) {
         finish("");
         return;
       }
@@ -344,15 +333,13 @@ void StreamHub::Loop() {
       if (ev & EPOLLIN) {
         // Clients send nothing after the request; EOF means they left.
         char scratch[512];
-        ssize_t r = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+        if (s->io->Read(scratch, sizeof scratch).wait == Transport::Wait::kClosed) {
           Remove(*s);
           continue;
         }
       }
       if (ev & EPOLLOUT) Flush(*s);
     }
-    for (int fd : to_close_) ::close(fd);
     to_close_.clear();
     if (n == static_cast<int>(events.size())) events.resize(events.size() * 2);
 
@@ -371,11 +358,9 @@ void StreamHub::Loop() {
       CheckHeads();
       next_head_check_ = Clock::now() + options_.head_check;
     }
-    for (int fd : to_close_) ::close(fd);
     to_close_.clear();
     std::erase_if(workspaces_, [](const auto& w) { return w.second->streams.empty(); });
   }
-  for (int fd : to_close_) ::close(fd);
   to_close_.clear();
 }
 
@@ -473,8 +458,6 @@ void StreamHub::Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bo
     if (f->seq > s->last_sent) Queue(s, f);
   s->pending.clear();
   s->pending_bytes = 0;
-  int flags = ::fcntl(s->fd, F_GETFL, 0);
-  ::fcntl(s->fd, F_SETFL, flags | O_NONBLOCK);
   // A fixed kernel send buffer (no autotuning to megabytes) keeps a stalled
   // client's backlog in our bounded queue, where it is noticed and capped.
   int sndbuf = static_cast<int>(options_.socket_send_buffer);
@@ -658,13 +641,10 @@ void StreamHub::Close(Stream& s, const std::string& reason) {
 
 void StreamHub::Flush(Stream& s) {
   while (s.out_off < s.out.size()) {
-    ssize_t n = ::send(s.fd, s.out.data() + s.out_off, s.out.size() - s.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      s.out_off += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    Transport::Io io = s.io->Write(s.out.data() + s.out_off, s.out.size() - s.out_off);
+    s.out_off += io.n;
+    if (io.wait == Transport::Wait::kNone) continue;
+    if (io.wait != Transport::Wait::kClosed) break;  // EPOLLOUT tells when to go on
     Remove(s);  // the client is gone
     return;
   }
@@ -733,7 +713,7 @@ void StreamHub::Remove(Stream& s) {
     NotePresence(s, -1);
   }
   streams_.erase(keep);
-  to_close_.push_back(s.fd);
+  to_close_.push_back(std::move(s.io));
   metrics_.streams_open--;
 }
 

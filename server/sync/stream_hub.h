@@ -25,6 +25,7 @@
 #pragma once
 
 #include "bus/bus.h"
+#include "http/transport.h"
 #include "mgteam/model.h"
 #include "metrics.h"
 #include "store/store.h"
@@ -60,7 +61,7 @@ struct StreamHubOptions {
 };
 
 struct StreamRequest {
-  int fd = -1;  // owned by the hub from the call on
+  std::unique_ptr<Transport> transport;  // owned by the hub from the call on
   std::string workspace_id;
   std::string user_id;
   std::string token_id;
@@ -158,7 +159,7 @@ class StreamHub final : public BusListener {
   // Hub thread only.
   std::map<std::string, std::unique_ptr<WorkspaceState>> workspaces_;
   std::map<int, std::shared_ptr<Stream>> streams_;  // live and replaying, by fd
-  std::vector<int> to_close_;                        // closed after an epoll batch
+  std::vector<std::unique_ptr<Transport>> to_close_;  // closed after an epoll batch
   std::vector<std::shared_ptr<Stream>> to_flush_;    // streams with newly queued output
   std::chrono::steady_clock::time_point next_head_check_;
   std::chrono::steady_clock::time_point next_heartbeat_scan_;
