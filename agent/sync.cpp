@@ -148,6 +148,15 @@ Result<OpOutcome> SettleOp(Replica& replica, const OutboxOp& op, const Result<js
     MG_RETURN_IF_ERROR(replica.CompleteOp(op, json()));  // already gone: the intent holds
     return OpOutcome::kAccepted;
   }
+  const bool is_create = op.kind == OpKind::kMemoryCreate || op.kind == OpKind::kRelationshipCreate;
+  if (c == Code::kConflict && why.reason() == "already_exists" && is_create) {
+    // Ids are ours (random UUIDv7): the server has this entity because an
+    // earlier send of this op landed and its answer was lost, and the key's
+    // record has since been purged (docs/api.md, "Idempotency"). The log
+    // brings the server's state; the op is done.
+    MG_RETURN_IF_ERROR(replica.CompleteOp(op, json()));
+    return OpOutcome::kAccepted;
+  }
   if (why.reason() == "memory_deleted" && op.kind == OpKind::kMemoryUpdate) {
     // Someone deleted it first. The server kept this edit in a conflict
     // record (which reaches us through the log); the op is done.

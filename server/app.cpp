@@ -4,6 +4,7 @@
 #include "http/task_queue.h"
 #include "routes/routes.h"
 #include "store/sqlite_store.h"
+#include "mgteam/clock.h"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -12,7 +13,10 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 namespace mgteam::server {
 
@@ -144,11 +148,35 @@ Status App::Run() {
     (void)n;  // a supervisor that stopped listening is not our failure
     ::close(config_.ready_fd);
   }
+  std::thread housekeeping([this] { Housekeeping(); });
   bool listened = http.listen_after_bind();
+  {
+    std::lock_guard<std::mutex> lock(housekeeping_mu_);
+    stopping_ = true;
+  }
+  housekeeping_cv_.notify_all();
+  housekeeping.join();
   http.StopConnections();
   if (!listened) return Status::Internal("the HTTP listener stopped unexpectedly");
   spdlog::info("stopped");
   return Status::Ok();
+}
+
+void App::Housekeeping() {
+  // A quarter of the lifetime, so a record outlives it by at most that much;
+  // at most every 10 minutes, at least every 250 ms (tests use seconds).
+  const auto every = std::clamp<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.idempotency_ttl) / 4,
+      std::chrono::milliseconds(250), std::chrono::minutes(10));
+  std::unique_lock<std::mutex> lock(housekeeping_mu_);
+  while (!housekeeping_cv_.wait_for(lock, every, [this] { return stopping_; })) {
+    lock.unlock();
+    const std::string before = FormatRfc3339(Now() - config_.idempotency_ttl);
+    auto purged = store_->WriteValue<int64_t>([&](Tx& tx) { return tx.PurgeIdempotency(before); });
+    if (!purged.ok()) spdlog::warn("purging idempotency records: {}", purged.status().ToString());
+    else if (*purged > 0) spdlog::debug("purged {} idempotency records older than {}", *purged, before);
+    lock.lock();
+  }
 }
 
 void App::Reload() {

@@ -10,7 +10,9 @@
 #include "store/store.h"
 #include "sync/stream_hub.h"
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 namespace mgteam::server {
 
@@ -40,7 +42,14 @@ class App {
   size_t max_streams_ = 0;  // the cap in force, for the start-up line
   std::unique_ptr<ServerContext> ctx_;
   std::unique_ptr<Router> router_;
+  // Deletes what has outlived its use (idempotency records) now and then,
+  // until Stop().
+  void Housekeeping();
+
   std::shared_ptr<TlsContext> tls_;
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool stopping_ = false;
   struct Http;
   std::unique_ptr<Http> http_;
 };

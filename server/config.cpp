@@ -71,6 +71,13 @@ Status ServerConfig::Finish() {
       return Status::Invalid("invalid_config", "--invitation-ttl must be like 30m, 48h or 7d (at most 90d)");
     invitation_ttl = std::chrono::seconds(seconds);
   }
+  if (!idempotency_ttl_text.empty()) {
+    auto d = ParseDuration(idempotency_ttl_text);
+    int64_t seconds = d ? d->count() : 0;
+    if (seconds < 1 || seconds > 3650LL * 86400)
+      return Status::Invalid("invalid_config", "--idempotency-ttl must be like 24h or 30d");
+    idempotency_ttl = std::chrono::seconds(seconds);
+  }
   if (smtp.enabled() && smtp.from.empty()) {
     std::string host = public_url.substr(public_url.find("://") + 3);
     host = host.substr(0, host.find_first_of(":/"));

@@ -49,6 +49,9 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   bool tls() const { return !tls_cert.empty(); }
+  // Idempotency records older than this are purged (docs/api.md).
+  std::chrono::seconds idempotency_ttl{24 * 3600};
+  std::string idempotency_ttl_text;  // --idempotency-ttl as given ("24h")
   int ready_fd = -1;  // when >= 0: "<port>\n" is written here once listening
 
   // Fills defaults that depend on other fields and checks values.

@@ -91,6 +91,9 @@ int main(int argc, char** argv) {
   app.add_option("--password-hash-concurrency", cfg.password_hash_concurrency,
                  "Most password hashes at once, 64 MiB each (0: as many as cores, at most 4)")
       ->envname("MGTEAM_PASSWORD_HASH_CONCURRENCY");
+  app.add_option("--idempotency-ttl", cfg.idempotency_ttl_text,
+                 "How long a write's Idempotency-Key is remembered (default 24h; e.g. 7d)")
+      ->envname("MGTEAM_IDEMPOTENCY_TTL");
   app.add_option("--tls-cert", cfg.tls_cert, "Serve HTTPS with this PEM certificate chain (re-read on SIGHUP)")
       ->envname("MGTEAM_TLS_CERT");
   app.add_option("--tls-key", cfg.tls_key, "The PEM private key for --tls-cert (re-read on SIGHUP)")

@@ -3,6 +3,7 @@
 #include "render.h"
 #include "replica.h"
 #include "session.h"
+#include "mgteam/clock.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -198,20 +199,31 @@ void AddTokenCommands(CLI::App& app, Cli& cli) {
   token->require_subcommand(1);
 
   auto name = std::make_shared<std::string>();
+  auto expires = std::make_shared<std::string>();
   auto* create = token->add_subcommand("create", "Create a token; it is shown once");
   create->add_option("name", *name, "What the token is for, e.g. 'ci-deploy'")->required();
-  create->callback([&cli, name] {
-    cli.action = [name](Session& s) -> Status {
+  create->add_option("--expires", *expires, "Stop working after this long: 30m, 12h, 90d (default: never)");
+  create->callback([&cli, name, expires] {
+    cli.action = [name, expires](Session& s) -> Status {
+      nlohmann::json body = {{"name", *name}};
+      if (!expires->empty()) {
+        auto d = ParseDuration(*expires);
+        if (!d || d->count() <= 0 || d->count() > 10LL * 366 * 86400)
+          return Status::Invalid("invalid_duration", "--expires wants a duration like 30m, 12h or 90d (at most 3660d), not '" +
+                                                         *expires + "'");
+        body["expires_in"] = d->count();
+      }
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
-      MG_ASSIGN_OR_RETURN(nlohmann::json t,
-                          api.Post("/api/v1/tokens", {{"name", *name}}, NewIdempotencyKey()));
+      MG_ASSIGN_OR_RETURN(nlohmann::json t, api.Post("/api/v1/tokens", body, NewIdempotencyKey()));
       if (s.json()) {
         PrintJson(t);
         return Status::Ok();
       }
       Say(t.value("token", ""));
-      Note("Token '" + *name + "' created. It is shown only now: store it as a secret "
-           "(e.g. MGTEAM_TOKEN in CI).");
+      const nlohmann::json until = t.value("expires_at", nlohmann::json());
+      Note("Token '" + *name + "' created" +
+           (until.is_string() ? ", valid until " + until.get<std::string>() : std::string()) +
+           ". It is shown only now: store it as a secret (e.g. MGTEAM_TOKEN in CI).");
       return Status::Ok();
     };
   });
@@ -226,14 +238,19 @@ void AddTokenCommands(CLI::App& app, Cli& cli) {
         PrintJson(tokens);
         return Status::Ok();
       }
-      Table t({"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "STATUS"}, {0, 40});
+      Table t({"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES", "STATUS"}, {0, 40});
+      const std::string now = NowRfc3339();
       for (const auto& x : tokens) {
-        std::string status = !x["revoked_at"].is_null() ? "revoked"
+        const bool expired = x.value("expires_at", nlohmann::json()).is_string() &&
+                             x["expires_at"].get<std::string>() <= now;
+        std::string status = !x["revoked_at"].is_null()  ? "revoked"
+                             : expired                    ? "expired"
                              : x.value("current", false) ? "active (this one)"
                                                          : "active";
         t.Add({x.value("id", ""), x.value("name", ""), x.value("prefix", "") + "…",
                Ago(x.value("created_at", "")),
                x["last_used_at"].is_null() ? "never" : Ago(x["last_used_at"].get<std::string>()),
+               x.value("expires_at", nlohmann::json()).is_string() ? x["expires_at"].get<std::string>() : "never",
                status});
       }
       t.Print();

@@ -36,7 +36,8 @@ Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, Signup
   return rec.user;
 }
 
-Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name) {
+Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name,
+                               std::optional<std::chrono::seconds> lifetime) {
   MintedToken minted = MintToken();
   IssuedToken out;
   out.secret = minted.secret;
@@ -45,7 +46,9 @@ Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::st
   out.record.name = name;
   out.record.hash = minted.hash;
   out.record.prefix = minted.prefix;
-  out.record.created_at = NowRfc3339();
+  const TimePoint now = Now();
+  out.record.created_at = FormatRfc3339(now);
+  if (lifetime) out.record.expires_at = FormatRfc3339(now + *lifetime);
   MG_RETURN_IF_ERROR(tx.InsertToken(out.record));
   return out;
 }
@@ -71,6 +74,10 @@ Result<Authenticated> Authenticate(Tx& tx, const std::string& secret) {
   // The lookup is by hash; comparing again in constant time costs nothing and
   // keeps the guarantee independent of how the store implements the lookup.
   if (!token || !ConstantTimeEquals(token->hash, hash) || token->revoked_at) return invalid;
+  if (token->expired(NowRfc3339()))
+    return Status(Code::kUnauthenticated, "token_expired",
+                  "the token '" + token->name + "' expired at " + *token->expires_at +
+                      "; create a new one (mgteam token create) or log in again");
   MG_ASSIGN_OR_RETURN(auto user, tx.FindUser(token->user_id));
   if (!user) return invalid;
   return Authenticated{std::move(*user), std::move(*token)};

@@ -4,6 +4,7 @@
 
 #include "domain/change_log.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -34,7 +35,9 @@ struct IssuedToken {
   TokenRecord record;
   std::string secret;  // returned to the caller once, never stored
 };
-Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name);
+// `lifetime`: the token stops working that long from now (none: never).
+Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name,
+                               std::optional<std::chrono::seconds> lifetime = std::nullopt);
 // Revokes one of the user's tokens; 404 if it is not theirs.
 Result<TokenRecord> RevokeToken(Tx& tx, const std::string& user_id, const std::string& token_id);
 

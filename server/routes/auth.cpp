@@ -174,11 +174,15 @@ Result<Reply> ListTokens(Request& r) {
 }
 
 Result<Reply> CreateToken(Request& r) {
-  FieldReader f(r.body(), {"name"});
+  FieldReader f(r.body(), {"name", "expires_in"});
   auto name = f.Text("name", kName, true);
+  // Seconds from now; at most ten years. Absent: the token never expires.
+  auto expires_in = f.Integer("expires_in", 1, 10LL * 366 * 86400);
   if (!f.ok()) return f.status();
+  std::optional<std::chrono::seconds> lifetime;
+  if (expires_in) lifetime = std::chrono::seconds(*expires_in);
   return r.Write([&](Tx& tx) -> Result<Reply> {
-    MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, r.auth().user.id, *name));
+    MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, r.auth().user.id, *name, lifetime));
     return Reply{201, TokenReply(t)};
   });
 }

@@ -5,6 +5,7 @@
 #include "routes/routes.h"
 #include "sync/stream_hub.h"
 
+#include "mgteam/clock.h"
 #include "mgteam/digest.h"
 
 #include <charconv>
@@ -39,6 +40,7 @@ Result<Reply> Stream(Request& r) {
   s.workspace_id = r.workspace().id;
   s.user_id = r.auth().user.id;
   s.token_id = r.auth().token.id;
+  if (const auto& until = r.auth().token.expires_at) s.token_expires = ParseRfc3339(*until);
   s.since = since;
   s.epoch = r.Query("epoch");
   s.slot = std::move(slot);
@@ -65,6 +67,8 @@ Result<Reply> ListEvents(Request& r) {
         // Time passed: the token may have been revoked, the member removed.
         MG_ASSIGN_OR_RETURN(auto token, tx.FindTokenByHash(r.auth().token.hash));
         if (!token || token->revoked_at) return Status::Unauthenticated("the token was revoked; log in again");
+        if (token->expired(NowRfc3339()))
+          return Status(Code::kUnauthenticated, "token_expired", "the token expired while the request waited");
         MG_ASSIGN_OR_RETURN(auto member, tx.FindMember(r.workspace().id, r.auth().user.id));
         if (!member) return Status::NotFound("no workspace " + r.workspace().id + " that you belong to");
       }

@@ -152,10 +152,17 @@ CREATE INDEX conflicts_by_memory ON conflicts(workspace_id, memory_id, status);
 CREATE INDEX conflicts_by_status ON conflicts(workspace_id, status, id);
 )sql";
 
+// Version 3: tokens may expire (docs/security.md, "Tokens"); idempotency
+// records are purged by age, so they are indexed by it.
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+CREATE INDEX idempotency_by_created ON idempotency(created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& SqliteMigrations() {
-  static const std::vector<std::string_view> kMigrations = {kV1, kV2};
+  static const std::vector<std::string_view> kMigrations = {kV1, kV2, kV3};
   return kMigrations;
 }
 

@@ -24,7 +24,7 @@ constexpr const char* kRelCols = sql::kRelationshipColumns;
 constexpr const char* kWorkspaceCols =
     "w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at";
 constexpr const char* kTokenCols =
-    "id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at";
+    "id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at, expires_at";
 constexpr const char* kMemberSelect =
     "SELECT m.workspace_id, m.user_id, m.role, m.joined_at, u.name, u.email "
     "FROM memberships m JOIN users u ON u.id = m.user_id";
@@ -64,6 +64,7 @@ TokenRecord ReadToken(sql::Stmt& q) {
   t.created_at = q.Text(5);
   t.last_used_at = q.OptText(6);
   t.revoked_at = q.OptText(7);
+  t.expires_at = q.OptText(8);
   return t;
 }
 
@@ -127,9 +128,9 @@ class SqliteTx final : public Tx {
 
   Status InsertToken(const TokenRecord& t) override {
     return Exec(
-        "INSERT INTO tokens(id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-        t.id, t.user_id, t.name, t.hash, t.prefix, t.created_at, t.last_used_at, t.revoked_at);
+        "INSERT INTO tokens(id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at, expires_at) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        t.id, t.user_id, t.name, t.hash, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.expires_at);
   }
 
   Maybe<TokenRecord> FindTokenByHash(const std::string& hash) override {
@@ -443,6 +444,11 @@ class SqliteTx final : public Tx {
     return q->Run();
   }
 
+  Result<int64_t> PurgeIdempotency(const std::string& before) override {
+    MG_RETURN_IF_ERROR(Exec("DELETE FROM idempotency WHERE created_at < ?", before));
+    return c_.db.Changes();
+  }
+
   Status InsertInvitation(const InvitationRecord& i) override {
     return Exec(std::string("INSERT INTO invitations(") + kInvitationCols +
                     ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -640,7 +646,12 @@ json TokenRecord::ToJson() const {
           {"prefix", prefix},
           {"created_at", created_at},
           {"last_used_at", last_used_at ? json(*last_used_at) : json(nullptr)},
-          {"revoked_at", revoked_at ? json(*revoked_at) : json(nullptr)}};
+          {"revoked_at", revoked_at ? json(*revoked_at) : json(nullptr)},
+          {"expires_at", expires_at ? json(*expires_at) : json(nullptr)}};
 }
+
+// Both sides are FormatRfc3339 output (UTC, fixed width), so text order is
+// time order.
+bool TokenRecord::expired(const std::string& now_rfc3339) const { return expires_at && *expires_at <= now_rfc3339; }
 
 }  // namespace mgteam::server

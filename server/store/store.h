@@ -42,7 +42,9 @@ struct TokenRecord {
   std::string created_at;
   std::optional<std::string> last_used_at;
   std::optional<std::string> revoked_at;
+  std::optional<std::string> expires_at;  // RFC 3339; none: never
 
+  bool expired(const std::string& now_rfc3339) const;
   json ToJson() const;
 };
 
@@ -198,6 +200,8 @@ class Tx {
   // Idempotent replays.
   virtual Maybe<IdempotencyRecord> FindIdempotency(const std::string& key_hash) = 0;
   virtual Status InsertIdempotency(const IdempotencyRecord& r) = 0;
+  // Deletes records created before `before` (RFC 3339); how many went.
+  virtual Result<int64_t> PurgeIdempotency(const std::string& before) = 0;
 
   // Invitations.
   virtual Status InsertInvitation(const InvitationRecord& i) = 0;

@@ -57,6 +57,7 @@ struct StreamHub::Stream {
   std::unique_ptr<Transport> io;  // null once handed to to_close_
   int fd = -1;                    // io's descriptor: the key in streams_ and epoll
   std::string ws, user_id, token_id;
+  std::optional<std::chrono::system_clock::time_point> token_expires;
   State state = State::kReplaying;
   bool abandoned = false;  // closed by the hub while its request thread was replaying
   std::string close_reason;
@@ -215,6 +216,7 @@ void StreamHub::Serve(StreamRequest r) {
   s->ws = r.workspace_id;
   s->user_id = r.user_id;
   s->token_id = r.token_id;
+  s->token_expires = r.token_expires;
   int one = 1;
   ::setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   // Until the hub owns it, this thread writes with bounded waits.
@@ -593,7 +595,12 @@ void StreamHub::CheckHeads() {
 
 void StreamHub::Heartbeats(Clock::time_point now) {
   static const std::string kBeat = SseComment("heartbeat");
+  const auto wall = std::chrono::system_clock::now();
   for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_)) {
+    if (s->token_expires && wall >= *s->token_expires && s->state != Stream::State::kClosing) {
+      Close(*s, "token_expired");
+      continue;
+    }
     if (s->state == Stream::State::kClosing && !s->abandoned && now > s->close_deadline) {
       Remove(*s);
     } else if (s->state == Stream::State::kLive && s->out.empty() && now - s->last_write >= options_.heartbeat) {

@@ -16,8 +16,8 @@
 //      {"type":"closed","reason":"slow_consumer"} and disconnected (it resumes
 //      by Last-Event-ID). Silence is broken by `: heartbeat` comments.
 //   5. The stream ends with a {"type":"closed", "reason": ...} frame when the
-//      member is removed, the token revoked, the workspace deleted or the
-//      server shuts down.
+//      member is removed, the token revoked or expired, the workspace deleted
+//      or the server shuts down.
 //
 // Events reach the hub through the Bus (heads only); the hub reads the
 // events themselves from the store, and also re-checks heads periodically,
@@ -65,6 +65,8 @@ struct StreamRequest {
   std::string workspace_id;
   std::string user_id;
   std::string token_id;
+  // When the token stops working: the stream ends then (reason token_expired).
+  std::optional<std::chrono::system_clock::time_point> token_expires;
   std::optional<int64_t> since;       // Last-Event-ID (preferred) or ?since=
   std::optional<std::string> epoch;   // ?epoch=
   std::shared_ptr<void> slot;         // from Reserve(); released when the stream ends

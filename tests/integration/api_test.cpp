@@ -1,5 +1,6 @@
 // The REST API, driven over real HTTP against a real mgteam-server.
 #include "http.h"
+#include "sse_client.h"
 #include "mgteam/digest.h"
 #include "mgteam/sqlite.h"
 #include "process.h"
@@ -825,4 +826,65 @@ TEST_CASE("digest: a fingerprint of the live rows that matches the snapshot and 
   CHECK(hidden.status == 404);
   CHECK(hidden.error_code() == "not_found");
   CHECK(w.http.Get(path).status == 401);
+}
+
+TEST_CASE("a token with an expiry stops working then: 401 token_expired, and its stream ends") {
+  // Heartbeats every second: the hub checks expiries on that beat.
+  ServerProcess::Options o;
+  o.args = {"--heartbeat-interval", "1"};
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice");
+  CHECK(http.Post("/api/v1/tokens", {{"name", "bad"}, {"expires_in", 0}}, alice.token).status == 422);
+  CHECK(http.Post("/api/v1/tokens", {{"name", "bad"}, {"expires_in", "90d"}}, alice.token).status == 422);
+  auto made = http.Post("/api/v1/tokens", {{"name", "short"}, {"expires_in", 3}}, alice.token);
+  REQUIRE(made.status == 201);
+  CHECK(made.body["expires_at"].is_string());
+  const std::string token = made.body["token"];
+  REQUIRE(http.Get("/api/v1/me", token).status == 200);
+  auto stream = SseClient::Open(server->port(), "/api/v1/sync/stream?workspace_id=" + alice.personal_ws, token);
+  REQUIRE(stream->status() == 200);
+
+  std::optional<json> closed;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    auto e = stream->Next(std::chrono::seconds(1));
+    if (e && (*e)["type"] == "closed") closed = e;
+  }
+  REQUIRE(closed.has_value());
+  CHECK((*closed)["reason"] == "token_expired");
+  auto after = http.Get("/api/v1/me", token);
+  CHECK(after.status == 401);
+  CHECK(after.error_code() == "token_expired");
+  // The long-lived token is untouched, and lists the other one's expiry.
+  auto list = http.Get("/api/v1/tokens", alice.token);
+  REQUIRE(list.status == 200);
+  bool listed = false;
+  for (const auto& t : list.body["tokens"])
+    if (t["name"] == "short") listed = t["expires_at"] == made.body["expires_at"];
+  CHECK(listed);
+}
+
+TEST_CASE("idempotency records are purged after --idempotency-ttl: a late resend of a create is 409 already_exists") {
+  ServerProcess::Options o;
+  o.args = {"--idempotency-ttl", "1s"};
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice");
+  const std::string path = "/api/v1/workspaces/" + alice.personal_ws + "/memories";
+  json body = {{"id", "01a2124c-a21f-739f-92bb-00000000abcd"}, {"title", "sent, answer lost"}};
+  auto first = http.Post(path, body, alice.token, {{"Idempotency-Key", "late-1"}});
+  REQUIRE(first.status == 201);
+  auto replay = http.Post(path, body, alice.token, {{"Idempotency-Key", "late-1"}});
+  CHECK(replay.headers.count("Idempotent-Replayed") == 1);
+  // Within a few purge sweeps the record is gone and the resend runs again.
+  HttpResponse late;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+       std::chrono::steady_clock::now() < deadline;) {
+    late = http.Post(path, body, alice.token, {{"Idempotency-Key", "late-1"}});
+    if (late.status != 201) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the sweep runs on its own clock
+  }
+  CHECK(late.status == 409);
+  CHECK(late.error_code() == "already_exists");
+  CHECK(http.Get(path, alice.token).body["memories"].size() == 1);
 }

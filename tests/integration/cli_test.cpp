@@ -166,6 +166,14 @@ TEST_CASE("credentials live in a 0600 file and logout forgets and revokes them")
   std::string ci = cli.Ok({"token", "create", "ci"});
   CHECK(ci.rfind("mg_", 0) == 0);
   CHECK(cli.Json({"token", "list"}).size() == 2);
+  auto expiring = cli({"token", "create", "ci-90d", "--expires", "90d"});
+  CHECK(expiring.exit_code == 0);
+  CHECK(expiring.err.find("valid until") != std::string::npos);
+  CHECK(cli.Json({"token", "list"})[2]["expires_at"].is_string());
+  CHECK(cli.Json({"token", "list"})[1]["expires_at"].is_null());
+  auto bad = cli({"token", "create", "x", "--expires", "soon"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("--expires wants a duration") != std::string::npos);
   json revoked = cli.Json({"token", "revoke", cli.Json({"token", "list"})[1]["id"]});
   CHECK_FALSE(revoked["revoked_at"].is_null());
 

@@ -2,6 +2,7 @@
 // replica shows"): answers and events in either order, refusals, writes the
 // replica refuses up front, the model check itself, and purging.
 #include "replica_fixture.h"
+#include "sync.h"
 
 #include <doctest/doctest.h>
 
@@ -225,4 +226,31 @@ TEST_CASE("forgetting a workspace leaves none of its text in the file or its jou
   for (const char* suffix : {"", "-wal", "-shm", "-journal"})
     CHECK_MESSAGE(ReadAll(file + suffix).find(secret) == std::string::npos, "found in " << file << suffix);
   CHECK(f.r->CheckView().ok());
+}
+
+TEST_CASE("a resent create the server already has (its answer lost, its key purged) completes the op") {
+  Fixture f;
+  auto mine = f.r->CreateMemory(kWs, Draft("sent twice"));
+  REQUIRE(mine.ok());
+  auto ops = f.r->Ops(kWs);
+  REQUIRE(ops.ok());
+  REQUIRE(ops->size() == 1);
+  Result<json> answer = Status::Conflict("already_exists", "a memory with id " + mine->memory.id + " already exists");
+  auto outcome = agent::SettleOp(*f.r, ops->front(), answer);
+  REQUIRE(outcome.ok());
+  CHECK(*outcome == agent::OpOutcome::kAccepted);
+  CHECK(f.r->Ops(kWs)->empty());
+  // The log then brings the server's copy, and the row is the server's.
+  Memory server = ServerMemory(mine->memory.id, 1, "sent twice");
+  REQUIRE(f.r->ApplyEvents(kWs, {MemoryEvent(3, server, "memory_created")}).ok());
+  CheckRowIs(f, server, SyncState::kSynced);
+  CHECK(f.r->CheckView().ok());
+
+  // Any other conflict on a create is still a refusal.
+  auto other = f.r->CreateMemory(kWs, Draft("refused"));
+  REQUIRE(other.ok());
+  auto op = f.r->Ops(kWs)->front();
+  auto refused = agent::SettleOp(*f.r, op, Result<json>(Status::Conflict("version_conflict", "no")));
+  REQUIRE(refused.ok());
+  CHECK(*refused == agent::OpOutcome::kRefused);
 }
