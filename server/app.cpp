@@ -111,6 +111,7 @@ Status App::Run() {
   limits.workers = threads;
   limits.max_body_bytes = config_.max_body_bytes;
   limits.max_per_address = config_.max_connections_per_address;
+  limits.uncapped = config_.trusted_proxies;
   limits.body_grace = std::chrono::seconds(config_.body_grace_seconds);
   limits.gate.head = std::chrono::seconds(config_.head_timeout_seconds);
   limits.gate.head_limits.max_bytes = config_.max_head_bytes;
@@ -138,6 +139,27 @@ Status App::Run() {
     config_.listen_port = port;
     MG_RETURN_IF_ERROR(config_.Finish());
   }
+  // /metrics on its own address (often loopback), off the API port.
+  std::unique_ptr<httplib::Server> metrics_http;
+  std::thread metrics_thread;
+  if (!config_.metrics_listen.empty()) {
+    metrics_http = std::make_unique<httplib::Server>();
+    metrics_http->new_task_queue = [] { return new ElasticTaskQueue(1, 2, std::chrono::seconds(60)); };
+    metrics_http->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics_.Prometheus(), "text/plain; version=0.0.4");
+    });
+    int mport = config_.metrics_port == 0 ? metrics_http->bind_to_any_port(config_.metrics_host)
+                                          : (metrics_http->bind_to_port(config_.metrics_host, config_.metrics_port)
+                                                 ? config_.metrics_port
+                                                 : -1);
+    if (mport <= 0) {
+      http.StopConnections();
+      return Status::Unavailable("listen_failed", "cannot listen for metrics on " + config_.metrics_listen +
+                                                      " (in use? try another --metrics-listen)");
+    }
+    spdlog::info("metrics on http://{}:{}/metrics", config_.metrics_host, mport);
+    metrics_thread = std::thread([&metrics_http] { metrics_http->listen_after_bind(); });
+  }
   spdlog::info("mgteam-server {} listening on {}://{}:{} (open files limit {}: up to {} streams, {} per account; "
                "up to {} worker threads)",
                MGTEAM_VERSION, tls_ ? "https" : "http", config_.listen_host, port, RaiseOpenFileLimit(), max_streams_,
@@ -156,6 +178,10 @@ Status App::Run() {
   }
   housekeeping_cv_.notify_all();
   housekeeping.join();
+  if (metrics_http) {
+    metrics_http->stop();
+    metrics_thread.join();
+  }
   http.StopConnections();
   if (!listened) return Status::Internal("the HTTP listener stopped unexpectedly");
   spdlog::info("stopped");

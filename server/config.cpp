@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "http/client_address.h"
 #include "mgteam/clock.h"
 
 #include <charconv>
@@ -55,6 +56,11 @@ Status ServerConfig::Finish() {
   if (password_hash_concurrency < 0 || password_hash_concurrency > 64)
     return Status::Invalid("invalid_config",
                            "--password-hash-concurrency must be 1 to 64 (0: as many as cores, at most 4)");
+  for (const auto& p : trusted_proxies)
+    if (!IsIpAddress(p))
+      return Status::Invalid("invalid_config", "--trusted-proxy wants an IP address (as the socket reports it), not '" +
+                                                   p + "'");
+  if (!metrics_listen.empty()) MG_RETURN_IF_ERROR(ParseListen(metrics_listen, metrics_host, metrics_port));
   if (tls_cert.empty() != tls_key.empty())
     return Status::Invalid("invalid_config", "--tls-cert and --tls-key go together: give both or neither");
   public_url_explicit = !public_url.empty();

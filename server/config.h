@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace mgteam::server {
 
@@ -52,6 +53,13 @@ struct ServerConfig {
   // Idempotency records older than this are purged (docs/api.md).
   std::chrono::seconds idempotency_ttl{24 * 3600};
   std::string idempotency_ttl_text;  // --idempotency-ttl as given ("24h")
+  // Reverse proxies whose X-Forwarded-For is believed, and which are exempt
+  // from the per-address connection cap (docs/security.md, "Behind a proxy").
+  std::vector<std::string> trusted_proxies;
+  // Serve /metrics here (e.g. 127.0.0.1:9474) instead of on the API port.
+  std::string metrics_listen;
+  std::string metrics_host;
+  int metrics_port = 0;
   int ready_fd = -1;  // when >= 0: "<port>\n" is written here once listening
 
   // Fills defaults that depend on other fields and checks values.

@@ -91,6 +91,13 @@ int main(int argc, char** argv) {
   app.add_option("--password-hash-concurrency", cfg.password_hash_concurrency,
                  "Most password hashes at once, 64 MiB each (0: as many as cores, at most 4)")
       ->envname("MGTEAM_PASSWORD_HASH_CONCURRENCY");
+  app.add_option("--trusted-proxy", cfg.trusted_proxies,
+                 "A reverse proxy's IP: its X-Forwarded-For names the client; not capped per address (repeatable)")
+      ->envname("MGTEAM_TRUSTED_PROXY")
+      ->delimiter(',');
+  app.add_option("--metrics-listen", cfg.metrics_listen,
+                 "Serve /metrics on this HOST:PORT only (e.g. 127.0.0.1:9474), not on the API port")
+      ->envname("MGTEAM_METRICS_LISTEN");
   app.add_option("--idempotency-ttl", cfg.idempotency_ttl_text,
                  "How long a write's Idempotency-Key is remembered (default 24h; e.g. 7d)")
       ->envname("MGTEAM_IDEMPOTENCY_TTL");

@@ -179,6 +179,11 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
     return false;
   }
   auto io = std::make_unique<Transport>(sock, ssl);
+  const bool uncapped = std::find(limits_.uncapped.begin(), limits_.uncapped.end(), ip) != limits_.uncapped.end();
+  if (gate_ && uncapped) {
+    gate_->Admit(std::make_unique<Connection>(std::move(io), ip, nullptr));
+    return true;
+  }
   if (!gate_ || !slots_.Acquire(ip, limits_.max_per_address)) {
     // Over TLS the refusal cannot be said before a handshake: the client
     // just sees the connection close.

@@ -35,6 +35,8 @@
 #include <httplib.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace mgteam::server {
 
@@ -42,6 +44,7 @@ struct ConnectionLimits {
   GateLimits gate;
   size_t max_body_bytes = 1024 * 1024;
   size_t max_per_address = 512;                  // connections waiting or being served (0: no cap)
+  std::vector<std::string> uncapped;             // addresses the cap does not apply to (trusted proxies)
   std::chrono::milliseconds body_grace{10000};  // a body may take this long...
   size_t body_min_rate = 16 * 1024;              // ...plus a second per this many bytes received
   size_t workers = 256;

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "http/client_address.h"
+
 #include "auth.h"
 #include "mgteam/clock.h"
 #include "mgteam/ids.h"
@@ -85,7 +87,9 @@ std::optional<std::string> Request::Header(const std::string& name) const {
   return http_.get_header_value(name.c_str());
 }
 
-const std::string& Request::RemoteAddress() const { return http_.remote_addr; }
+std::string Request::RemoteAddress() const {
+  return ClientAddress(http_.remote_addr, http_.get_header_value("X-Forwarded-For"), config().trusted_proxies);
+}
 
 Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
   if (!idempotency_key_) return store().WriteValue<Reply>(fn);

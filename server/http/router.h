@@ -69,9 +69,11 @@ class Request {
   std::optional<std::string> Query(const std::string& name) const;
   // Request header, if present.
   std::optional<std::string> Header(const std::string& name) const;
-  // The peer's IP address, from the socket. Never from a header: httplib
-  // also files it as a REMOTE_ADDR header, but a client can send one first.
-  const std::string& RemoteAddress() const;
+  // The client's IP address: the socket's peer, or, when the peer is a
+  // --trusted-proxy, the address that proxy appended to X-Forwarded-For
+  // (http/client_address.h). Never from REMOTE_ADDR: httplib files the peer
+  // under that header name, but a client can send one first.
+  std::string RemoteAddress() const;
   const json& body() const { return body_; }
 
   // Set for every route but public ones.

@@ -206,6 +206,8 @@ Result<Reply> PresenceRoute(Request& r) {
 
 Result<Reply> MetricsRoute(Request& r) {
   if (!r.server().metrics) return Status::Unavailable("no_metrics", "metrics are not available");
+  if (!r.config().metrics_listen.empty())
+    return Status(Code::kNotFound, "route_not_found", "metrics are served on --metrics-listen, not here");
   // Reply bodies are JSON; the Prometheus text travels as one string that
   // the router writes verbatim (see Router::Dispatch).
   return Reply{200, json(r.server().metrics->Prometheus()), "text/plain; version=0.0.4"};

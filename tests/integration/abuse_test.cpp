@@ -255,3 +255,58 @@ TEST_CASE("the Bearer scheme is case-insensitive") {
   CHECK(http.Send("GET", "/api/v1/me", "", "", {{"Authorization", "Basic " + alice.token}}).status == 401);
   CHECK(http.Send("GET", "/api/v1/me", "", "", {{"Authorization", "Bearer"}}).status == 401);
 }
+
+TEST_CASE("behind a --trusted-proxy: its X-Forwarded-For names the client for throttling, and it is not capped per address") {
+  ServerProcess::Options o;
+  o.args = {"--login-attempts-per-address", "3", "--trusted-proxy", "127.0.0.1", "--max-connections-per-address", "4"};
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice");
+  TestUser bob = SignUp(http, "bob");
+  const std::map<std::string, std::string> from_a = {{"X-Forwarded-For", "203.0.113.9, 198.51.100.1"}};
+  const std::map<std::string, std::string> from_b = {{"X-Forwarded-For", "198.51.100.2"}};
+  for (int i = 0; i < 3; ++i) CHECK(Login(http, alice.email, "wrong-password-" + std::to_string(i), from_a).status == 401);
+  // The proxy appended 198.51.100.1: that client is throttled...
+  CHECK(Login(http, bob.email, Password(bob), from_a).status == 429);
+  // ...whatever it claims earlier in the list, and another client is not.
+  CHECK(Login(http, bob.email, Password(bob), {{"X-Forwarded-For", "10.9.9.9, 198.51.100.1"}}).status == 429);
+  CHECK(Login(http, bob.email, Password(bob), from_b).status == 200);
+
+  // The proxy holds many connections: the per-address cap (4) is not for it.
+  std::vector<std::unique_ptr<Http>> held;
+  for (int i = 0; i < 10; ++i) {
+    held.push_back(std::make_unique<Http>(server->port()));
+    CHECK(held.back()->Get("/healthz").status == 200);
+  }
+}
+
+TEST_CASE("without --trusted-proxy, X-Forwarded-For is ignored") {
+  ServerProcess::Options o;
+  o.args = {"--login-attempts-per-address", "3"};
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice");
+  TestUser bob = SignUp(http, "bob");
+  for (int i = 0; i < 3; ++i)
+    CHECK(Login(http, alice.email, "wrong-password-" + std::to_string(i), {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}})
+              .status == 401);
+  CHECK(Login(http, bob.email, Password(bob), {{"X-Forwarded-For", "198.51.100.200"}}).status == 429);
+}
+
+TEST_CASE("--metrics-listen moves /metrics off the API port") {
+  ServerProcess::Options o;
+  o.args = {"--metrics-listen", "127.0.0.1:0"};
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  auto api = http.Get("/metrics");
+  CHECK(api.status == 404);
+  // The server logs where it serves them (port 0: any free port).
+  const std::string log = server->log();
+  auto at = log.find("metrics on http://127.0.0.1:");
+  REQUIRE(at != std::string::npos);
+  int port = std::stoi(log.substr(at + std::string("metrics on http://127.0.0.1:").size()));
+  Http metrics(port);
+  auto r = metrics.Get("/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.raw.find("mgteam_") != std::string::npos);
+}
