@@ -70,6 +70,7 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   StreamHubOptions hub_options;
   hub_options.heartbeat = std::chrono::seconds(app->config_.heartbeat_seconds);
   hub_options.max_backlog_bytes = app->config_.stream_max_backlog;
+  hub_options.max_total_backlog_bytes = app->config_.stream_backlog_budget;
   // Every stream is a file descriptor: keep a tenth of the limit (at least
   // 256) for REST connections, the database and logs.
   const long files = RaiseOpenFileLimit();

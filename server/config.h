@@ -35,6 +35,7 @@ struct ServerConfig {
   size_t max_connections_per_address = 512;  // waiting or being served; streams not counted (0: no cap)
   int heartbeat_seconds = 15;
   size_t stream_max_backlog = 1024 * 1024;
+  size_t stream_backlog_budget = 256u << 20;  // all streams together (0: none)
   size_t max_streams_per_user = 32;  // 0: no cap
   size_t max_streams = 0;            // 0: the open-files limit less a reserve for everything else
   std::string sqlite_synchronous = "NORMAL";

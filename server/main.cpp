@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-interval", cfg.heartbeat_seconds, "Seconds of silence before a stream heartbeat");
   app.add_option("--stream-max-backlog", cfg.stream_max_backlog,
                  "Unsent bytes a stream may queue before it is cut off as too slow");
+  app.add_option("--stream-backlog-budget", cfg.stream_backlog_budget,
+                 "Unsent bytes all streams together may queue; past it the furthest behind are cut off (0: none)");
   app.add_option("--sqlite-synchronous", cfg.sqlite_synchronous,
                  "NORMAL (survives process crashes) or FULL (also power loss)");
   app.add_option("--login-attempts", cfg.login_attempts,

@@ -46,6 +46,8 @@ std::string Metrics::Prometheus() const {
   metric("mgteam_stream_replayed_events_total", "counter", "Events sent by replays.", replayed_events.load());
   metric("mgteam_slow_consumer_disconnects_total", "counter",
          "Streams cut off because the client did not keep up.", slow_consumer_disconnects.load());
+  metric("mgteam_stream_backlog_bytes", "gauge", "Bytes queued for streams and not yet sent.",
+         stream_backlog_bytes.load());
   metric("mgteam_long_polls_total", "counter", "Polling requests that waited for events.", long_polls.load());
   metric("mgteam_http_requests_total", "counter", "API requests handled.", http_requests.load());
   metric("mgteam_logins_throttled_total", "counter",

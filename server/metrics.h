@@ -32,6 +32,7 @@ struct Metrics {
   std::atomic<uint64_t> replays{0};
   std::atomic<uint64_t> replayed_events{0};
   std::atomic<uint64_t> slow_consumer_disconnects{0};
+  std::atomic<uint64_t> stream_backlog_bytes{0};  // unsent, all streams
   std::atomic<uint64_t> long_polls{0};
   std::atomic<uint64_t> http_requests{0};
   std::atomic<uint64_t> logins_throttled{0};  // answered 429 without checking the password

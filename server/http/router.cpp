@@ -228,7 +228,8 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
-  spdlog::debug("{} {} {} {}us [{}]", req.method, RedactedPath(route, req.path), res.status, us, request_id);
+  spdlog::debug("{} {} {} {}us [{}] from {}", req.method, RedactedPath(route, req.path), res.status, us, request_id,
+                r.RemoteAddress());
 }
 
 void Router::Install(httplib::Server& http) {

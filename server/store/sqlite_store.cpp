@@ -582,17 +582,35 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   return store;
 }
 
+namespace {
+constexpr auto kReaderWait = std::chrono::seconds(10);
+}  // namespace
+
+size_t SqliteStore::readers_open() {
+  std::lock_guard<std::mutex> lock(readers_mu_);
+  return readers_open_;
+}
+
 std::unique_ptr<SqliteConnection> SqliteStore::TakeReader(Status& error) {
-  {
-    std::lock_guard<std::mutex> lock(readers_mu_);
-    if (!readers_.empty()) {
-      auto c = std::move(readers_.back());
-      readers_.pop_back();
-      return c;
-    }
+  std::unique_lock<std::mutex> lock(readers_mu_);
+  if (!reader_returned_.wait_for(lock, kReaderWait,
+                                 [this] { return !readers_.empty() || readers_open_ < kMaxReaders; })) {
+    error = Status::Unavailable("database_busy", "every database reader stayed busy for 10 s; retry");
+    return nullptr;
   }
+  if (!readers_.empty()) {
+    auto c = std::move(readers_.back());
+    readers_.pop_back();
+    return c;
+  }
+  ++readers_open_;
+  lock.unlock();
   auto c = OpenConnection(true);
   if (!c.ok()) {
+    lock.lock();
+    --readers_open_;
+    lock.unlock();
+    reader_returned_.notify_one();
     error = c.status();
     return nullptr;
   }
@@ -600,8 +618,17 @@ std::unique_ptr<SqliteConnection> SqliteStore::TakeReader(Status& error) {
 }
 
 void SqliteStore::ReturnReader(std::unique_ptr<SqliteConnection> c) {
-  std::lock_guard<std::mutex> lock(readers_mu_);
-  readers_.push_back(std::move(c));
+  std::unique_ptr<SqliteConnection> surplus;  // closed outside the lock
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (readers_.size() >= kIdleReaders) {
+      surplus = std::move(c);
+      --readers_open_;
+    } else {
+      readers_.push_back(std::move(c));
+    }
+  }
+  reader_returned_.notify_one();
 }
 
 Status SqliteStore::Read(const std::function<Status(Tx&)>& fn) {

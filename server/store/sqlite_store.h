@@ -1,5 +1,12 @@
 // SqliteStore: the embedded default Store (WAL, one writer connection behind
 // a mutex, a pool of reader connections so reads never wait for writes).
+//
+// The reader pool is bounded (docs/security.md, "Streams"): at most
+// kMaxReaders connections are open, each with its own page cache, and at most
+// kIdleReaders stay open when nobody reads; a read past the bound waits for a
+// connection (up to 10 s, then 503 database_busy). Unbounded, a burst
+// of 600 concurrent stream replays once kept 600 connections, and their
+// memory, forever.
 #pragma once
 
 #include "store/store.h"
@@ -31,6 +38,10 @@ class SqliteStore final : public Store {
   Status Ping() override;
 
   int schema_version() const { return schema_version_; }
+  // Reader connections open now (idle and in use), and the bounds.
+  size_t readers_open();
+  static constexpr size_t kMaxReaders = 32;
+  static constexpr size_t kIdleReaders = 8;
 
  private:
   SqliteStore(std::string path, std::string synchronous);
@@ -45,7 +56,9 @@ class SqliteStore final : public Store {
   std::mutex writer_mu_;
   std::unique_ptr<SqliteConnection> writer_;
   std::mutex readers_mu_;
-  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  std::condition_variable reader_returned_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;  // idle
+  size_t readers_open_ = 0;                                 // idle + in use
   CommitListener listener_;
 
   // WAL checkpoints (and their fsyncs) run here, not in a committing request.

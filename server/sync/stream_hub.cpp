@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
+#include <malloc.h>
 #include <future>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -77,6 +79,7 @@ struct StreamHub::Stream {
   };
   std::deque<Mark> marks;
   bool want_write = false;
+  size_t accounted = 0;  // its unsent bytes as counted in the hub's backlog_
   bool counted = false;  // in the workspace's presence (live at some point)
   bool dirty = false;  // queued output since the last FlushDirty()
   std::shared_ptr<void> slot;  // counts against the caps while this lives
@@ -566,6 +569,7 @@ void StreamHub::FlushDirty() {
     if (s->want_write) CheckBacklog(*s);
     else Flush(*s);
   }
+  ShedBacklog();
 }
 
 void StreamHub::CheckHeads() {
@@ -595,6 +599,12 @@ void StreamHub::CheckHeads() {
 
 void StreamHub::Heartbeats(Clock::time_point now) {
   static const std::string kBeat = SseComment("heartbeat");
+  // Cut-off and closed streams leave freed buffers in the allocator's
+  // arenas; give a large amount back to the system.
+  if (released_since_trim_ > (16u << 20)) {
+    ::malloc_trim(0);
+    released_since_trim_ = 0;
+  }
   const auto wall = std::chrono::system_clock::now();
   for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_)) {
     if (s->token_expires && wall >= *s->token_expires && s->state != Stream::State::kClosing) {
@@ -606,6 +616,7 @@ void StreamHub::Heartbeats(Clock::time_point now) {
     } else if (s->state == Stream::State::kLive && s->out.empty() && now - s->last_write >= options_.heartbeat) {
       s->out = kBeat;
       s->marks.push_back({s->out.size(), now, false});
+      Account(*s);
       Flush(*s);
     }
   }
@@ -622,6 +633,7 @@ void StreamHub::Append(const std::shared_ptr<Stream>& s, const std::string& byte
                        bool change) {
   s->out += bytes;
   s->marks.push_back({s->out.size(), noticed, change});
+  Account(*s);
   if (!s->dirty) {
     s->dirty = true;
     to_flush_.push_back(s);
@@ -643,6 +655,7 @@ void StreamHub::Close(Stream& s, const std::string& reason) {
   s.close_deadline = Clock::now() + kCloseGrace;
   s.out += ClosedFrame(reason);
   s.marks.push_back({s.out.size(), Clock::now(), false});
+  Account(s);
   Flush(s);  // removes the stream once the frame is out
 }
 
@@ -655,6 +668,7 @@ void StreamHub::Flush(Stream& s) {
     Remove(s);  // the client is gone
     return;
   }
+  Account(s);
   auto now = Clock::now();
   while (!s.marks.empty() && s.marks.front().end <= s.out_off) {
     if (s.marks.front().change) {
@@ -689,20 +703,53 @@ void StreamHub::Flush(Stream& s) {
 }
 
 void StreamHub::CheckBacklog(Stream& s) {
-  if (s.state == Stream::State::kLive && s.out.size() - s.out_off > options_.max_backlog_bytes) {
-    // Too slow to keep up: keep the frame on the wire, drop the rest (the
-    // client resumes by Last-Event-ID), say why, and let the socket drain.
-    size_t cut = s.out_off;
-    for (const auto& m : s.marks)
-      if (m.end > s.out_off) {
-        cut = m.end;
-        break;
-      }
-    s.out.resize(cut);
-    while (!s.marks.empty() && s.marks.back().end > cut) s.marks.pop_back();
+  if (s.state == Stream::State::kLive && s.out.size() - s.out_off > options_.max_backlog_bytes)
+    CutOff(s, "its own backlog limit");
+}
+
+// Too slow to keep up: keep the frame on the wire, drop the rest (the client
+// resumes by Last-Event-ID), say why, and let the socket drain.
+void StreamHub::CutOff(Stream& s, const char* why) {
+  size_t cut = s.out_off;
+  for (const auto& m : s.marks)
+    if (m.end > s.out_off) {
+      cut = m.end;
+      break;
+    }
+  s.out.resize(cut);
+  while (!s.marks.empty() && s.marks.back().end > cut) s.marks.pop_back();
+  Account(s);
+  metrics_.slow_consumer_disconnects++;
+  spdlog::info("stream of user {} on {} cut off: slow consumer ({})", s.user_id, s.ws, why);
+  Close(s, "slow_consumer");
+}
+
+void StreamHub::Account(Stream& s) {
+  const size_t unsent = s.out.size() - s.out_off;
+  if (unsent < s.accounted) released_since_trim_ += s.accounted - unsent;
+  backlog_ = backlog_ - s.accounted + unsent;
+  s.accounted = unsent;
+  metrics_.stream_backlog_bytes = backlog_;
+}
+
+// Over the server's budget: drop the streams furthest behind until a quarter
+// of the budget is free again. Dropped at once, not closed gracefully like a
+// single slow consumer: a graceful close keeps the frame in flight, and that
+// times thousands of streams is the memory the budget is there to bound. The
+// client sees the connection end and resumes by Last-Event-ID.
+void StreamHub::ShedBacklog() {
+  const size_t budget = options_.max_total_backlog_bytes;
+  if (budget == 0 || backlog_ <= budget) return;
+  std::vector<std::shared_ptr<Stream>> behind;
+  for (const auto& [fd, s] : streams_)
+    if (s->state == Stream::State::kLive && s->accounted > 0) behind.push_back(s);
+  std::sort(behind.begin(), behind.end(), [](const auto& a, const auto& b) { return a->accounted > b->accounted; });
+  for (auto& s : behind) {
+    if (backlog_ <= budget / 4 * 3) break;
+    if (s->state != Stream::State::kLive || !streams_.count(s->fd)) continue;
     metrics_.slow_consumer_disconnects++;
-    spdlog::info("stream of user {} on {} cut off: slow consumer", s.user_id, s.ws);
-    Close(s, "slow_consumer");
+    spdlog::info("stream of user {} on {} dropped: slow consumer (the server's backlog budget)", s->user_id, s->ws);
+    Remove(*s);
   }
 }
 
@@ -719,6 +766,10 @@ void StreamHub::Remove(Stream& s) {
     s.counted = false;
     NotePresence(s, -1);
   }
+  released_since_trim_ += s.accounted;
+  backlog_ -= s.accounted;
+  s.accounted = 0;
+  metrics_.stream_backlog_bytes = backlog_;
   streams_.erase(keep);
   to_close_.push_back(std::move(s.io));
   metrics_.streams_open--;

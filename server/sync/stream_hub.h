@@ -14,7 +14,10 @@
 //   4. The hub writes frames with non-blocking sends, batching whatever is
 //      pending; a client whose unsent backlog exceeds the limit is told
 //      {"type":"closed","reason":"slow_consumer"} and disconnected (it resumes
-//      by Last-Event-ID). Silence is broken by `: heartbeat` comments.
+//      by Last-Event-ID). All streams together may hold at most a budget of
+//      unsent bytes; past it the furthest behind are cut off the same way,
+//      so many slow readers cannot add up to gigabytes. Silence is broken by
+//      `: heartbeat` comments.
 //   5. The stream ends with a {"type":"closed", "reason": ...} frame when the
 //      member is removed, the token revoked or expired, the workspace deleted
 //      or the server shuts down.
@@ -46,6 +49,9 @@ namespace mgteam::server {
 struct StreamHubOptions {
   std::chrono::milliseconds heartbeat{15000};
   size_t max_backlog_bytes = 1 << 20;  // per stream, unsent
+  // All streams' unsent bytes together: past it, the furthest behind are cut
+  // off as slow consumers until a quarter is free (0: no budget).
+  size_t max_total_backlog_bytes = 256u << 20;
   size_t socket_send_buffer = 128 << 10;
   int64_t retry_ms = 1000;             // the `retry:` hint
   std::chrono::milliseconds head_check{2000};
@@ -129,6 +135,10 @@ class StreamHub final : public BusListener {
   void FlushDirty();
   void Flush(Stream& s);
   void CheckBacklog(Stream& s);
+  void CutOff(Stream& s, const char* why);
+  // Brings backlog_ up to date with the stream's unsent bytes.
+  void Account(Stream& s);
+  void ShedBacklog();
   void Close(Stream& s, const std::string& reason);
   void Remove(Stream& s);
   void Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more);
@@ -163,6 +173,8 @@ class StreamHub final : public BusListener {
   std::map<int, std::shared_ptr<Stream>> streams_;  // live and replaying, by fd
   std::vector<std::unique_ptr<Transport>> to_close_;  // closed after an epoll batch
   std::vector<std::shared_ptr<Stream>> to_flush_;    // streams with newly queued output
+  size_t backlog_ = 0;                // unsent bytes of all streams
+  size_t released_since_trim_ = 0;    // backlog bytes freed since the heap was last trimmed
   std::chrono::steady_clock::time_point next_head_check_;
   std::chrono::steady_clock::time_point next_heartbeat_scan_;
 };

@@ -335,3 +335,55 @@ TEST_CASE("every answer has a request id, nosniff and no-store, and the data fil
     CHECK_MESSAGE((st.st_mode & 0777) == 0600, f);
   }
 }
+
+TEST_CASE("streams that never read cannot add up past the server's backlog budget, and a reader is unaffected") {
+  // Each stream may queue 1 MiB; all of them together 300 KB.
+  auto server = Server({"--stream-backlog-budget", "300000", "--max-streams-per-user", "0"});
+  Http http(server->port());
+  TestUser u = SignUp(http, "alice");
+  const std::string path = "/api/v1/sync/stream?workspace_id=" + u.personal_ws;
+  auto reader = SseClient::Open(server->port(), path, u.token);
+  REQUIRE(reader->status() == 200);
+  // Six streams that ask and never read, with a tiny receive window so the
+  // kernel cannot absorb what the server queues.
+  std::vector<int> stalled;
+  for (int i = 0; i < 6; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(server->port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token + "\r\n\r\n";
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+    stalled.push_back(fd);
+  }
+  // Wait until the hub holds all seven (six stalled, one reader).
+  auto metric = [&](const std::string& name) -> int64_t {
+    std::string text = http.Get("/metrics").raw;
+    auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
+  };
+  for (auto deadline = Clock::now() + std::chrono::seconds(10);
+       metric("mgteam_streams_open") < 7 && Clock::now() < deadline;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(metric("mgteam_streams_open") == 7);
+
+  // The reader keeps up (it reads each change as it comes); the stalled
+  // streams fall behind, and are cut off for the budget.
+  const std::string big(90000, 'x');
+  for (int i = 0; i < 12; ++i) {
+    auto r = http.Post("/api/v1/workspaces/" + u.personal_ws + "/memories",
+                       {{"title", "big " + std::to_string(i)}, {"content", big}}, u.token);
+    REQUIRE(r.status == 201);
+    auto e = reader->NextChange(std::chrono::seconds(10));
+    REQUIRE(e.has_value());
+    CHECK((*e)["memory"]["id"] == r.body["id"]);
+    CHECK(metric("mgteam_stream_backlog_bytes") <= 300000 + 100000);  // the budget, plus this frame
+  }
+  CHECK(metric("mgteam_slow_consumer_disconnects_total") >= 1);
+  CHECK(server->log().find("the server's backlog budget") != std::string::npos);
+  for (int fd : stalled) ::close(fd);
+}

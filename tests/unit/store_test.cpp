@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -237,4 +238,29 @@ TEST_CASE("tokens are minted with the mg_ prefix and stored only as hashes") {
   CHECK(h->rfind("$argon2id$", 0) == 0);
   CHECK(VerifyPassword(*h, "correct horse"));
   CHECK_FALSE(VerifyPassword(*h, "wrong horse"));
+}
+
+TEST_CASE("the reader pool is bounded: many concurrent reads share at most kMaxReaders connections") {
+  Fixture f;
+  std::atomic<int> inside{0}, most{0}, ok{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 48; ++i)
+    readers.emplace_back([&] {
+      Status s = f.store->Read([&](Tx& tx) -> Status {
+        int now = ++inside;
+        for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+        }
+        // Hold the connection a while, so the reads overlap.
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        --inside;
+        return tx.CountUsers().status();
+      });
+      if (s.ok()) ++ok;
+    });
+  for (auto& t : readers) t.join();
+  CHECK(ok == 48);
+  CHECK(most <= static_cast<int>(SqliteStore::kMaxReaders));
+  CHECK(most > 1);
+  // Idle connections beyond the idle bound were closed as they came back.
+  CHECK(f.store->readers_open() <= SqliteStore::kIdleReaders);
 }
