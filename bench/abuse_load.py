@@ -8,10 +8,14 @@ measures what a normal client sees and what the server's memory does:
            second; /healthz latency for a normal client meanwhile
   chunked  a 200 MiB chunked body; the server's RSS growth
   headers  one request with 10^6 headers; the server's RSS growth
+  streams  (--streams, its own server runs) 2,000 SSE streams of one account
+           that never read, then twenty 99 KB writes; the server's RSS, with
+           the default backlog budget and with none (the old behaviour)
 
 The attacks come from 127.0.0.2 and the normal client from 127.0.0.1, as
 two machines would. Prints one JSON summary.
 Usage: bench/abuse_load.py SERVER_BINARY [EXTRA SERVER FLAGS...]
+       bench/abuse_load.py SERVER_BINARY --streams
 """
 import json
 import os
@@ -137,8 +141,97 @@ def headers(port, pid, n=1_000_000):
     return {"headers_sent": sent, "of": n, "rss_growth_mb": (peak - before) / 1024}
 
 
+def api(port, method, path, body=None, token=None):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+    if token:
+        head += f"Authorization: Bearer {token}\r\n"
+    s.sendall((head + f"Content-Length: {len(data)}\r\n\r\n").encode() + data)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    return json.loads(out.split(b"\r\n\r\n", 1)[1] or b"null")
+
+
+def metric_values(port, names):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    text = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        text += chunk
+    s.close()
+    out = {}
+    for line in text.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in names:
+            out[parts[0]] = float(parts[1])
+    return out
+
+
+def stalled_streams(binary, budget, n=2000, writes=20):
+    with tempfile.TemporaryDirectory() as data:
+        proc, port = start_server(binary, data, ["--max-streams-per-user", "0", "--max-connections-per-address", "0",
+                                                 "--stream-backlog-budget", str(budget)])
+        try:
+            user = api(port, "POST", "/api/v1/auth/signup",
+                       {"email": "a@example.com", "name": "A", "password": "password-long-enough"})
+            token = user["token"]
+            ws = [w for w in api(port, "GET", "/api/v1/workspaces", token=token)["workspaces"]
+                  if w["type"] == "personal"][0]["id"]
+            before = rss_kb(proc.pid)
+            socks = []
+            req = (f"GET /api/v1/sync/stream?workspace_id={ws} HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: Bearer {token}\r\n\r\n").encode()
+            for _ in range(n):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.bind(ATTACKER)
+                s.connect(("127.0.0.1", port))
+                s.sendall(req)
+                socks.append(s)
+            time.sleep(2)  # let the hub take them all (a benchmark: no assertion rests on it)
+            peak = rss_kb(proc.pid)
+            for i in range(writes):
+                api(port, "POST", f"/api/v1/workspaces/{ws}/memories",
+                    {"title": f"big {i}", "content": "x" * 99000}, token)
+                peak = max(peak, rss_kb(proc.pid))
+            # The hub fans 2,000 copies of each write out; sample while it works.
+            for _ in range(50):
+                time.sleep(0.1)
+                peak = max(peak, rss_kb(proc.pid))
+            metrics = metric_values(port, ["mgteam_streams_open", "mgteam_stream_backlog_bytes",
+                                           "mgteam_slow_consumer_disconnects_total"])
+            for s in socks:
+                s.close()
+            time.sleep(5)  # closed streams are reaped, buffers trimmed
+            return {"streams": n, "writes_99kb": writes, "backlog_budget": budget,
+                    "rss_mb_before": before / 1024, "rss_mb_peak": peak / 1024, "after_writes": metrics,
+                    "rss_mb_after_close": rss_kb(proc.pid) / 1024}
+        finally:
+            # Without a budget the hub may still be copying gigabytes of
+            # frames when asked to stop: give it 30 s, then kill it.
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def main():
     binary = sys.argv[1]
+    if sys.argv[2:] == ["--streams"]:
+        print(json.dumps({"stalled_streams": [stalled_streams(binary, 256 << 20), stalled_streams(binary, 0)]},
+                         indent=2))
+        return
     with tempfile.TemporaryDirectory() as data:
         proc, port = start_server(binary, data, sys.argv[2:])
         try:

@@ -534,7 +534,8 @@ void StreamHub::FanOut(const std::string& ws, int64_t head, Clock::time_point no
       frame->bytes = SseFrame(row.seq, row.data);
       frame->noticed = noticed;
       bool removal = frame->type == "member_removed";
-      std::vector<std::shared_ptr<Stream>> revoked;
+      std::vector<std::shared_ptr<Stream>> revoked, over_budget;
+      const size_t budget = options_.max_total_backlog_bytes;
       for (auto& s : w.streams) {
         if (s->state == Stream::State::kReplaying) {
           if (s->overflowed) continue;
@@ -546,12 +547,21 @@ void StreamHub::FanOut(const std::string& ws, int64_t head, Clock::time_point no
             s->overflowed = true;
           }
         } else if (s->state == Stream::State::kLive && frame->seq > s->last_sent) {
-          Queue(s, frame);
+          // Over the server's budget, a stream already behind (its socket
+          // full) gets no more: it is dropped (below) instead of growing
+          // the total further.
+          if (budget > 0 && backlog_ + frame->bytes.size() > budget && s->want_write) over_budget.push_back(s);
+          else Queue(s, frame);
         }
         if (removal && s->user_id == frame->entity_id) revoked.push_back(s);
       }
       // After the loop: closing a stream edits w.streams.
       for (auto& s : revoked) Close(*s, "membership_revoked");
+      for (auto& s : over_budget) Drop(*s, "the server's backlog budget");
+      // Over budget in the middle of a page: send what is queued now (the
+      // streams that read drain; the others show their sockets are full)
+      // and drop the furthest behind, rather than queue the whole page.
+      if (budget > 0 && backlog_ > budget) FlushDirty();
     }
     w.cursor = rows->back().seq;
   }
@@ -742,15 +752,21 @@ void StreamHub::ShedBacklog() {
   if (budget == 0 || backlog_ <= budget) return;
   std::vector<std::shared_ptr<Stream>> behind;
   for (const auto& [fd, s] : streams_)
-    if (s->state == Stream::State::kLive && s->accounted > 0) behind.push_back(s);
+    // Behind: its socket is full. Bytes just queued for a stream that reads
+    // are on their way out and do not make it a candidate.
+    if (s->state == Stream::State::kLive && s->want_write && s->accounted > 0) behind.push_back(s);
   std::sort(behind.begin(), behind.end(), [](const auto& a, const auto& b) { return a->accounted > b->accounted; });
   for (auto& s : behind) {
     if (backlog_ <= budget / 4 * 3) break;
-    if (s->state != Stream::State::kLive || !streams_.count(s->fd)) continue;
-    metrics_.slow_consumer_disconnects++;
-    spdlog::info("stream of user {} on {} dropped: slow consumer (the server's backlog budget)", s->user_id, s->ws);
-    Remove(*s);
+    if (s->state == Stream::State::kLive && streams_.count(s->fd)) Drop(*s, "the server's backlog budget");
   }
+}
+
+void StreamHub::Drop(Stream& s, const char* why) {
+  if (s.state == Stream::State::kReplaying) return;
+  metrics_.slow_consumer_disconnects++;
+  spdlog::info("stream of user {} on {} dropped: slow consumer ({})", s.user_id, s.ws, why);
+  Remove(s);
 }
 
 void StreamHub::Remove(Stream& s) {

@@ -139,6 +139,8 @@ class StreamHub final : public BusListener {
   // Brings backlog_ up to date with the stream's unsent bytes.
   void Account(Stream& s);
   void ShedBacklog();
+  // Ends a live stream at once, without a closing frame (the budget).
+  void Drop(Stream& s, const char* why);
   void Close(Stream& s, const std::string& reason);
   void Remove(Stream& s);
   void Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more);
