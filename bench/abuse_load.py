@@ -51,19 +51,25 @@ def start_server(binary, data, extra):
     return proc, port
 
 
+def exchange(port, request):
+    """Sends one raw request on a new connection; returns all the answer."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.sendall(request)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
 def healthz_ms(port, n):
     out = []
     for _ in range(n):
         t = time.monotonic()
-        s = socket.create_connection(("127.0.0.1", port), timeout=60)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
+        data = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert data.startswith(b"HTTP/1.1 200"), data[:40]
         out.append((time.monotonic() - t) * 1000)
     out.sort()
@@ -142,32 +148,16 @@ def headers(port, pid, n=1_000_000):
 
 
 def api(port, method, path, body=None, token=None):
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
     data = json.dumps(body).encode() if body is not None else b""
     head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
     if token:
         head += f"Authorization: Bearer {token}\r\n"
-    s.sendall((head + f"Content-Length: {len(data)}\r\n\r\n").encode() + data)
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    s.close()
+    out = exchange(port, (head + f"Content-Length: {len(data)}\r\n\r\n").encode() + data)
     return json.loads(out.split(b"\r\n\r\n", 1)[1] or b"null")
 
 
 def metric_values(port, names):
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    text = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        text += chunk
-    s.close()
+    text = exchange(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     out = {}
     for line in text.decode().splitlines():
         parts = line.split()

@@ -70,26 +70,27 @@ Status ServerConfig::Finish() {
     public_url = std::string(tls() ? "https://" : "http://") + host + ":" + std::to_string(listen_port);
   }
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
-  if (!invitation_ttl_text.empty()) {
-    auto d = ParseDuration(invitation_ttl_text);
-    int64_t seconds = d ? d->count() : 0;
-    if (seconds < 60 || seconds > 90LL * 86400)
-      return Status::Invalid("invalid_config", "--invitation-ttl must be like 30m, 48h or 7d (at most 90d)");
-    invitation_ttl = std::chrono::seconds(seconds);
-  }
-  if (!idempotency_ttl_text.empty()) {
-    auto d = ParseDuration(idempotency_ttl_text);
-    int64_t seconds = d ? d->count() : 0;
-    if (seconds < 1 || seconds > 3650LL * 86400)
-      return Status::Invalid("invalid_config", "--idempotency-ttl must be like 24h or 30d");
-    idempotency_ttl = std::chrono::seconds(seconds);
-  }
+  MG_RETURN_IF_ERROR(ParseTtl(invitation_ttl_text, 60, 90LL * 86400,
+                              "--invitation-ttl must be like 30m, 48h or 7d (at most 90d)", invitation_ttl));
+  MG_RETURN_IF_ERROR(ParseTtl(idempotency_ttl_text, 1, 3650LL * 86400, "--idempotency-ttl must be like 24h or 30d",
+                              idempotency_ttl));
   if (smtp.enabled() && smtp.from.empty()) {
     std::string host = public_url.substr(public_url.find("://") + 3);
     host = host.substr(0, host.find_first_of(":/"));
     smtp.from = "mgteam@" + (host.empty() ? std::string("localhost") : host);
   }
   return smtp.Check();
+}
+
+// A duration flag as given ("48h"); `out` keeps its default when it is empty.
+Status ParseTtl(const std::string& text, int64_t min_seconds, int64_t max_seconds, const char* error,
+                std::chrono::seconds& out) {
+  if (text.empty()) return Status::Ok();
+  auto d = ParseDuration(text);
+  int64_t seconds = d ? d->count() : 0;
+  if (seconds < min_seconds || seconds > max_seconds) return Status::Invalid("invalid_config", error);
+  out = std::chrono::seconds(seconds);
+  return Status::Ok();
 }
 
 std::string ServerConfig::SqlitePath() const {

@@ -69,6 +69,11 @@ struct ServerConfig {
   std::string SqlitePath() const;
 };
 
+// A duration flag ("30m", "48h", "7d") within [min, max] seconds into `out`;
+// empty text leaves `out` as it is; otherwise `error` says what is wanted.
+Status ParseTtl(const std::string& text, int64_t min_seconds, int64_t max_seconds, const char* error,
+                std::chrono::seconds& out);
+
 // "host:port" -> host, port. Port 0 means "any free port".
 Status ParseListen(const std::string& s, std::string& host, int& port);
 
