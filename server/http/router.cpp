@@ -3,10 +3,9 @@
 #include "http/client_address.h"
 
 #include "auth.h"
+#include "http/request_input.h"
 #include "mgteam/clock.h"
 #include "mgteam/ids.h"
-#include "mgteam/text.h"
-#include "mgteam/validate.h"
 #include "metrics.h"
 
 #include <httplib.h>
@@ -45,8 +44,6 @@ std::string RedactedPath(const Route& route, const std::string& path) {
   size_t start = slash + 13, end = path.find('/', start);
   return path.substr(0, start) + "***" + (end == std::string::npos ? "" : path.substr(end));
 }
-
-bool IsMutation(const std::string& method) { return method != "GET" && method != "HEAD"; }
 
 // "/api/v1/workspaces/{ws}/memories/{id}" -> regex and parameter names.
 std::string PathRegex(const std::string& path, std::vector<std::string>& names) {
@@ -116,35 +113,13 @@ Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
 }
 
 Status Router::Prepare(const Route& route, Request& r, const httplib::Request& req) {
-  // Query strings are decoded by httplib; make sure they are text.
-  for (const auto& [k, v] : req.params)
-    if (!IsValidUtf8(k) || !IsValidUtf8(v))
-      return Status::BadRequest("invalid_utf8", "query parameter '" + k + "' is not valid UTF-8");
-
-  if (IsMutation(route.method) && !req.body.empty()) {
-    if (!IsValidUtf8(req.body))
-      return Status::BadRequest("invalid_utf8", "the request body is not valid UTF-8");
-    r.body_ = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (r.body_.is_discarded())
-      return Status::BadRequest("malformed_json", "the request body is not valid JSON");
-    if (!r.body_.is_object())
-      return Status::Invalid("wrong_type", "the request body must be a JSON object");
-  }
-
-  if (IsMutation(route.method) && req.has_header("Idempotency-Key")) {
-    std::string key = req.get_header_value("Idempotency-Key");
-    if (key.empty() || key.size() > limits::kIdempotencyKeyMax || HasControlChars(key, false))
-      return Status::BadRequest("invalid_idempotency_key",
-                                "Idempotency-Key must be 1-255 printable characters");
-    r.idempotency_key_ = key;
-  }
-
-  std::string bearer;
-  if (req.has_header("Authorization")) {
-    std::string h = req.get_header_value("Authorization");
-    // The scheme name is case-insensitive (RFC 7235 section 2.1): "bearer" too.
-    if (h.size() > 7 && AsciiLower(std::string_view(h).substr(0, 7)) == "bearer ") bearer = Trim(h.substr(7));
-  }
+  RawRequestInput raw{route.method, {req.params.begin(), req.params.end()}, req.body, std::nullopt, std::nullopt};
+  if (req.has_header("Idempotency-Key")) raw.idempotency_key = req.get_header_value("Idempotency-Key");
+  if (req.has_header("Authorization")) raw.authorization = req.get_header_value("Authorization");
+  MG_ASSIGN_OR_RETURN(RequestInput input, ReadRequestInput(raw));
+  r.body_ = std::move(input.body);
+  r.idempotency_key_ = std::move(input.idempotency_key);
+  const std::string& bearer = input.bearer;
   if (bearer.empty()) return route.access == Access::kPublic ? Status::Ok() : Unauthenticated();
 
   std::optional<TimePoint> last_used;
