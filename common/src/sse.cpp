@@ -86,9 +86,11 @@ void SseParser::Line(std::string_view line) {
       id_seen_ = true;
     }
   } else if (field == "retry") {
+    // Only ASCII digits count (the spec): from_chars alone would take "-5".
     int64_t ms = 0;
+    bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
-    if (ec == std::errc() && p == value.data() + value.size() && !value.empty() && on_retry_) on_retry_(ms);
+    if (digits && ec == std::errc() && p == value.data() + value.size() && on_retry_) on_retry_(ms);
   }
   // Other fields are ignored, as the spec says.
 }

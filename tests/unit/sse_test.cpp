@@ -83,7 +83,7 @@ TEST_CASE("SSE parser: a leading BOM is dropped, empty data is not dispatched, b
   c.parser.Feed("\xEF\xBB");
   c.parser.Feed("\xBF" "data: x\n\n");
   c.parser.Feed("event: nothing\n\n");         // no data: no event
-  c.parser.Feed("retry: soon\n\nretry: 12\n\n");
+  c.parser.Feed("retry: soon\n\nretry: -5\n\nretry: +5\n\nretry: 12\n\n");  // digits only
   c.parser.Feed("data\n\n");                   // field without colon: empty data line
   c.parser.Feed("data: y\nunknown: z\n\n");
   REQUIRE(c.events.size() == 3);
