@@ -34,6 +34,16 @@ HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
     v.reason = "a request head larger than " + std::to_string(limits.max_bytes) + " bytes";
     return v;
   }
+  // httplib ends a line at a bare LF too (and skips the line), so a bare LF
+  // would let it find a header, or the end of the head, where this check
+  // found none: "X: a\nContent-Length: 5" is one line here and two there.
+  for (size_t lf = head.find('\n', start); lf != std::string_view::npos; lf = head.find('\n', lf + 1)) {
+    if (lf == 0 || head[lf - 1] != '\r') {
+      v.kind = HeadVerdict::kBadFraming;
+      v.reason = "a line ending in a bare LF";
+      return v;
+    }
+  }
   if (end == std::string_view::npos) return v;  // incomplete, within limits
   int content_length = 0, transfer_encoding = 0;
   for (size_t pos = bytes.find("\r\n", start) + 2; pos < end + 2;) {

@@ -6,7 +6,8 @@
 // client sending a million headers must not cost the server memory), and
 // with 400 when its framing is ambiguous: two Content-Length headers, or
 // Content-Length together with Transfer-Encoding — behind a proxy that reads
-// them differently, that is how requests are smuggled. A POST, PUT or PATCH
+// them differently, that is how requests are smuggled — or a line ending in a
+// bare LF, where cpp-httplib would see a line this check did not. A POST, PUT or PATCH
 // with neither has no defined body (`curl -X POST` without -d sends that);
 // the library would wait for the connection to close to find its end, so it
 // is answered at once instead.

@@ -46,3 +46,13 @@ TEST_CASE("a POST, PUT or PATCH without a length is answered at once, a GET is n
   CHECK(InspectHead("GET /api HTTP/1.1\r\n\r\n", l).kind == HeadVerdict::kComplete);
   CHECK(InspectHead("DELETE /api HTTP/1.1\r\n\r\n", l).kind == HeadVerdict::kComplete);
 }
+
+TEST_CASE("a bare LF in a head is refused: httplib would read a header this check does not see") {
+  HeadLimits l;
+  auto v = InspectHead("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX: a\nContent-Length: 5\r\n\r\n", l);
+  CHECK(v.kind == HeadVerdict::kBadFraming);
+  CHECK(v.reason == "a line ending in a bare LF");
+  CHECK(InspectHead("GET / HTTP/1.1\r\nHost: x\r\r\n\n\r\n\r\n", l).kind == HeadVerdict::kBadFraming);
+  CHECK(InspectHead("GET / HTTP/1.1\nHost: x", l).kind == HeadVerdict::kBadFraming);  // before it completes
+  CHECK(InspectHead("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", l).kind == HeadVerdict::kComplete);  // a CR alone is text
+}
