@@ -225,25 +225,26 @@ std::optional<std::vector<std::string>> FieldReader::Tags(std::string_view key) 
 
 namespace {
 
-int Depth(const json& j) {
-  if (!j.is_structured()) return 0;
-  int d = 0;
-  for (const auto& child : j) d = std::max(d, Depth(child));
-  return d + 1;
-}
-
 bool IsStringArray(const json& j) {
   return j.is_array() && std::all_of(j.begin(), j.end(), [](const json& x) { return x.is_string(); });
 }
 
 }  // namespace
 
+bool NestedDeeperThan(const json& j, int levels) {
+  if (!j.is_structured()) return false;
+  if (levels <= 0) return true;
+  for (const auto& child : j)
+    if (NestedDeeperThan(child, levels - 1)) return true;
+  return false;
+}
+
 Status ValidateContext(const json& context) {
   auto fail = [](std::string msg) {
     return Status::Invalid("invalid_context", std::move(msg)).with("field", "context");
   };
   if (!context.is_object()) return fail("'context' must be a JSON object");
-  if (Depth(context) > limits::kContextDepthMax)
+  if (NestedDeeperThan(context, limits::kContextDepthMax))
     return fail("'context' is nested deeper than " + std::to_string(limits::kContextDepthMax));
   if (context.dump().size() > limits::kContextBytesMax)
     return fail("'context' is larger than " + std::to_string(limits::kContextBytesMax / 1024) + " KiB");

@@ -21,6 +21,10 @@ Result<RequestInput> ReadRequestInput(const RawRequestInput& raw) {
       return Status::BadRequest("malformed_json", "the request body is not valid JSON");
     if (!in.body.is_object())
       return Status::Invalid("wrong_type", "the request body must be a JSON object");
+    // Handlers copy and walk bodies recursively; refuse what could exhaust the stack.
+    if (NestedDeeperThan(in.body, limits::kBodyDepthMax))
+      return Status::BadRequest("json_too_deep", "the request body is nested deeper than " +
+                                                     std::to_string(limits::kBodyDepthMax) + " levels");
   }
 
   if (mutation && raw.idempotency_key) {

@@ -30,7 +30,7 @@ struct RequestInput {
 };
 
 // 400 invalid_utf8 (query or body), 400 malformed_json, 422 wrong_type (a body
-// that is not an object), 400 invalid_idempotency_key.
+// that is not an object), 400 json_too_deep, 400 invalid_idempotency_key.
 Result<RequestInput> ReadRequestInput(const RawRequestInput& raw);
 
 }  // namespace mgteam::server

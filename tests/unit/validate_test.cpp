@@ -81,6 +81,16 @@ TEST_CASE("context must be a bounded object whose well-known keys have the right
         "invalid_context");
 }
 
+TEST_CASE("a context nested 200,000 levels deep is refused without exhausting the stack") {
+  const int levels = 200000;
+  std::string text = R"({"title":"x","context":{"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}}";
+  json body = json::parse(text);
+  CHECK(ReasonOf(body) == "invalid_context");
+  CHECK(NestedDeeperThan(json::parse("[[1]]"), 1));
+  CHECK_FALSE(NestedDeeperThan(json::parse("[[1]]"), 2));
+  CHECK_FALSE(NestedDeeperThan(json(5), 0));
+}
+
 TEST_CASE("ids must be UUIDs, unknown fields are refused, bodies must be objects") {
   auto m = ParseMemoryCreate({{"title", "x"}, {"id", "5B0F6D0E-3A51-4D6E-9A0C-1F3E2B7C9D01"}});
   REQUIRE(m.ok());

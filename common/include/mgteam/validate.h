@@ -27,6 +27,7 @@ inline constexpr size_t kTagsMax = 50;
 inline constexpr size_t kTagMax = 64;
 inline constexpr size_t kContextBytesMax = 16 * 1024;
 inline constexpr int kContextDepthMax = 8;
+inline constexpr int kBodyDepthMax = 32;  // a request body's JSON nesting
 inline constexpr size_t kRelContextMax = 2000;
 inline constexpr size_t kNameMax = 100;
 inline constexpr size_t kEmailMax = 254;
@@ -73,6 +74,11 @@ class FieldReader {
   const json& body_;
   Status status_;
 };
+
+// True if `j` nests arrays and objects more than `levels` deep ({} is one
+// level). Looks no deeper than that, so a hostile document cannot exhaust the
+// stack (a recursive depth count overflowed it on a 200 KB body).
+bool NestedDeeperThan(const json& j, int levels);
 
 // Lowercases, trims, drops empties and duplicates, sorts. Errors name the tag.
 Result<std::vector<std::string>> NormalizeTags(const std::vector<std::string>& tags);
