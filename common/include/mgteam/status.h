@@ -7,7 +7,10 @@
 // (e.g. {"permission": "member.invite"}).
 //
 // Functions that can fail return Status or Result<T>; exceptions never cross a
-// module boundary.
+// module boundary. Both are [[nodiscard]]: an error is returned, logged with
+// what failed, or counted. Where dropping one is right, cast it to (void) and
+// say why on the same line, e.g.
+//   (void)Exec("ROLLBACK");  // best effort; the error being returned is s
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -33,7 +36,7 @@ enum class Code {
   kInternal,            // a bug or an I/O failure                  -> 500
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(Code code, std::string reason, std::string message)
