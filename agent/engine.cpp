@@ -127,9 +127,15 @@ void SyncEngine::Discovery() {
       auto me = api.Get("/api/v1/me");
       if (me.ok()) {
         user = (*me)["user"].value("id", "");
-        (void)replica_.Bind(options_.server.ToString(), user);
-        std::lock_guard<std::mutex> lock(mu_);
-        user_ = user;
+        // Unbound, the replica may still hold another account's rows: stay
+        // without a user (offline) and try again at the next round.
+        if (Status bound = replica_.Bind(options_.server.ToString(), user); !bound.ok()) {
+          spdlog::error("could not bind the replica to {}: {}", options_.server.ToString(), bound.ToString());
+          user.clear();
+        } else {
+          std::lock_guard<std::mutex> lock(mu_);
+          user_ = user;
+        }
       }
     }
     auto found = user.empty() ? Result<std::vector<ReplicaWorkspace>>(Status::Unavailable("offline", "waiting"))
@@ -205,6 +211,7 @@ void SyncEngine::Follow(Follower* f) {
                      d.field.empty() ? "(row missing on one side)" : "field '" + d.field + "'");
     }
     auto w = replica_.FindWorkspace(ws);
+    if (!w.ok()) spdlog::error("stopped following {}: reading its replica failed: {}", ws, w.status().ToString());
     if (!w.ok() || !*w) return;
 
     StreamClientOptions so;
@@ -269,15 +276,20 @@ void SyncEngine::Follow(Follower* f) {
     }
     f->connected = false;
     if (purge) {
-      (void)replica_.ForgetWorkspace(ws);
+      if (Status forgot = replica_.ForgetWorkspace(ws); !forgot.ok())
+        spdlog::error("no longer a member of {}, but removing its replica failed: {}", ws, forgot.ToString());
+      else
+        spdlog::info("no longer a member of {}: its replica was removed", ws);
       op_changed_.notify_all();
-      spdlog::info("no longer a member of {}: its replica was removed", ws);
       NudgeSync();
       return;
     }
     if (resync) {
       spdlog::info("the server reset {}; reloading it (pending writes are kept)", ws);
-      (void)replica_.BeginSnapshot(ws);
+      // On failure the replica keeps its old cursor and epoch: the catch-up
+      // at the top of the loop meets the same reset and reloads.
+      if (Status began = replica_.BeginSnapshot(ws); !began.ok())
+        spdlog::warn("could not start reloading {}: {}", ws, began.ToString());
       continue;
     }
     if (!run.ok()) {
