@@ -9,6 +9,8 @@
 #include "mgteam/validate.h"
 #include "routes/routes.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,7 +25,11 @@ constexpr FieldReader::TextRule kName{1, limits::kNameMax, false, true};
 const std::string& DummyHash() {
   static const std::string hash = [] {
     auto h = HashPassword("mgteam-dummy-password");
-    return h.ok() ? h.value() : std::string();
+    if (h.ok()) return h.value();
+    // Logins still work, but unknown emails are then answered faster.
+    spdlog::error("computing the dummy password hash failed: {}; login times may reveal which emails have accounts",
+                  h.status().ToString());
+    return std::string();
   }();
   return hash;
 }
