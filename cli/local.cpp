@@ -20,8 +20,11 @@ std::vector<WorkspaceRef> Refs(const std::vector<agent::ReplicaWorkspace>& list)
 Status Refused(agent::Replica& replica, const std::string& op_id) {
   auto op = replica.FindOp(op_id);
   Status why = op.ok() && *op ? (*op)->refusal : Status::Invalid("refused", "refused");
-  (void)replica.DismissOp(op_id);
-  return Status(why.code(), why.reason(), "the server refused this write: " + why.message());
+  std::string message = "the server refused this write: " + why.message();
+  // Not dismissed, the refusal stays listed by `mgteam sync status`: say so.
+  if (Status dismissed = replica.DismissOp(op_id); !dismissed.ok())
+    message += " (it stays listed in `mgteam sync status`: " + dismissed.message() + ")";
+  return Status(why.code(), why.reason(), message);
 }
 
 }  // namespace

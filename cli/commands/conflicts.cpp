@@ -220,7 +220,12 @@ void AddConflictCommands(CLI::App& app, Cli& cli) {
       MG_ASSIGN_OR_RETURN(json done, l.api->Post("/api/v1/workspaces/" + l.ws.id + "/conflicts/" + c.id, body,
                                                  NewUuidV7()));
       // Bring the replica up to date now unless an agent does it anyway.
-      if (!l.agent_running) (void)agent::CatchUp(*l.api, *l.replica, l.ws.id);
+      // The resolution is on the server either way; a failed catch-up only
+      // leaves the local copy behind until the next sync.
+      if (!l.agent_running) {
+        if (Status caught = agent::CatchUp(*l.api, *l.replica, l.ws.id); !caught.ok())
+          Note("resolved, but the local copy is not updated yet (" + caught.message() + "); `mgteam sync now` retries");
+      }
       if (s.json()) {
         PrintJson(done);
         return Status::Ok();
