@@ -45,6 +45,16 @@ using nlohmann::json;
 
 namespace {
 
+// A step that fails makes every figure after it meaningless: stop there.
+void Must(const Status& s, const std::string& what) {
+  if (!s.ok()) throw std::runtime_error(what + ": " + s.ToString());
+}
+template <class T>
+T Must(Result<T> r, const std::string& what) {
+  Must(r.status(), what);
+  return std::move(r).value();
+}
+
 void Pin(pid_t pid, int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -206,15 +216,15 @@ json ApplyScenario(int n) {
   std::string root = ::mkdtemp(tmpl);
   auto replica = agent::Replica::Open(root + "/replica.db");
   std::string ws = NewUuidV7(), user = NewUuidV7();
-  (void)(*replica)->Bind("http://bench", user);
+  Must((*replica)->Bind("http://bench", user), "bind the replica");
   Workspace w;
   w.id = ws;
   w.name = "bench";
   w.slug = "bench";
   w.kind = "team";
-  (void)(*replica)->RememberWorkspace(w, "member");
-  (void)(*replica)->BeginSnapshot(ws);
-  (void)(*replica)->FinishSnapshot(ws, 0, "e");
+  Must((*replica)->RememberWorkspace(w, "member"), "add the workspace");
+  Must((*replica)->BeginSnapshot(ws), "begin the snapshot");
+  Must((*replica)->FinishSnapshot(ws, 0, "e"), "finish the snapshot");
   // n events: 80% creates, 20% updates of earlier memories, in log order,
   // as pages of 1000 the way GET .../events sends them. Built page by page so
   // the setup leaves no fragmented heap behind to slow the timed part.
@@ -293,8 +303,9 @@ json EndToEndScenario(const std::string& server_bin, const std::string& agent_bi
   pid_t agent_b = SpawnReady({agent_bin, "--server", url, "--log-level", "warn"}, b.env, 1, nullptr);
   agent::LocalApiClient api_a(a.Socket()), api_b(b.Socket());
   int64_t head = Head(port, Login(port, seed.owner_email), seed.team);
-  (void)api_a.Wait(seed.team, "cursor", head, std::chrono::seconds(30));
-  (void)api_b.Wait(seed.team, "cursor", head, std::chrono::seconds(30));
+  for (auto* api : {&api_a, &api_b})
+    if (!Must(api->Wait(seed.team, "cursor", head, std::chrono::seconds(30)), "wait for the agent"))
+      throw std::runtime_error("an agent did not catch up within 30 s");
   auto replica_a = agent::Replica::Open(a.Replica(port));
   auto replica_b = sql::Db::Open(b.Replica(port), false, 15000);
   if (!replica_a.ok() || !replica_b.ok()) throw std::runtime_error("replicas");
@@ -304,13 +315,13 @@ json EndToEndScenario(const std::string& server_bin, const std::string& agent_bi
     Memory m;
     m.title = "e2e " + std::to_string(i);
     auto t0 = Clock::now();
-    auto local = (*replica_a)->CreateMemory(seed.team, m);  // what `mgteam memory add` does...
-    (void)api_a.Flush();                                     // ...then it nudges the agent
+    auto local = Must((*replica_a)->CreateMemory(seed.team, m), "create");  // what `mgteam memory add` does...
+    Must(api_a.Flush(), "nudge the agent");                                  // ...then it nudges the agent
     bool seen = false;
     while (!seen && Clock::now() - t0 < std::chrono::seconds(5)) {
       // Polling B's replica file is how this benchmark observes it; 0.2 ms steps.
       auto q = replica_b->Prepared("SELECT 1 FROM memories WHERE id = ? AND server IS NOT NULL");
-      q.value()->BindAll(local->memory.id);
+      q.value()->BindAll(local.memory.id);
       seen = q.value()->Step();
       if (!seen) std::this_thread::sleep_for(std::chrono::microseconds(200));
     }

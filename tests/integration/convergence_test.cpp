@@ -304,7 +304,7 @@ bool Settle(World& w, std::string* stuck) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     bool all = true;
     for (auto& p : w.people) {
-      (void)p->machine->Agent().Flush();
+      (void)p->machine->Agent().Flush();  // a nudge that fails shows as "not settled" just below
       if (!p->machine->WaitSettled(w.team, 10s)) {
         all = false;
         *stuck = p->name + ": " + p->machine->Cli({"sync", "status", "--json"}).out;

@@ -151,13 +151,14 @@ TEST_CASE("ops leave in creation order and a backed-off op keeps its place") {
   Fixture f;
   auto a = f.r->CreateMemory(kWs, Draft("a"));
   auto b = f.r->CreateMemory(kWs, Draft("b"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
   auto first = *f.r->NextOp(kWs);
   CHECK(first->entity_id == a->memory.id);
   REQUIRE(f.r->DeferOp(*first, "offline", "2999-01-01T00:00:00.000Z").ok());
   auto still = *f.r->NextOp(kWs);
   CHECK(still->entity_id == a->memory.id);
   CHECK(still->attempts == 1);
-  (void)b;
 }
 
 TEST_CASE("a snapshot reload keeps writes that were not sent yet") {
