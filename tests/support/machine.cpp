@@ -95,6 +95,7 @@ void Machine::StartAgent() {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, ready[1], 3);
   posix_spawn_file_actions_addopen(&fa, 2, (home_.path() + "/agent.err").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 2, 1);  // not the test's stdout (see ServerProcess::Start)
   int rc = ::posix_spawn(&agent_pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(ready[1]);

@@ -255,6 +255,9 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& o) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, s->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // Not the test's stdout: a test binary that crashes (a sanitizer abort)
+  // leaves the server running, and ctest would wait for it to close that.
+  posix_spawn_file_actions_adddup2(&fa, 2, 1);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, ready[1], 3);  // dup2 clears CLOEXEC on fd 3
   auto cargv = CArgs(argv);
