@@ -419,7 +419,8 @@ TEST_CASE("writes the replica knows will be refused exit 4 or 6 and queue nothin
   CHECK(b.CliJson({"-w", w.team, "memory", "get", id})["deleted"] == false);
   CHECK(no_ops(c));
   CHECK(no_ops(b));
-  for (const auto& ws : b.CliJson({"sync", "status"})["workspaces"]) CHECK(ws["pending"] == 0);
+  json status = b.CliJson({"sync", "status"});  // kept: a range-for over a temporary's member dangles
+  for (const auto& ws : status["workspaces"]) CHECK(ws["pending"] == 0);
   // A duplicate relationship and an edit of a deleted memory are conflicts.
   REQUIRE(b.Cli({"-w", w.team, "relate", id, id2, "--type", "SOLVES", "--wait"}).exit_code == 0);
   CHECK(b.Cli({"-w", w.team, "relate", id, id2, "--type", "SOLVES", "--wait"}).exit_code == 6);
