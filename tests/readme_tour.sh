@@ -13,6 +13,20 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# In a sanitizer build (scripts/test --sanitize), reports of the server and
+# the CLI go here, whatever their stderr is; any report fails the tour.
+mkdir "$tmp/sanitizer"
+for var in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
+  export "$var=${!var:-}:log_path=$tmp/sanitizer/report"
+done
+sanitizer_reports() {
+  local found=1
+  for f in "$tmp"/sanitizer/report.*; do
+    [[ -e "$f" ]] || continue
+    echo "--- sanitizer report (${f##*/}; the number is the pid):"; cat "$f"; found=0
+  done
+  return $found
+}
 
 mkfifo "$tmp/ready"
 "$server_bin" --listen 127.0.0.1:0 --data-dir "$tmp/data" --ready-fd 3 3>"$tmp/ready" 2>"$tmp/server.log" &
@@ -31,6 +45,7 @@ unset MGTEAM_SERVER MGTEAM_TOKEN MGTEAM_WORKSPACE
 if ! (cd "$tmp" && bash -euo pipefail "$tmp/tour.sh") >"$tmp/out" 2>&1; then
   echo "--- the README tour failed; its output:"; cat "$tmp/out"
   echo "--- server log:"; cat "$tmp/server.log"
+  sanitizer_reports || true
   exit 1
 fi
 cat "$tmp/out"
@@ -41,4 +56,7 @@ grep -q "SOLVES" "$tmp/out"
 grep -q "memory_deleted\|Deleted memory" "$tmp/out"
 grep -q "^mg_" "$tmp/out"
 grep -q "^Platform Team: .* - no drift" "$tmp/out"
+# Stop the server the way an operator would, so that it reports leaks too.
+kill "$server_pid"; wait "$server_pid" || true; server_pid=
+if sanitizer_reports; then exit 1; fi
 echo "README tour OK"
