@@ -109,7 +109,7 @@ TEST_CASE("idle connections and slow heads hold no worker: a normal client stays
   // 200 held connections against 8 workers: every one of these is served.
   Http other(server->port());
   for (int i = 0; i < 20; ++i) {
-    CHECK(HealthzMs(other) < 1000);
+    CHECK(HealthzMs(other) < 1000 * Slowdown());
     auto r = other.Post("/api/v1/workspaces/" + u.personal_ws + "/memories", {{"title", "still served"}}, u.token);
     CHECK(r.status == 201);
   }
@@ -121,10 +121,10 @@ TEST_CASE("a head or a body that takes too long gets 408 and frees the connectio
     RawConn c(server->port());
     REQUIRE(c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
     auto t = Clock::now();
-    std::string answer = c.ReadAll(std::chrono::seconds(5));
+    std::string answer = c.ReadAll(Scaled(std::chrono::seconds(5)));
     CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
     CHECK(answer.find("request_timeout") != std::string::npos);
-    CHECK(Clock::now() - t < std::chrono::milliseconds(2500));
+    CHECK(Clock::now() - t < Scaled(std::chrono::milliseconds(2500)));
   }
   SUBCASE("slow body: a byte now and then") {
     RawConn c(server->port());

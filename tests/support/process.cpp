@@ -304,6 +304,15 @@ int ServerProcess::Stop(std::chrono::seconds grace) {
 
 ServerProcess::~ServerProcess() { Stop(); }
 
+double Slowdown() {
+  static const double factor = [] {
+    const char* v = std::getenv("MGTEAM_TEST_SLOWDOWN");
+    double f = v && *v ? std::atof(v) : 1.0;
+    return f >= 1.0 ? f : 1.0;
+  }();
+  return factor;
+}
+
 long ProcStatusKb(pid_t pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string key;

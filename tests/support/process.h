@@ -92,6 +92,17 @@ class ServerProcess {
   int port_ = 0;
 };
 
+// How many times slower the binaries under test are than a normal build:
+// MGTEAM_TEST_SLOWDOWN, which scripts/test sets for sanitizer builds; 1 if
+// unset. Scaled() applies it to a bound that only guards against a hang
+// ("answered within 2 s", when the bug it catches is "never answered"); lower
+// bounds, and bounds that are what a test measures, are not scaled.
+double Slowdown();
+template <class Rep, class Period>
+std::chrono::duration<Rep, Period> Scaled(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(d * Slowdown());
+}
+
 // A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"), -1 if absent.
 long ProcStatusKb(pid_t pid, const std::string& field);
 
