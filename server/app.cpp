@@ -75,7 +75,6 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   // 256) for REST connections, the database and logs.
   const long files = RaiseOpenFileLimit();
   hub_options.max_streams_per_user = app->config_.max_streams_per_user;
-  hub_options.max_long_polls = std::max(1, app->config_.threads / 2);
   hub_options.max_streams =
       app->config_.max_streams > 0
           ? app->config_.max_streams
@@ -83,6 +82,13 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   app->max_streams_ = hub_options.max_streams;
   app->hub_ = std::make_unique<StreamHub>(*app->store_, app->metrics_, hub_options);
   app->bus_.Subscribe(app->hub_.get());
+  // Waiting long-polls hold no worker, only a descriptor each: a few per
+  // account, and in all a twentieth of the open-files limit (half the
+  // reserve the stream cap leaves).
+  LongPollOptions poll_options;
+  poll_options.max_total = static_cast<size_t>(std::max(64L, files / 20));
+  app->polls_ = std::make_unique<LongPolls>(poll_options, app->metrics_);
+  app->bus_.Subscribe(app->polls_.get());
   // The one place changes become announcements: after each commit, ring the
   // bus for every workspace whose log grew.
   App* raw = app.get();
@@ -93,7 +99,7 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
     }
   });
   app->ctx_ = std::make_unique<ServerContext>(
-      ServerContext{*app->store_, app->config_, &app->bus_, app->hub_.get(), &app->metrics_});
+      ServerContext{*app->store_, app->config_, &app->bus_, app->hub_.get(), &app->metrics_, app->polls_.get()});
   app->router_ = std::make_unique<Router>(*app->ctx_);
   AddAllRoutes(*app->router_);
   app->http_ = std::make_unique<Http>();
@@ -119,6 +125,7 @@ Status App::Run() {
   limits.gate.head_limits.max_headers = config_.max_headers;
   if (!http.StartConnections(limits)) return Status::Internal("cannot start the connection gate (epoll)");
   MG_RETURN_IF_ERROR(hub_->Start());
+  MG_RETURN_IF_ERROR(polls_->Start());
   // Nagle's algorithm delays small answers by ~40 ms on loopback.
   http.set_tcp_nodelay(true);
   http.set_payload_max_length(config_.max_body_bytes);
@@ -220,6 +227,7 @@ void App::Reload() {
 
 void App::Stop() {
   hub_->Shutdown();
+  polls_->Shutdown();  // waiting polls answer now, before the workers stop
   http_->server.stop();
 }
 

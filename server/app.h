@@ -8,6 +8,7 @@
 #include "http/transport.h"
 #include "metrics.h"
 #include "store/store.h"
+#include "sync/long_polls.h"
 #include "sync/stream_hub.h"
 
 #include <condition_variable>
@@ -39,6 +40,7 @@ class App {
   Metrics metrics_;
   LocalBus bus_;
   std::unique_ptr<StreamHub> hub_;
+  std::unique_ptr<LongPolls> polls_;
   size_t max_streams_ = 0;  // the cap in force, for the start-up line
   std::unique_ptr<ServerContext> ctx_;
   std::unique_ptr<Router> router_;

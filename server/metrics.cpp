@@ -49,6 +49,8 @@ std::string Metrics::Prometheus() const {
   metric("mgteam_stream_backlog_bytes", "gauge", "Bytes queued for streams and not yet sent.",
          stream_backlog_bytes.load());
   metric("mgteam_long_polls_total", "counter", "Polling requests that waited for events.", long_polls.load());
+  metric("mgteam_long_polls_waiting", "gauge", "Polling requests waiting now (parked, holding no thread).",
+         long_polls_waiting.load());
   metric("mgteam_http_requests_total", "counter", "API requests handled.", http_requests.load());
   metric("mgteam_logins_throttled_total", "counter",
          "Logins refused with 429 after too many failures, without checking the password.",

@@ -34,6 +34,7 @@ struct Metrics {
   std::atomic<uint64_t> slow_consumer_disconnects{0};
   std::atomic<uint64_t> stream_backlog_bytes{0};  // unsent, all streams
   std::atomic<uint64_t> long_polls{0};
+  std::atomic<int64_t> long_polls_waiting{0};
   std::atomic<uint64_t> http_requests{0};
   std::atomic<uint64_t> logins_throttled{0};  // answered 429 without checking the password
   Histogram append_to_write;  // commit notified -> frame written to the socket

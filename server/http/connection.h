@@ -1,6 +1,6 @@
 // Connection: one client connection as the HTTP layer holds it — between
-// requests in the HeadGate (no thread), during a request on a worker, or
-// handed to the StreamHub (taken). Closing is RAII: the last owner closes the
+// requests in the HeadGate (no thread), during a request on a worker, parked
+// while a long-poll waits (no thread), or handed to the StreamHub (taken). Closing is RAII: the last owner closes the
 // socket (unless the hub took it) and releases the client address's slot.
 #pragma once
 
@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,7 +49,16 @@ struct Connection {
 
   // The request in progress (set when its head is complete).
   Clock::time_point request_start;
+  size_t request_begin = 0;  // where its head starts in `buf`
   size_t body_received = 0;
+
+  // Set by HttpServer::Park during a request: the library's answer is
+  // dropped and, after the pass, the connection goes here instead of back to
+  // the gate, to be served again from `request_begin` when resumed.
+  std::function<void(std::unique_ptr<Connection>)> park_to;
+  // What the handler of a resumed request sees (HttpServer::Resumed()).
+  std::shared_ptr<void> resume_state;
+  bool parking() const { return static_cast<bool>(park_to); }
 
   size_t buffered() const { return buf.size() - begin; }
   std::string_view pending() const { return std::string_view(buf).substr(begin); }

@@ -13,6 +13,7 @@ namespace mgteam::server {
 namespace {
 
 thread_local Connection* t_connection = nullptr;
+thread_local HttpServer* t_server = nullptr;
 
 int ToMs(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec / 1000); }
 
@@ -38,25 +39,25 @@ constexpr size_t kReadChunk = 16 * 1024;
 // The library's Stream over a connection we own. The head is already in the
 // buffer (the gate saw it complete); what is read from the socket here is
 // the body, so it is counted against the body limit and must arrive before a
-// deadline that grows with the bytes received. Once the socket is taken or
-// the request refused, reads fail and writes are swallowed so nothing the
-// library still wants to say reaches the client.
+// deadline that grows with the bytes received. Once the socket is taken, the
+// request refused or parked, reads fail and writes are swallowed so nothing
+// the library still wants to say reaches the client.
 class ConnectionStream final : public httplib::Stream {
  public:
   ConnectionStream(Connection& c, const ConnectionLimits& limits, int read_ms, int write_ms)
       : c_(c), limits_(limits), read_ms_(read_ms), write_ms_(write_ms) {}
 
   bool is_readable() const override {
-    return !c_.taken && !c_.aborted &&
+    return !Done() &&
            (c_.buffered() > 0 || c_.io->Buffered() > 0 ||
             c_.io->Await(Transport::Wait::kReadable, std::min(read_ms_, Left())) > 0);
   }
   bool is_writable() const override {
-    return !c_.taken && !c_.aborted && c_.io->Await(Transport::Wait::kWritable, write_ms_) > 0;
+    return !Done() && c_.io->Await(Transport::Wait::kWritable, write_ms_) > 0;
   }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (c_.taken || c_.aborted) return -1;
+    if (Done()) return -1;
     if (c_.buffered() == 0) {
       if (size >= kReadChunk) return ReadBody(ptr, size);  // large body reads skip the copy
       char chunk[kReadChunk];
@@ -72,7 +73,7 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    if (c_.taken || c_.aborted) return static_cast<ssize_t>(size);
+    if (Done()) return static_cast<ssize_t>(size);
     while (true) {
       Transport::Io io = c_.io->Write(ptr, size);
       if (io.wait == Transport::Wait::kNone) return static_cast<ssize_t>(io.n);
@@ -95,6 +96,8 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return c_.sock; }
 
  private:
+  bool Done() const { return c_.taken || c_.aborted || c_.parking(); }
+
   // Milliseconds left for the body: a grace period, plus a second for every
   // `body_min_rate` bytes already received, from the end of the head.
   int Left() const {
@@ -141,11 +144,7 @@ bool HttpServer::StartConnections(const ConnectionLimits& limits) {
   limits_ = limits;
   workers_ = std::make_unique<ElasticTaskQueue>(std::min<size_t>(8, limits.workers), limits.workers,
                                                 std::chrono::seconds(60));
-  gate_ = std::make_unique<HeadGate>(limits.gate, [this](std::unique_ptr<Connection> c) {
-    // std::function needs a copyable callable: the worker adopts the pointer.
-    Connection* raw = c.release();
-    workers_->enqueue([this, raw] { Serve(std::unique_ptr<Connection>(raw)); });
-  });
+  gate_ = std::make_unique<HeadGate>(limits.gate, [this](std::unique_ptr<Connection> c) { Dispatch(std::move(c)); });
   // The library's own pool only admits sockets to the gate.
   new_task_queue = [] { return new ElasticTaskQueue(1, 4, std::chrono::seconds(60)); };
   set_keep_alive_timeout(limits.keep_alive.count());
@@ -166,6 +165,38 @@ std::unique_ptr<Transport> HttpServer::TakeTransport() {
   if (!t_connection || t_connection->taken) return nullptr;
   t_connection->taken = true;
   return std::move(t_connection->io);
+}
+
+bool HttpServer::Park(std::shared_ptr<void> state, Parker to) {
+  Connection* c = t_connection;
+  // Only a request read whole from the buffer can be served again: a body
+  // read from the socket is gone.
+  if (!c || !t_server || c->taken || c->aborted || c->parking() || c->body_received > 0) return false;
+  c->resume_state = std::move(state);
+  HttpServer* server = t_server;
+  c->park_to = [server, to = std::move(to)](std::unique_ptr<Connection> conn) {
+    to(std::unique_ptr<ParkedRequest>(new ParkedRequest(server, std::move(conn))));
+  };
+  return true;
+}
+
+std::shared_ptr<void> HttpServer::Resumed() {
+  return t_connection && !t_connection->parking() ? t_connection->resume_state : nullptr;
+}
+
+bool HttpServer::Parking() { return t_connection && t_connection->parking(); }
+
+void HttpServer::Dispatch(std::unique_ptr<Connection> c) {
+  // std::function needs a copyable callable; a job dropped at shutdown still
+  // closes its connection.
+  auto shared = std::make_shared<std::unique_ptr<Connection>>(std::move(c));
+  workers_->enqueue([this, shared] { Serve(std::move(*shared)); });
+}
+
+ParkedRequest::~ParkedRequest() = default;
+
+void ParkedRequest::Resume() {
+  if (conn_) server_->Dispatch(std::move(conn_));
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
@@ -200,13 +231,27 @@ void HttpServer::Serve(std::unique_ptr<Connection> conn) {
   const int read_ms = ToMs(read_timeout_sec_, read_timeout_usec_);
   const int write_ms = ToMs(write_timeout_sec_, write_timeout_usec_);
   t_connection = conn.get();
+  t_server = this;
   while (true) {
     conn->request_start = Connection::Clock::now();
+    conn->request_begin = conn->begin;
     conn->body_received = 0;
     const bool last = conn->served + 1 >= limits_.keep_alive_max || svr_sock_ == INVALID_SOCKET;
     ConnectionStream strm(*conn, limits_, read_ms, write_ms);
     bool closed = false;
     bool ok = process_request(strm, last, closed, nullptr);
+    if (conn->parking() && !conn->taken && !conn->aborted) {
+      // The handler waits without this worker: rewind to the request's head
+      // so that resuming serves the same request again.
+      auto to = std::move(conn->park_to);
+      conn->park_to = nullptr;
+      conn->begin = conn->request_begin;
+      t_connection = nullptr;
+      to(std::move(conn));
+      return;
+    }
+    conn->park_to = nullptr;
+    conn->resume_state.reset();  // the request is answered: its state (a long-poll's slot) goes
     ++conn->served;
     if (conn->taken || !ok || closed || last || conn->aborted) break;
     conn->Compact();

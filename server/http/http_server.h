@@ -20,6 +20,12 @@
 // grows with the bytes received) and may not exceed the body limit, chunked
 // or not (ADR 0007, docs/security.md).
 //
+// A handler may also Park() its request: a long-poll with nothing to say
+// yet gives its worker back and waits (server/sync/long_polls.h); resuming
+// serves the same request again from its head, so the router authenticates
+// it and checks access again, and the handler picks up where it left off
+// through Resumed().
+//
 // With TLS on, the handshake happens in the gate too (before the head), so a
 // client that stalls its handshake holds no worker either.
 //
@@ -34,6 +40,7 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +59,25 @@ struct ConnectionLimits {
   size_t keep_alive_max = 1000;
 };
 
+class HttpServer;
+
+// A request waiting without a worker (HttpServer::Park). Resume() (any
+// thread, once) puts it back in the workers' queue; destroying it without
+// resuming closes the connection.
+class ParkedRequest {
+ public:
+  ~ParkedRequest();
+  ParkedRequest(const ParkedRequest&) = delete;
+  ParkedRequest& operator=(const ParkedRequest&) = delete;
+  void Resume();
+
+ private:
+  friend class HttpServer;
+  ParkedRequest(HttpServer* server, std::unique_ptr<Connection> conn) : server_(server), conn_(std::move(conn)) {}
+  HttpServer* server_;
+  std::unique_ptr<Connection> conn_;
+};
+
 class HttpServer : public httplib::Server {
  public:
   // Before StartConnections: serve TLS only, with this certificate.
@@ -66,11 +92,28 @@ class HttpServer : public httplib::Server {
   // Null when not called on a connection thread.
   static std::unique_ptr<Transport> TakeTransport();
 
+  // From a request handler: once the handler returns, its answer is dropped,
+  // the worker is freed and the parked request is handed to `to` (on this
+  // thread). The handler of the resumed request sees `state` in Resumed().
+  // False (nothing happens) off a connection thread, or when the request's
+  // body was read from the socket (only requests buffered whole can be
+  // served again).
+  using Parker = std::function<void(std::unique_ptr<ParkedRequest>)>;
+  static bool Park(std::shared_ptr<void> state, Parker to);
+  // The state the current request was parked with, if it is being resumed.
+  static std::shared_ptr<void> Resumed();
+  // True while the current request is about to be parked (its answer will
+  // be dropped).
+  static bool Parking();
+
  private:
   bool process_and_close_socket(socket_t sock) override;
   // On a worker: serves the requests whose heads are buffered, then hands
   // the connection back to the gate (or closes it).
   void Serve(std::unique_ptr<Connection> conn);
+  // Queues a connection whose head is buffered for a worker.
+  void Dispatch(std::unique_ptr<Connection> conn);
+  friend class ParkedRequest;
 
   ConnectionLimits limits_;
   std::shared_ptr<TlsContext> tls_;

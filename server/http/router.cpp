@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include "http/client_address.h"
+#include "http/http_server.h"
 
 #include "auth.h"
 #include "http/request_input.h"
@@ -168,7 +169,7 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
 void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
                       const httplib::Request& req, httplib::Response& res) {
   auto started = std::chrono::steady_clock::now();
-  if (ctx_.metrics) ctx_.metrics->http_requests++;
+  if (ctx_.metrics && !HttpServer::Resumed()) ctx_.metrics->http_requests++;  // a resumed poll is one request
   Request r(req, ctx_);
   for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i)
     r.params_[names[i]] = req.matches[i + 1].str();
@@ -177,6 +178,8 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
     MG_RETURN_IF_ERROR(Prepare(route, r, req));
     return route.handler(r);
   }();
+  // A parked request is answered (and logged) when it is resumed.
+  if (HttpServer::Parking()) return;
 
   // Every answer and every log line about it carry one id, so a user's
   // report ("request id ...") finds the log line.

@@ -43,9 +43,10 @@ struct Reply {
 
 class Bus;
 class StreamHub;
+class LongPolls;
 struct Metrics;
 
-// Shared by all handlers. bus/hub/metrics are null only in `mgteam-server
+// Shared by all handlers. bus/hub/metrics/polls are null only in `mgteam-server
 // routes`, which never serves.
 struct ServerContext {
   Store& store;
@@ -53,6 +54,7 @@ struct ServerContext {
   Bus* bus = nullptr;
   StreamHub* hub = nullptr;
   Metrics* metrics = nullptr;
+  LongPolls* polls = nullptr;
 };
 
 class Request {

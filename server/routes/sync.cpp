@@ -3,6 +3,7 @@
 #include "metrics.h"
 #include "routes/params.h"
 #include "routes/routes.h"
+#include "sync/long_polls.h"
 #include "sync/stream_hub.h"
 
 #include "mgteam/clock.h"
@@ -48,6 +49,17 @@ Result<Reply> Stream(Request& r) {
   return Reply{200, json::object()};  // discarded: the hub wrote the response
 }
 
+// What a parked long-poll carries to its resumed pass: when it must answer,
+// and its slot against the caps (held until it does).
+struct WaitingPoll {
+  std::chrono::steady_clock::time_point deadline;
+  std::shared_ptr<void> slot;
+};
+
+// With ?wait=N and nothing after the cursor, the request parks (LongPolls)
+// instead of holding a worker; each resumed pass goes through the router
+// again, so a token revoked or a member removed meanwhile gets 401 / 404,
+// never the change that woke the poll.
 Result<Reply> ListEvents(Request& r) {
   MG_ASSIGN_OR_RETURN(auto since, SeqParam(r, "since"));
   MG_ASSIGN_OR_RETURN(int limit, LimitParam(r, kDefaultEvents, kMaxEvents));
@@ -56,50 +68,45 @@ Result<Reply> ListEvents(Request& r) {
     return Status::BadRequest("invalid_parameter", "wait is at most 60 seconds").with("parameter", "wait");
   auto epoch = r.Query("epoch");
   const int64_t after = since.value_or(0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait.value_or(0));
-  bool waited = false;
-  std::shared_ptr<void> slot;  // held while this request may wait
-  while (true) {
-    json out;
-    bool empty = false;
-    MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
-      if (waited) {
-        // Time passed: the token may have been revoked, the member removed.
-        MG_ASSIGN_OR_RETURN(auto token, tx.FindTokenByHash(r.auth().token.hash));
-        if (!token || token->revoked_at) return Status::Unauthenticated("the token was revoked; log in again");
-        if (token->expired(NowRfc3339()))
-          return Status(Code::kUnauthenticated, "token_expired", "the token expired while the request waited");
-        MG_ASSIGN_OR_RETURN(auto member, tx.FindMember(r.workspace().id, r.auth().user.id));
-        if (!member) return Status::NotFound("no workspace " + r.workspace().id + " that you belong to");
-      }
-      MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(r.workspace().id));
-      if (!ws) return Status::NotFound("the workspace was deleted");
-      out = {{"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
-      // A cursor from the future or from another epoch cannot be resumed:
-      // the client must reload from a snapshot.
-      if (after > ws->head_seq || (epoch && *epoch != ws->epoch)) {
-        out["reset"] = true;
-        out["events"] = json::array();
-        return Status::Ok();
-      }
-      MG_ASSIGN_OR_RETURN(auto rows, tx.ListEventRows(ws->id, after, limit));
-      json items = json::array();
-      for (const auto& row : rows) items.push_back(json::parse(row.data, nullptr, false));
-      empty = items.empty();
-      out["events"] = std::move(items);
+  auto resumed = std::static_pointer_cast<WaitingPoll>(HttpServer::Resumed());
+  const auto deadline =
+      resumed ? resumed->deadline : std::chrono::steady_clock::now() + std::chrono::seconds(wait.value_or(0));
+
+  json out;
+  bool empty = false;
+  int64_t head = 0;
+  MG_RETURN_IF_ERROR(r.store().Read([&](Tx& tx) -> Status {
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(r.workspace().id));
+    if (!ws) return Status::NotFound("the workspace was deleted");
+    head = ws->head_seq;
+    out = {{"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
+    // A cursor from the future or from another epoch cannot be resumed:
+    // the client must reload from a snapshot.
+    if (after > ws->head_seq || (epoch && *epoch != ws->epoch)) {
+      out["reset"] = true;
+      out["events"] = json::array();
       return Status::Ok();
-    }));
-    if (!empty || out.contains("reset") || !r.server().hub || std::chrono::steady_clock::now() >= deadline)
-      return Reply{200, out};
-    if (!slot) {
-      auto reserved = r.server().hub->ReserveLongPoll(r.auth().user.id);
-      if (!reserved.ok()) return reserved.status();
-      slot = std::move(reserved).value();
     }
-    if (!waited && r.server().metrics) r.server().metrics->long_polls++;
-    waited = true;
-    if (!r.server().hub->WaitForAdvance(r.workspace().id, after, deadline)) return Reply{200, out};
+    MG_ASSIGN_OR_RETURN(auto rows, tx.ListEventRows(ws->id, after, limit));
+    json items = json::array();
+    for (const auto& row : rows) items.push_back(json::parse(row.data, nullptr, false));
+    empty = items.empty();
+    out["events"] = std::move(items);
+    return Status::Ok();
+  }));
+  LongPolls* polls = r.server().polls;
+  if (!empty || out.contains("reset") || !polls || polls->stopped() || std::chrono::steady_clock::now() >= deadline)
+    return Reply{200, out};
+
+  auto state = std::make_shared<WaitingPoll>(WaitingPoll{deadline, resumed ? resumed->slot : nullptr});
+  if (!state->slot) {
+    MG_ASSIGN_OR_RETURN(state->slot, polls->Reserve(r.auth().user.id));
+    if (r.server().metrics) r.server().metrics->long_polls++;
   }
+  LongPolls::Wait w{r.workspace().id, head, r.auth().token.id, deadline};
+  if (!HttpServer::Park(state, [polls, w](std::unique_ptr<ParkedRequest> p) { polls->Park(std::move(p), w); }))
+    return Reply{200, out};  // not on a parkable connection: answer what there is
+  return Reply{200, json::object()};  // dropped: the resumed request answers
 }
 
 // A page of the workspace's live memories or relationships in id order.

@@ -105,8 +105,7 @@ StreamHub::StreamHub(Store& store, Metrics& metrics, StreamHubOptions options)
     : store_(store),
       metrics_(metrics),
       options_(options),
-      streams_slots_(std::make_shared<Slots>(options.max_streams_per_user, options.max_streams)),
-      long_poll_slots_(std::make_shared<Slots>(options.max_long_polls_per_user, options.max_long_polls)) {}
+      streams_slots_(std::make_shared<Slots>(options.max_streams_per_user, options.max_streams)) {}
 
 StreamHub::~StreamHub() {
   Shutdown();
@@ -133,7 +132,6 @@ void StreamHub::Shutdown() {
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
-  advanced_.notify_all();
 }
 
 void StreamHub::Wake() {
@@ -158,13 +156,10 @@ void StreamHub::Post(Command c) {
 void StreamHub::OnAdvance(const std::string& ws, int64_t head) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto& known = heads_[ws];
-    known = std::max(known, head);
     auto& d = dirty_[ws];
     d = std::max(d, head);
     dirty_since_.emplace(ws, Clock::now());
   }
-  advanced_.notify_all();
   Wake();
 }
 
@@ -174,12 +169,6 @@ void StreamHub::OnWorkspaceDeleted(const std::string& ws) {
 
 void StreamHub::OnTokenRevoked(const std::string& token_id) {
   Post(Command{Command::Kind::kTokenRevoked, nullptr, token_id, 0, nullptr});
-}
-
-bool StreamHub::WaitForAdvance(const std::string& ws, int64_t after, Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  bool advanced = advanced_.wait_until(lock, deadline, [&] { return stopped_ || heads_[ws] > after; });
-  return advanced && !stopped_;
 }
 
 // ---- request thread ---------------------------------------------------------
@@ -197,18 +186,6 @@ Result<std::shared_ptr<void>> StreamHub::Reserve(const std::string& user_id) {
     return Status::Unavailable("stream_capacity", "this server holds as many streams as it can; retry later")
         .with("limit", streams_slots_->total_cap());
   return slot;
-}
-
-Result<std::shared_ptr<void>> StreamHub::ReserveLongPoll(const std::string& user_id) {
-  Slots::Refusal why;
-  auto slot = long_poll_slots_->Reserve(user_id, &why);
-  if (why == Slots::Refusal::kNone) return slot;
-  return Status(Code::kTooManyRequests, "too_many_long_polls",
-                why == Slots::Refusal::kPerKey
-                    ? "you already have " + std::to_string(long_poll_slots_->per_key_cap()) +
-                          " long-polls waiting; wait for one to return (or use the stream)"
-                    : "the server has as many long-polls waiting as it allows; retry in a second (or use the stream)")
-      .with("retry_after", 1);
 }
 
 void StreamHub::Serve(StreamRequest r) {
@@ -438,7 +415,6 @@ void StreamHub::RunCommands() {
         for (auto& pending : commands_)
           if (pending.reply) pending.reply->set_value(-1);
         commands_.clear();
-        advanced_.notify_all();
         return;
       }
     }

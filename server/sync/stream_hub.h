@@ -35,7 +35,6 @@
 #include "sync/slots.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,10 +59,6 @@ struct StreamHubOptions {
   // descriptor. 0: no cap.
   size_t max_streams_per_user = 32;
   size_t max_streams = 0;
-  // Long-polls hold a worker while they wait: a few per account, and at most
-  // half the workers in all, so they can never starve REST calls.
-  size_t max_long_polls_per_user = 4;
-  size_t max_long_polls = 128;
 };
 
 struct StreamRequest {
@@ -85,7 +80,7 @@ class StreamHub final : public BusListener {
 
   Status Start();
   // Ends every stream with a `closed` frame (reason server_shutdown), stops
-  // the loop and wakes long-polls. Idempotent.
+  // the loop. Idempotent.
   void Shutdown();
 
   // Counts a stream for `user_id` against the caps before its socket is
@@ -93,16 +88,9 @@ class StreamHub final : public BusListener {
   // caller drops it). 429 too_many_streams over the per-user cap, 503
   // stream_capacity over the server's.
   Result<std::shared_ptr<void>> Reserve(const std::string& user_id);
-  // The same for a long-poll about to wait (429 too_many_long_polls).
-  Result<std::shared_ptr<void>> ReserveLongPoll(const std::string& user_id);
 
   // On a request thread; returns once the hub owns the stream or it ended.
   void Serve(StreamRequest request);
-
-  // Long-poll support: blocks until the workspace's head passes `after_seq`,
-  // the deadline passes, or the hub shuts down. True if it advanced.
-  bool WaitForAdvance(const std::string& workspace_id, int64_t after_seq,
-                      std::chrono::steady_clock::time_point deadline);
 
   // Who has a live stream open on `ws` now, and when the others were last
   // connected (since this server started): {user_id: {online, streams,
@@ -159,14 +147,11 @@ class StreamHub final : public BusListener {
   std::map<std::string, int64_t> dirty_;  // workspace -> newest head announced
   std::map<std::string, std::chrono::steady_clock::time_point> dirty_since_;
   bool stopped_ = false;
-  std::condition_variable advanced_;     // long-polls
-  std::map<std::string, int64_t> heads_;  // newest head announced, for long-polls
   struct Seen {
     int streams = 0;
     std::string last_seen;  // RFC 3339; when the last stream closed
   };
   std::shared_ptr<Slots> streams_slots_;
-  std::shared_ptr<Slots> long_poll_slots_;
   std::mutex presence_mu_;
   std::map<std::string, std::map<std::string, Seen>> presence_;  // workspace -> user -> seen
 

@@ -162,7 +162,7 @@ TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodie
     for (int i = 0; i < 2000 && !refused; ++i) refused = !c.Send(line);  // the server closes on us
     std::string answer = c.ReadAll(std::chrono::seconds(2));
     CHECK((refused || answer.rfind("HTTP/1.1 431", 0) == 0));
-    CHECK(ProcStatusKb(server->pid(), "VmRSS") - before < 20 * 1024);
+    CHECK(ProcStatusKb(server->pid(), "VmRSS") - before < 20 * 1024 * MemoryOverhead());
   }
   SUBCASE("Content-Length twice, or with Transfer-Encoding") {
     for (std::string framing : {"Content-Length: 2\r\nContent-Length: 2\r\n",
@@ -185,7 +185,7 @@ TEST_CASE("header floods get 431, ambiguous framing 400, oversized chunked bodie
     std::string answer = c.ReadAll(std::chrono::seconds(3));
     CHECK(sent < 4096);  // refused long before the end
     CHECK((answer.empty() || answer.rfind("HTTP/1.1 413", 0) == 0));
-    CHECK(ProcStatusKb(server->pid(), "VmRSS") - before < 20 * 1024);
+    CHECK(ProcStatusKb(server->pid(), "VmRSS") - before < 20 * 1024 * MemoryOverhead());
   }
   CHECK(http.Get("/healthz").status == 200);  // and everyone else is still served
 }
@@ -274,9 +274,7 @@ TEST_CASE("long-polls: a few per account, and a revoked token gets 401 when the 
   std::vector<std::future<HttpResponse>> four;
   for (int i = 0; i < 4; ++i)
     four.push_back(std::async(std::launch::async, [&] { return Http(server->port()).Get(wait, alice.token); }));
-  bool parked = false;
-  for (int i = 0; i < 400 && !parked; ++i) parked = polls() >= start + 4;
-  REQUIRE(parked);
+  REQUIRE(Eventually([&] { return polls() >= start + 4; }));
   auto fifth = http.Get(wait, alice.token);
   CHECK(fifth.status == 429);
   CHECK(fifth.error_code() == "too_many_long_polls");
@@ -295,14 +293,90 @@ TEST_CASE("long-polls: a few per account, and a revoked token gets 401 when the 
     Http mine(server->port());
     return mine.Get("/api/v1/workspaces/" + team + "/events?wait=20&since=" + std::to_string(head), bob.token);
   });
-  bool bob_parked = false;
-  for (int i = 0; i < 200 && !bob_parked; ++i) bob_parked = polls() > before;  // the poll has started waiting
-  REQUIRE(bob_parked);
+  REQUIRE(Eventually([&] { return polls() > before; }));  // the poll has started waiting
   REQUIRE(http.Post("/api/v1/auth/logout", json::object(), bob.token).status == 200);
   AddMemory(http, alice, team, "a secret plan bob must not see");
   HttpResponse got = answer.get();
   CHECK(got.status == 401);
   CHECK(got.raw.find("secret plan") == std::string::npos);
+}
+
+TEST_CASE("waiting long-polls hold no worker: twice --threads of them wait and REST stays served") {
+  auto server = Server({"--threads", "8"});
+  Http http(server->port());
+  auto waiting = [&] {
+    std::string text = http.Get("/metrics").raw;
+    const std::string name = "\nmgteam_long_polls_waiting ";
+    auto at = text.find(name);
+    return at == std::string::npos ? -1L : std::stol(text.substr(at + name.size()));
+  };
+  // Four accounts, four polls each (the per-account cap): 16 waiting, 8 workers.
+  std::vector<TestUser> users;
+  for (const char* name : {"ann", "ben", "cy", "dee"}) users.push_back(SignUp(http, name));
+  std::vector<std::vector<std::future<HttpResponse>>> polls(users.size());
+  for (size_t u = 0; u < users.size(); ++u) {
+    const std::string ws_path = "/api/v1/workspaces/" + users[u].personal_ws;
+    const int64_t head = http.Get(ws_path, users[u].token).body["head_seq"].get<int64_t>();
+    const std::string wait = ws_path + "/events?wait=30&since=" + std::to_string(head);
+    for (int i = 0; i < 4; ++i)
+      polls[u].push_back(std::async(std::launch::async, [&, wait, u] {
+        return Http(server->port()).Get(wait, users[u].token);
+      }));
+  }
+  REQUIRE(Eventually([&] { return waiting() == 16; }));
+
+  // Every worker would be held if polls held them; these must not queue.
+  Http other(server->port());
+  for (int i = 0; i < 10; ++i) {
+    CHECK(HealthzMs(other) < 1000 * Slowdown());
+    auto r = other.Get("/api/v1/me", users[0].token);
+    CHECK(r.status == 200);
+  }
+  // A write wakes exactly the polls on its workspace, with the write in them.
+  AddMemory(http, users[0], users[0].personal_ws, "for ann's polls");
+  for (auto& f : polls[0]) {
+    HttpResponse r = f.get();
+    CHECK(r.status == 200);
+    REQUIRE(r.body["events"].size() == 1);
+    CHECK(r.body["events"][0]["memory"]["title"] == "for ann's polls");
+  }
+  CHECK(Eventually([&] { return waiting() == 12; }));
+  for (size_t u = 1; u < users.size(); ++u) AddMemory(http, users[u], users[u].personal_ws, "wake " + users[u].name);
+  for (size_t u = 1; u < users.size(); ++u)
+    for (auto& f : polls[u]) {
+      HttpResponse r = f.get();
+      CHECK(r.status == 200);
+      REQUIRE(r.body["events"].size() == 1);
+      CHECK(r.body["events"][0]["memory"]["title"] == "wake " + users[u].name);
+    }
+  CHECK(waiting() == 0);
+  // The slots came back: four more may wait again.
+  const int64_t head = http.Get("/api/v1/workspaces/" + users[0].personal_ws, users[0].token)
+                           .body["head_seq"]
+                           .get<int64_t>();
+  auto again = http.Get("/api/v1/workspaces/" + users[0].personal_ws + "/events?wait=1&since=" + std::to_string(head),
+                        users[0].token);
+  CHECK(again.status == 200);
+  CHECK(again.body["events"].empty());
+}
+
+TEST_CASE("a server stopping answers its waiting long-polls instead of leaving them hanging") {
+  auto server = Server({});
+  Http http(server->port());
+  TestUser u = SignUp(http, "alice");
+  const std::string ws_path = "/api/v1/workspaces/" + u.personal_ws;
+  const int64_t head = http.Get(ws_path, u.token).body["head_seq"].get<int64_t>();
+  auto poll = std::async(std::launch::async, [&] {
+    return Http(server->port()).Get(ws_path + "/events?wait=60&since=" + std::to_string(head), u.token);
+  });
+  REQUIRE(Eventually([&] { return http.Get("/metrics").raw.find("\nmgteam_long_polls_waiting 1\n") != std::string::npos; }));
+  const auto t = Clock::now();
+  CHECK(server->Stop() == 0);
+  HttpResponse r = poll.get();
+  CHECK(r.status == 200);
+  CHECK(r.body["events"].empty());
+  CHECK(r.body["head_seq"] == head);
+  CHECK(Clock::now() - t < Scaled(std::chrono::seconds(10)));  // not the 60 s wait
 }
 
 TEST_CASE("every answer has a request id, nosniff and no-store, and the data files are private") {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <poll.h>
 #include <spawn.h>
+#include <thread>
 #include <stdexcept>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -303,6 +304,24 @@ int ServerProcess::Stop(std::chrono::seconds grace) {
 }
 
 ServerProcess::~ServerProcess() { Stop(); }
+
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + Scaled(timeout);
+  while (true) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= until) return done();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a polling interval, not a synchronisation
+  }
+}
+
+double MemoryOverhead() {
+  static const double factor = [] {
+    const char* v = std::getenv("MGTEAM_TEST_MEMORY_OVERHEAD");
+    double f = v && *v ? std::atof(v) : 1.0;
+    return f >= 1.0 ? f : 1.0;
+  }();
+  return factor;
+}
 
 double Slowdown() {
   static const double factor = [] {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -98,10 +99,18 @@ class ServerProcess {
 // ("answered within 2 s", when the bug it catches is "never answered"); lower
 // bounds, and bounds that are what a test measures, are not scaled.
 double Slowdown();
+// The same for memory: MGTEAM_TEST_MEMORY_OVERHEAD (ASan's shadow memory and
+// redzones), applied to RSS bounds; 1 if unset.
+double MemoryOverhead();
 template <class Rep, class Period>
 std::chrono::duration<Rep, Period> Scaled(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(d * Slowdown());
 }
+
+// Polls `done` (an observable state: a metric, a file, an answer) until it
+// holds or `timeout` (scaled) passes; returns its last value. For states no
+// event announces; never a fixed sleep.
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"), -1 if absent.
 long ProcStatusKb(pid_t pid, const std::string& field);
