@@ -45,7 +45,7 @@ Status SyncEngine::Start() {
   ApiClient api = Api();
   auto me = api.Get("/api/v1/me");
   if (me.ok()) {
-    user_ = (*me)["user"].value("id", "");
+    user_ = StringField(ObjectField(*me, "user"), "id");
     MG_RETURN_IF_ERROR(replica_.Bind(options_.server.ToString(), user_));
   } else if (me.status().code() == Code::kUnavailable) {
     user_ = replica_.user_id();  // offline: carry on with what the replica holds
@@ -126,7 +126,7 @@ void SyncEngine::Discovery() {
     if (user.empty()) {
       auto me = api.Get("/api/v1/me");
       if (me.ok()) {
-        user = (*me)["user"].value("id", "");
+        user = StringField(ObjectField(*me, "user"), "id");
         // Unbound, the replica may still hold another account's rows: stay
         // without a user (offline) and try again at the next round.
         if (Status bound = replica_.Bind(options_.server.ToString(), user); !bound.ok()) {
@@ -231,7 +231,7 @@ void SyncEngine::Follow(Follower* f) {
         [&](const SseEvent& sse) {
           json j = json::parse(sse.data, nullptr, false);
           if (!j.is_object()) return;
-          std::string type = j.value("type", "");
+          std::string type = StringField(j, "type");
           if (type == "connected") {
             f->connected = true;
             Note(ws, "live", "");
@@ -240,7 +240,7 @@ void SyncEngine::Follow(Follower* f) {
             resync = true;
             client.Stop();
           } else if (type == "closed") {
-            std::string reason = j.value("reason", "");
+            std::string reason = StringField(j, "reason");
             if (reason == "membership_revoked" || reason == "workspace_deleted") {
               purge = true;
               client.Stop();

@@ -254,12 +254,12 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
           if (c->seq == 0) c->seq = e.seq;  // recorded by this very event
           MG_RETURN_IF_ERROR(StoreConflict(*c));
         }
-      } else if (e.entity_type == "member" && e.entity.value("user_id", "") == user_id_) {
+      } else if (e.entity_type == "member" && StringField(e.entity, "user_id") == user_id_) {
         if (e.type == "member_removed") result.removed_from_workspace = true;
-        else MG_RETURN_IF_ERROR(db_.Run("UPDATE workspaces SET role = ? WHERE id = ?", e.entity.value("role", ""), ws));
+        else MG_RETURN_IF_ERROR(db_.Run("UPDATE workspaces SET role = ? WHERE id = ?", StringField(e.entity, "role"), ws));
       } else if (e.entity_type == "workspace" && e.type == "workspace_updated") {
         MG_RETURN_IF_ERROR(db_.Run("UPDATE workspaces SET name = ?, slug = ? WHERE id = ?",
-                                   e.entity.value("name", ""), e.entity.value("slug", ""), ws));
+                                   StringField(e.entity, "name"), StringField(e.entity, "slug"), ws));
       }
       cursor = e.seq;
       ++result.applied;
@@ -464,7 +464,7 @@ Status Replica::CompleteOp(const OutboxOp& op, const json& entity) {
 // The next queued edit of the memory was made on top of the op that just
 // completed: its base is the version the server gave that op.
 Status Replica::RebaseNextOp(const std::string& ws, const std::string& id, const json& entity) {
-  int64_t version = entity.is_object() ? entity.value("version", int64_t{0}) : 0;
+  int64_t version = IntField(entity, "version");
   if (version <= 0) return Status::Ok();
   MG_ASSIGN_OR_RETURN(std::vector<OutboxOp> pending, outbox_.Pending(ws, id));
   if (pending.empty()) return Status::Ok();

@@ -26,14 +26,14 @@ bool IsOffline(const Status& s) { return s.code() == Code::kUnavailable; }
 Result<std::vector<ReplicaWorkspace>> DiscoverWorkspaces(ApiClient& api, Replica& replica) {
   MG_ASSIGN_OR_RETURN(json listing, api.Get("/api/v1/workspaces"));
   std::map<std::string, bool> current;
-  for (const auto& w : listing.value("workspaces", json::array())) {
+  for (const auto& w : ArrayField(listing, "workspaces")) {
     Workspace ws;
-    ws.id = w.value("id", "");
-    ws.name = w.value("name", "");
-    ws.slug = w.value("slug", "");
-    ws.kind = w.value("type", "");
+    ws.id = StringField(w, "id");
+    ws.name = StringField(w, "name");
+    ws.slug = StringField(w, "slug");
+    ws.kind = StringField(w, "type");
     if (ws.id.empty()) continue;
-    MG_RETURN_IF_ERROR(replica.RememberWorkspace(ws, w.value("role", "")));
+    MG_RETURN_IF_ERROR(replica.RememberWorkspace(ws, StringField(w, "role")));
     current[ws.id] = true;
   }
   MG_ASSIGN_OR_RETURN(auto known, replica.Workspaces());
@@ -55,13 +55,13 @@ Status LoadSnapshot(ApiClient& api, Replica& replica, const std::string& ws, con
       if (head < 0) {
         // Following the log from the head seen *before* the first page makes
         // the result exact: later changes are replayed by version.
-        head = page.value("head_seq", int64_t{0});
-        epoch = page.value("epoch", "");
+        head = IntField(page, "head_seq");
+        epoch = StringField(page, "epoch");
       }
       std::vector<Memory> memories;
       std::vector<Relationship> relationships;
       std::vector<Conflict> conflicts;
-      for (const auto& item : page.value("items", json::array())) {
+      for (const auto& item : ArrayField(page, "items")) {
         if (std::string(kind) == "memories") {
           if (auto m = Memory::FromJson(item)) memories.push_back(std::move(*m));
         } else if (std::string(kind) == "conflicts") {
@@ -73,8 +73,8 @@ Status LoadSnapshot(ApiClient& api, Replica& replica, const std::string& ws, con
       MG_RETURN_IF_ERROR(replica.LoadSnapshot(ws, memories, relationships, conflicts));
       loaded += static_cast<int64_t>(memories.size());
       if (progress && !memories.empty()) progress(ws, loaded);
-      if (!page["next_after"].is_string()) break;
-      after = page["next_after"].get<std::string>();
+      after = StringField(page, "next_after");
+      if (after.empty()) break;
     }
   }
   return replica.FinishSnapshot(ws, std::max<int64_t>(head, 0), epoch);
@@ -96,7 +96,7 @@ Status CatchUp(ApiClient& api, Replica& replica, const std::string& ws, const Pr
       MG_RETURN_IF_ERROR(replica.NoteSync(ws, std::nullopt, page.status().message()));
       return page.status();
     }
-    if (page->value("reset", false)) {
+    if (BoolField(*page, "reset")) {
       if (++resets > 2) return Status::Internal("the server keeps resetting " + ws);
       MG_RETURN_IF_ERROR(LoadSnapshot(api, replica, ws, progress));
       continue;
@@ -105,7 +105,7 @@ Status CatchUp(ApiClient& api, Replica& replica, const std::string& ws, const Pr
     if (auto list = page->find("events"); list != page->end() && list->is_array())
       for (auto& e : *list)
         if (auto ev = Event::FromJson(std::move(e))) events.push_back(std::move(*ev));
-    if (events.empty()) return replica.NoteSync(ws, page->value("head_seq", int64_t{0}), "");
+    if (events.empty()) return replica.NoteSync(ws, IntField(*page, "head_seq"), "");
     MG_ASSIGN_OR_RETURN(ApplyResult applied, replica.ApplyEvents(ws, events));
     if (applied.removed_from_workspace) {
       MG_RETURN_IF_ERROR(replica.ForgetWorkspace(ws));

@@ -19,10 +19,10 @@ Result<std::map<std::string, json>> ServerRows(ApiClient& api, const std::string
   while (true) {
     std::map<std::string, std::string> q = {{"kind", kind}, {"limit", std::to_string(kPage)}, {"after", after}};
     MG_ASSIGN_OR_RETURN(json page, api.Get(WsPath(ws) + "/snapshot" + QueryString(q)));
-    for (const auto& item : page.value("items", json::array()))
-      if (item.contains("id") && item["id"].is_string()) out[item["id"].get<std::string>()] = item;
-    if (!page["next_after"].is_string()) return out;
-    after = page["next_after"].get<std::string>();
+    for (const auto& item : ArrayField(page, "items"))
+      if (std::string id = StringField(item, "id"); !id.empty()) out[id] = item;
+    after = StringField(page, "next_after");
+    if (after.empty()) return out;
   }
 }
 
@@ -35,7 +35,7 @@ void Compare(const char* entity, const std::map<std::string, json>& local, const
     if (it == server.end()) {
       out.push_back({entity, id, "", row, json(nullptr)});
     } else if (std::string field = FirstDifference(row, it->second); !field.empty()) {
-      if (row.value("version", int64_t{0}) > it->second.value("version", int64_t{0})) continue;
+      if (IntField(row, "version") > IntField(it->second, "version")) continue;
       out.push_back({entity, id, field, row, it->second});
     }
   }
@@ -83,14 +83,14 @@ Result<VerifyReport> Verify(ApiClient& api, Replica& replica, const std::string&
     MG_ASSIGN_OR_RETURN(digest, api.Get(WsPath(ws) + "/digest"));
     MG_ASSIGN_OR_RETURN(auto w, replica.FindWorkspace(ws));
     if (!w) return Status::NotFound("workspace " + ws + " is not in the replica");
-    aligned = w->cursor == digest.value("head_seq", int64_t{-1});
+    aligned = w->cursor == IntField(digest, "head_seq", -1);
   }
-  report.head_seq = digest.value("head_seq", int64_t{0});
-  report.memories = digest.value("memories", json::object()).value("count", int64_t{0});
-  report.relationships = digest.value("relationships", json::object()).value("count", int64_t{0});
+  report.head_seq = IntField(digest, "head_seq");
+  report.memories = IntField(ObjectField(digest, "memories"), "count");
+  report.relationships = IntField(ObjectField(digest, "relationships"), "count");
   MG_ASSIGN_OR_RETURN(json local, replica.ServerDigest(ws));
-  report.digest_match = aligned && local["memories"] == digest["memories"] &&
-                        local["relationships"] == digest["relationships"];
+  report.digest_match = aligned && ObjectField(local, "memories") == ObjectField(digest, "memories") &&
+                        ObjectField(local, "relationships") == ObjectField(digest, "relationships");
   if (report.digest_match) return report;
 
   // Row by row. Writes landing meanwhile can make a row look different for a

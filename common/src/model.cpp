@@ -37,6 +37,38 @@ bool Get(const json& j, const char* key, T& out) {
 
 }  // namespace
 
+std::string StringField(const json& j, std::string_view key, std::string fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+int64_t IntField(const json& j, std::string_view key, int64_t fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+
+bool BoolField(const json& j, std::string_view key, bool fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+const json& ArrayField(const json& j, std::string_view key) {
+  static const json kEmpty = json::array();
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : kEmpty;
+}
+
+const json& ObjectField(const json& j, std::string_view key) {
+  static const json kEmpty = json::object();
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : kEmpty;
+}
+
 std::span<const std::string_view> MemoryTypes() { return kMemoryTypes; }
 std::span<const std::string_view> RelationshipTypes() { return kRelationshipTypes; }
 bool IsMemoryType(std::string_view t) {

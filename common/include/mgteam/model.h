@@ -17,6 +17,18 @@ namespace mgteam {
 
 using json = nlohmann::json;
 
+// Fields of JSON from the other side of the wire (the server, for the agent
+// and the CLI): a missing field, a field of another type, or a document that
+// is not an object at all reads as the fallback instead of throwing, so a
+// broken or hostile peer cannot crash the reader. (json::value() throws on a
+// wrong type; operator[] on a missing key of a const document is undefined.)
+std::string StringField(const json& j, std::string_view key, std::string fallback = "");
+int64_t IntField(const json& j, std::string_view key, int64_t fallback = 0);
+bool BoolField(const json& j, std::string_view key, bool fallback = false);
+// The field when it is an array (object), else an empty one.
+const json& ArrayField(const json& j, std::string_view key);
+const json& ObjectField(const json& j, std::string_view key);
+
 // The 13 MemoryGraph memory types.
 std::span<const std::string_view> MemoryTypes();
 bool IsMemoryType(std::string_view t);
