@@ -11,11 +11,16 @@ measures what a normal client sees and what the server's memory does:
   streams  (--streams, its own server runs) 2,000 SSE streams of one account
            that never read, then twenty 99 KB writes; the server's RSS, with
            the default backlog budget and with none (the old behaviour)
+  polls    (--long-polls, its own server, --threads 16) 64 accounts with 4
+           long-polls each (wait=60): 256 waiting polls, 16 workers; /healthz
+           and an authenticated GET meanwhile, RSS, and how long until every
+           poll has answered once each account writes
 
 The attacks come from 127.0.0.2 and the normal client from 127.0.0.1, as
 two machines would. Prints one JSON summary.
 Usage: bench/abuse_load.py SERVER_BINARY [EXTRA SERVER FLAGS...]
        bench/abuse_load.py SERVER_BINARY --streams
+       bench/abuse_load.py SERVER_BINARY --long-polls
 """
 import json
 import os
@@ -216,8 +221,77 @@ def stalled_streams(binary, budget, n=2000, writes=20):
                 proc.wait()
 
 
+def timed_ms(port, request, n):
+    out = []
+    for _ in range(n):
+        t = time.monotonic()
+        data = exchange(port, request)
+        assert data.startswith(b"HTTP/1.1 200"), data[:80]
+        out.append((time.monotonic() - t) * 1000)
+    out.sort()
+    return {"count": n, "p50": out[n // 2], "p99": out[min(n - 1, int(n * 0.99))], "max": out[-1]}
+
+
+def long_polls(binary, accounts=64, per_account=4, threads=16):
+    with tempfile.TemporaryDirectory() as data:
+        proc, port = start_server(binary, data, ["--open-signup", "--threads", str(threads)])
+        try:
+            users = []
+            for i in range(accounts):
+                u = api(port, "POST", "/api/v1/auth/signup",
+                        {"email": f"u{i}@example.com", "name": f"U{i}", "password": "password-long-enough"})
+                ws = [w for w in api(port, "GET", "/api/v1/workspaces", token=u["token"])["workspaces"]
+                      if w["type"] == "personal"][0]
+                head = api(port, "GET", f"/api/v1/workspaces/{ws['id']}", token=u["token"])["head_seq"]
+                users.append((u["token"], ws["id"], head))
+            before = rss_kb(proc.pid)
+            socks = []
+            for token, ws, head in users:
+                req = (f"GET /api/v1/workspaces/{ws}/events?wait=60&since={head} HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
+                for _ in range(per_account):
+                    s = attack_conn(port)
+                    s.sendall(req)
+                    socks.append(s)
+            waiting = 0
+            for _ in range(1000):
+                waiting = metric_values(port, ["mgteam_long_polls_waiting"]).get("mgteam_long_polls_waiting", 0)
+                if waiting >= len(socks):
+                    break
+                time.sleep(0.01)
+            token0 = users[0][0]
+            me = (f"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token0}\r\n"
+                  f"Connection: close\r\n\r\n").encode()
+            out = {"accounts": accounts, "polls": len(socks), "threads": threads, "waiting": waiting,
+                   "healthz_ms": healthz_ms(port, 200), "authenticated_get_ms": timed_ms(port, me, 200),
+                   "rss_mb_before": before / 1024, "rss_mb_waiting": rss_kb(proc.pid) / 1024}
+            t = time.monotonic()
+            for token, ws, _ in users:
+                api(port, "POST", f"/api/v1/workspaces/{ws}/memories", {"title": "wake"}, token)
+            answered = 0
+            for s in socks:
+                s.settimeout(60)
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                answered += data.startswith(b"HTTP/1.1 200") and b'"wake"' in data
+                s.close()
+            out["answered_with_the_write"] = answered
+            out["all_answered_ms_after_first_write"] = (time.monotonic() - t) * 1000
+            return out
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def main():
     binary = sys.argv[1]
+    if sys.argv[2:] == ["--long-polls"]:
+        print(json.dumps({"long_polls": long_polls(binary)}, indent=2))
+        return
     if sys.argv[2:] == ["--streams"]:
         print(json.dumps({"stalled_streams": [stalled_streams(binary, 256 << 20), stalled_streams(binary, 0)]},
                          indent=2))
