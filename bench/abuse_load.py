@@ -60,6 +60,10 @@ def exchange(port, request):
     """Sends one raw request on a new connection; returns all the answer."""
     s = socket.create_connection(("127.0.0.1", port), timeout=60)
     s.sendall(request)
+    return read_to_close(s)
+
+
+def read_to_close(s):
     data = b""
     while True:
         chunk = s.recv(65536)
@@ -71,14 +75,7 @@ def exchange(port, request):
 
 
 def healthz_ms(port, n):
-    out = []
-    for _ in range(n):
-        t = time.monotonic()
-        data = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        assert data.startswith(b"HTTP/1.1 200"), data[:40]
-        out.append((time.monotonic() - t) * 1000)
-    out.sort()
-    return {"count": n, "p50": out[n // 2], "p99": out[min(n - 1, int(n * 0.99))], "max": out[-1]}
+    return timed_ms(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", n)
 
 
 def idle_and_slow(port, idle=2000, slow=500, seconds=10):
@@ -271,14 +268,8 @@ def long_polls(binary, accounts=64, per_account=4, threads=16):
             answered = 0
             for s in socks:
                 s.settimeout(60)
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                data = read_to_close(s)
                 answered += data.startswith(b"HTTP/1.1 200") and b'"wake"' in data
-                s.close()
             out["answered_with_the_write"] = answered
             out["all_answered_ms_after_first_write"] = (time.monotonic() - t) * 1000
             return out

@@ -314,21 +314,22 @@ bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
   }
 }
 
+namespace {
+// A factor of at least 1 from the environment (1 when unset or smaller).
+double FactorFromEnv(const char* name) {
+  const char* v = std::getenv(name);
+  double f = v && *v ? std::atof(v) : 1.0;
+  return f >= 1.0 ? f : 1.0;
+}
+}  // namespace
+
 double MemoryOverhead() {
-  static const double factor = [] {
-    const char* v = std::getenv("MGTEAM_TEST_MEMORY_OVERHEAD");
-    double f = v && *v ? std::atof(v) : 1.0;
-    return f >= 1.0 ? f : 1.0;
-  }();
+  static const double factor = FactorFromEnv("MGTEAM_TEST_MEMORY_OVERHEAD");
   return factor;
 }
 
 double Slowdown() {
-  static const double factor = [] {
-    const char* v = std::getenv("MGTEAM_TEST_SLOWDOWN");
-    double f = v && *v ? std::atof(v) : 1.0;
-    return f >= 1.0 ? f : 1.0;
-  }();
+  static const double factor = FactorFromEnv("MGTEAM_TEST_SLOWDOWN");
   return factor;
 }
 
