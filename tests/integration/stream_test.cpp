@@ -230,18 +230,26 @@ TEST_CASE("a slow consumer is cut off with a reason while others keep up") {
     for (int i = 0; i < 150; ++i)
       REQUIRE(mine.Post(Mem(ws), {{"title", "big " + std::to_string(i)}, {"content", big}}, alice.token).status == 201);
   });
-  // The fast reader gets everything, in order, while the slow one reads nothing.
-  auto seqs = CollectUntil(*fast, start + 150, 30s);
-  writer.get();
-  CHECK(seqs == Range(start + 1, start + 150));
-  CHECK(MetricValue(http, "mgteam_slow_consumer_disconnects_total") == 1);
-  // Now the slow one drains: whole frames in order, then the reason, then EOF.
+  // The slow one reads nothing until it is cut off, then drains at once
+  // (the server gives a closing stream a few seconds to take its last frames):
+  // whole frames in order, then the reason, then EOF.
   std::vector<int64_t> got;
   std::optional<json> last;
-  while (auto e = slow->Next(10s)) {
-    if (e->contains("seq")) got.push_back((*e)["seq"]);
-    last = e;
-  }
+  auto drained = std::async(std::launch::async, [&] {
+    Http probe(server->port());
+    REQUIRE(Eventually([&] { return MetricValue(probe, "mgteam_slow_consumer_disconnects_total") == 1; },
+                       std::chrono::seconds(30)));
+    while (auto e = slow->Next(10s)) {
+      if (e->contains("seq")) got.push_back((*e)["seq"]);
+      last = e;
+    }
+  });
+  // The fast reader gets everything, in order, meanwhile.
+  auto seqs = CollectUntil(*fast, start + 150, 30s);
+  writer.get();
+  drained.get();
+  CHECK(seqs == Range(start + 1, start + 150));
+  CHECK(MetricValue(http, "mgteam_slow_consumer_disconnects_total") == 1);
   CHECK(slow->closed());
   REQUIRE(last);
   CHECK((*last)["type"] == "closed");
