@@ -152,10 +152,11 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
     const auto& t = r.auth_->token;
     auto used = t.last_used_at ? ParseRfc3339(*t.last_used_at) : std::nullopt;
     if (!used || Now() - *used > kLastUsedGranularity) {
-      TokenRecord updated = t;
-      updated.last_used_at = NowRfc3339();
       // Best effort: failing to note the time must not fail the request.
-      Status w = ctx_.store.Write([&](Tx& tx) { return tx.UpdateToken(updated); });
+      // Only the time is written: `t` was read before this write, and a
+      // revocation may have committed in between.
+      const std::string now = NowRfc3339();
+      Status w = ctx_.store.Write([&](Tx& tx) { return tx.TouchToken(t.id, now); });
       if (!w.ok()) spdlog::warn("could not record token use: {}", w.ToString());
     }
   }

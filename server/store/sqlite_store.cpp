@@ -148,6 +148,10 @@ class SqliteTx final : public Tx {
                 t.last_used_at, t.revoked_at, t.id);
   }
 
+  Status TouchToken(const std::string& token_id, const std::string& at) override {
+    return Exec("UPDATE tokens SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL", at, token_id);
+  }
+
   Status InsertWorkspace(const Workspace& w) override {
     return Exec(
         "INSERT INTO workspaces(id, kind, name, slug, owner_id, epoch, head_seq, created_at, "

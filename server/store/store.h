@@ -146,6 +146,9 @@ class Tx {
   virtual Maybe<TokenRecord> FindTokenByHash(const std::string& hash) = 0;
   virtual Result<std::vector<TokenRecord>> ListTokens(const std::string& user_id) = 0;
   virtual Status UpdateToken(const TokenRecord& t) = 0;  // name, last_used_at, revoked_at
+  // Notes a use of a token that is not revoked: sets last_used_at only, so a
+  // copy read before a revocation can never write the revocation back.
+  virtual Status TouchToken(const std::string& token_id, const std::string& at) = 0;
 
   // Workspaces and memberships.
   virtual Status InsertWorkspace(const Workspace& w) = 0;

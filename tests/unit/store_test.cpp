@@ -264,3 +264,24 @@ TEST_CASE("the reader pool is bounded: many concurrent reads share at most kMaxR
   // Idle connections beyond the idle bound were closed as they came back.
   CHECK(f.store->readers_open() <= SqliteStore::kIdleReaders);
 }
+
+TEST_CASE("noting a token's use after it was revoked never brings it back") {
+  Fixture f;
+  auto issued = f.store->WriteValue<IssuedToken>([&](Tx& tx) { return IssueToken(tx, f.alice.id, "ci"); });
+  REQUIRE(issued.ok());
+  // The router reads the token (request A), then a revocation commits
+  // (request B), then A notes the use it saw: the revocation must hold.
+  auto seen = f.store->ReadValue<Authenticated>([&](Tx& tx) { return Authenticate(tx, issued->secret); });
+  REQUIRE(seen.ok());
+  REQUIRE(f.store->Write([&](Tx& tx) { return RevokeToken(tx, f.alice.id, seen->token.id).status(); }).ok());
+  REQUIRE(f.store->Write([&](Tx& tx) { return tx.TouchToken(seen->token.id, "2026-11-29T12:00:00.000Z"); }).ok());
+  auto after = f.store->ReadValue<Authenticated>([&](Tx& tx) { return Authenticate(tx, issued->secret); });
+  CHECK_FALSE(after.ok());
+  auto tokens = f.store->ReadValue<std::vector<TokenRecord>>([&](Tx& tx) { return tx.ListTokens(f.alice.id); });
+  REQUIRE(tokens.ok());
+  for (const auto& t : *tokens)
+    if (t.id == seen->token.id) {
+      CHECK(t.revoked_at.has_value());
+      CHECK(t.last_used_at != std::optional<std::string>("2026-11-29T12:00:00.000Z"));
+    }
+}
