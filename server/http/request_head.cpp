@@ -46,10 +46,17 @@ HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
   }
   if (end == std::string_view::npos) return v;  // incomplete, within limits
   int content_length = 0, transfer_encoding = 0;
+  bool zero_length = false;  // Content-Length: 0
   for (size_t pos = bytes.find("\r\n", start) + 2; pos < end + 2;) {
     size_t eol = bytes.find("\r\n", pos);
     std::string_view line = bytes.substr(pos, eol - pos);
-    content_length += NameIs(line, "content-length");
+    if (NameIs(line, "content-length")) {
+      ++content_length;
+      std::string_view value = line.substr(line.find(':') + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      zero_length = value == "0";
+    }
     transfer_encoding += NameIs(line, "transfer-encoding");
     pos = eol + 2;
   }
@@ -62,6 +69,17 @@ HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
   }
   v.length = end + 4;
   std::string_view method = bytes.substr(start, bytes.find(' ', start) - start);
+  // cpp-httplib reads a body only for these methods; after a GET's head it
+  // would parse the body as the next request — on a connection a proxy
+  // reuses for other clients, a smuggled request.
+  const bool body_read = method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE" ||
+                         method == "PRI";
+  if (!body_read && (transfer_encoding || (content_length && !zero_length))) {
+    v.kind = HeadVerdict::kBadFraming;
+    v.reason = "a body on a " + std::string(method) + " request";
+    v.length = 0;
+    return v;
+  }
   if (!content_length && !transfer_encoding && (method == "POST" || method == "PUT" || method == "PATCH")) {
     v.kind = HeadVerdict::kLengthRequired;
     v.reason = std::string(method);

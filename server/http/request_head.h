@@ -7,7 +7,10 @@
 // with 400 when its framing is ambiguous: two Content-Length headers, or
 // Content-Length together with Transfer-Encoding — behind a proxy that reads
 // them differently, that is how requests are smuggled — or a line ending in a
-// bare LF, where cpp-httplib would see a line this check did not. A POST, PUT or PATCH
+// bare LF, where cpp-httplib would see a line this check did not; or a body
+// (Transfer-Encoding, a non-zero Content-Length) on a method whose body
+// cpp-httplib does not read (GET, HEAD, ...), which it would take for the
+// next request. A POST, PUT or PATCH
 // with neither has no defined body (`curl -X POST` without -d sends that);
 // the library would wait for the connection to close to find its end, so it
 // is answered at once instead.

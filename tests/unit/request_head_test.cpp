@@ -56,3 +56,23 @@ TEST_CASE("a bare LF in a head is refused: httplib would read a header this chec
   CHECK(InspectHead("GET / HTTP/1.1\nHost: x", l).kind == HeadVerdict::kBadFraming);  // before it completes
   CHECK(InspectHead("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", l).kind == HeadVerdict::kComplete);  // a CR alone is text
 }
+
+TEST_CASE("a body on a GET is refused: httplib would read it as the next request") {
+  HeadLimits l;
+  // "GET /healthz" with a whole second request as its body: smuggled behind
+  // a proxy that reuses the connection.
+  std::string smuggled = "GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto v = InspectHead("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(smuggled.size()) +
+                           "\r\n\r\n" + smuggled,
+                       l);
+  CHECK(v.kind == HeadVerdict::kBadFraming);
+  CHECK(v.reason == "a body on a GET request");
+  CHECK(InspectHead("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", l).kind == HeadVerdict::kBadFraming);
+  CHECK(InspectHead("HEAD / HTTP/1.1\r\ncontent-length:  5 \r\n\r\n", l).kind == HeadVerdict::kBadFraming);
+  CHECK(InspectHead("OPTIONS / HTTP/1.1\r\nContent-Length: 1\r\n\r\n", l).kind == HeadVerdict::kBadFraming);
+  // An empty body says nothing more than no body; methods whose body is read keep theirs.
+  CHECK(InspectHead("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", l).kind == HeadVerdict::kComplete);
+  CHECK(InspectHead("GET / HTTP/1.1\r\nContent-Length:0\r\n\r\n", l).kind == HeadVerdict::kComplete);
+  CHECK(InspectHead("DELETE /x HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", l).kind == HeadVerdict::kComplete);
+  CHECK(InspectHead("PATCH /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", l).kind == HeadVerdict::kComplete);
+}
