@@ -70,6 +70,8 @@ class ParkedRequest {
   ParkedRequest(const ParkedRequest&) = delete;
   ParkedRequest& operator=(const ParkedRequest&) = delete;
   void Resume();
+  // The connection's socket, to watch for the client going away.
+  int fd() const { return conn_ ? conn_->sock : -1; }
 
  private:
   friend class HttpServer;

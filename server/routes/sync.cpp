@@ -103,7 +103,15 @@ Result<Reply> ListEvents(Request& r) {
     MG_ASSIGN_OR_RETURN(state->slot, polls->Reserve(r.auth().user.id));
     if (r.server().metrics) r.server().metrics->long_polls++;
   }
-  LongPolls::Wait w{r.workspace().id, head, r.auth().token.id, deadline};
+  // A token that expires before the deadline wakes the poll then, to be
+  // refused (token_expired) instead of answered at the deadline.
+  auto wake_at = deadline;
+  if (const auto& until = r.auth().token.expires_at)
+    if (auto expires = ParseRfc3339(*until))
+      // (a moment after it, so the resumed pass finds it expired)
+      wake_at = std::min(wake_at, std::chrono::steady_clock::now() + std::chrono::milliseconds(100) +
+                                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(*expires - Now()));
+  LongPolls::Wait w{r.workspace().id, head, r.auth().token.id, wake_at};
   if (!HttpServer::Park(state, [polls, w](std::unique_ptr<ParkedRequest> p) { polls->Park(std::move(p), w); }))
     return Reply{200, out};  // not on a parkable connection: answer what there is
   return Reply{200, json::object()};  // dropped: the resumed request answers

@@ -5,13 +5,15 @@
 // head on a worker, so the router re-checks the token and the membership —
 // when the first of these happens:
 //   - its workspace's log passes the head the poll last saw (the Bus);
-//   - its deadline comes (one timer thread for all);
+//   - its deadline comes;
 //   - its token is revoked, or the workspace deleted (it answers 401 / 404
 //     at once instead of at the deadline);
 //   - the server shuts down (it answers with what there is).
-// So waiting polls cost a file descriptor and a few hundred bytes each; the
-// caps (per account and in all) bound those, not worker threads
-// (docs/security.md, "Long-polls").
+// A poll whose client hangs up (or half-closes) is dropped at once, so
+// connect-and-close cannot hold the caps' slots. Waiting polls cost a file
+// descriptor and their connection's buffer each; the caps (per account and in
+// all) bound those, not worker threads (docs/security.md, "Long-polls").
+// One thread watches the sockets and the deadlines (epoll).
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -23,7 +25,6 @@
 #include "sync/slots.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -60,7 +61,7 @@ class LongPolls final : public BusListener {
     std::string workspace_id;
     int64_t seen_head = 0;  // resume when the log's head passes this
     std::string token_id;   // resume when it is revoked
-    Clock::time_point deadline;
+    Clock::time_point deadline;  // the poll's, or its token's expiry if sooner
   };
   // Takes the parked request and resumes it as described above.
   void Park(std::unique_ptr<ParkedRequest> request, Wait wait);
@@ -77,7 +78,8 @@ class LongPolls final : public BusListener {
     std::unique_ptr<ParkedRequest> request;
     Wait wait;
   };
-  void Timer();
+  void Loop();
+  void NoteGoneLocked(const std::string& token_or_workspace_id);
   // Removes the entry from every index (mu_ held) and returns its request.
   std::unique_ptr<ParkedRequest> TakeLocked(uint64_t id);
   // Removes every entry matching `pred` (mu_ held).
@@ -89,7 +91,8 @@ class LongPolls final : public BusListener {
   Metrics& metrics_;
   std::shared_ptr<Slots> slots_;
   mutable std::mutex mu_;
-  std::condition_variable timer_cv_;
+  int epoll_ = -1;
+  int wake_ = -1;  // eventfd: a new earliest deadline, or stop
   bool stopped_ = false;
   uint64_t next_id_ = 1;
   std::map<uint64_t, Entry> parked_;
@@ -98,7 +101,9 @@ class LongPolls final : public BusListener {
   // The newest head announced per workspace: a poll that parks after an
   // advance it did not see is resumed at once instead of missing it.
   std::map<std::string, int64_t> heads_;
-  std::thread timer_;
+  // Tokens revoked and workspaces deleted lately (ids are UUIDs: one map).
+  std::map<std::string, Clock::time_point> gone_;
+  std::thread thread_;
 };
 
 }  // namespace mgteam::server

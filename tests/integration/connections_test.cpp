@@ -360,6 +360,36 @@ TEST_CASE("waiting long-polls hold no worker: twice --threads of them wait and R
   CHECK(again.body["events"].empty());
 }
 
+TEST_CASE("a long-poll whose client hangs up is dropped at once and gives its slot back") {
+  auto server = Server({});
+  Http http(server->port());
+  TestUser u = SignUp(http, "alice");
+  const std::string ws_path = "/api/v1/workspaces/" + u.personal_ws;
+  const int64_t head = http.Get(ws_path, u.token).body["head_seq"].get<int64_t>();
+  const std::string poll = "GET " + ws_path + "/events?wait=60&since=" + std::to_string(head) +
+                           " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token + "\r\n\r\n";
+  auto waiting_is = [&](int n) {
+    return http.Get("/metrics").raw.find("\nmgteam_long_polls_waiting " + std::to_string(n) + "\n") !=
+           std::string::npos;
+  };
+  // Connect, ask, hang up: four times, the account's whole allowance.
+  for (int round = 0; round < 2; ++round) {
+    {
+      std::vector<std::unique_ptr<RawConn>> conns;
+      for (int i = 0; i < 4; ++i) {
+        conns.push_back(std::make_unique<RawConn>(server->port()));
+        REQUIRE(conns.back()->Send(poll));
+      }
+      REQUIRE(Eventually([&] { return waiting_is(4); }));
+    }  // closed
+    // Dropped long before their 60 s, so the account may poll again.
+    REQUIRE(Eventually([&] { return waiting_is(0); }));
+  }
+  auto again = http.Get(ws_path + "/events?wait=1&since=" + std::to_string(head), u.token);
+  CHECK(again.status == 200);
+  CHECK(server->log().find("dropped: the client hung up") != std::string::npos);
+}
+
 TEST_CASE("a server stopping answers its waiting long-polls instead of leaving them hanging") {
   auto server = Server({});
   Http http(server->port());
