@@ -378,7 +378,7 @@ TEST_CASE("a workspace of 50,000 memories syncs from scratch") {
   auto started = std::chrono::steady_clock::now();
   m.StartAgent();
   int64_t head = http.Get("/api/v1/workspaces/" + team, owner.token).body["head_seq"];
-  REQUIRE(m.WaitCursor(team, head, 180s));
+  REQUIRE(m.WaitCursor(team, head, Scaled(std::chrono::seconds(180))));
   MESSAGE("50,000 memories synced in ",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), " s");
   auto replica = agent::Replica::Open(m.ReplicaFile());
