@@ -120,21 +120,22 @@ void LongPolls::OnAdvance(const std::string& ws, int64_t head) {
 }
 
 void LongPolls::OnWorkspaceDeleted(const std::string& ws) {
-  std::vector<std::unique_ptr<ParkedRequest>> ready;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    NoteGoneLocked(ws);
-    ready = TakeIfLocked([&](const Entry& e) { return e.wait.workspace_id == ws; });
-  }
-  ResumeAll(std::move(ready));
+  ResumeGone(ws, [&](const Entry& e) { return e.wait.workspace_id == ws; });
 }
 
 void LongPolls::OnTokenRevoked(const std::string& token_id) {
+  ResumeGone(token_id, [&](const Entry& e) { return e.wait.token_id == token_id; });
+}
+
+// Resumes the polls that waited on something now gone; their resumed pass is
+// refused (401 / 404) by the router.
+template <typename Pred>
+void LongPolls::ResumeGone(const std::string& id, Pred waited_on_it) {
   std::vector<std::unique_ptr<ParkedRequest>> ready;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    NoteGoneLocked(token_id);
-    ready = TakeIfLocked([&](const Entry& e) { return e.wait.token_id == token_id; });
+    NoteGoneLocked(id);
+    ready = TakeIfLocked(waited_on_it);
   }
   ResumeAll(std::move(ready));
 }

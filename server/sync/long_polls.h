@@ -85,6 +85,8 @@ class LongPolls final : public BusListener {
   // Removes every entry matching `pred` (mu_ held).
   template <typename Pred>
   std::vector<std::unique_ptr<ParkedRequest>> TakeIfLocked(Pred pred);
+  template <typename Pred>
+  void ResumeGone(const std::string& token_or_workspace_id, Pred waited_on_it);
   static void ResumeAll(std::vector<std::unique_ptr<ParkedRequest>> requests);
 
   const LongPollOptions options_;
