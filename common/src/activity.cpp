@@ -11,11 +11,6 @@ constexpr std::array<std::string_view, 6> kEntityTypes = {"memory", "relationshi
 constexpr std::array<std::string_view, 10> kActions = {"created", "updated", "deleted", "restored", "joined",
                                                        "removed", "role_changed", "resolved", "revoked", "resent"};
 
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 }  // namespace
 
 bool IsActivityEntityType(const std::string& t) {
@@ -43,27 +38,27 @@ json ActivityEntry(const Event& e) {
   std::string title;
   const json& x = e.entity;
   if (e.entity_type == "memory") {
-    title = Str(x, "title");
+    title = StringField(x, "title");
     for (const char* k : {"changed", "conflicts"})
       if (e.extra.contains(k)) detail[k] = e.extra[k];
   } else if (e.entity_type == "relationship") {
-    title = Str(x, "type");
-    detail = {{"from_memory_id", Str(x, "from_memory_id")}, {"to_memory_id", Str(x, "to_memory_id")}};
+    title = StringField(x, "type");
+    detail = {{"from_memory_id", StringField(x, "from_memory_id")}, {"to_memory_id", StringField(x, "to_memory_id")}};
   } else if (e.entity_type == "member") {
-    title = Str(x, "name");
-    detail["role"] = Str(x, "role");
+    title = StringField(x, "name");
+    detail["role"] = StringField(x, "role");
     for (const char* k : {"previous_role", "left"})
       if (e.extra.contains(k)) detail[k] = e.extra[k];
   } else if (e.entity_type == "conflict") {
-    title = Str(x, "title");
-    detail = {{"memory_id", Str(x, "memory_id")}, {"kind", Str(x, "kind")}, {"field", Str(x, "field")}};
+    title = StringField(x, "title");
+    detail = {{"memory_id", StringField(x, "memory_id")}, {"kind", StringField(x, "kind")}, {"field", StringField(x, "field")}};
     if (x.contains("lost_by")) detail["lost_by"] = x["lost_by"];
     if (x.contains("resolution") && x["resolution"].is_string()) detail["resolution"] = x["resolution"];
   } else if (e.entity_type == "invitation") {
-    title = Str(x, "email");
-    detail["role"] = Str(x, "role");
+    title = StringField(x, "email");
+    detail["role"] = StringField(x, "role");
   } else if (e.entity_type == "workspace") {
-    title = Str(x, "name");
+    title = StringField(x, "name");
   }
   return {{"seq", e.seq},
           {"at", e.at},
