@@ -33,6 +33,7 @@
 #include "mgteam/status.h"
 #include "mgteam/validate.h"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,6 +83,63 @@ struct MemoryFilter {
   bool include_deleted = false;
   int limit = 50;
   int offset = 0;
+};
+
+// What Find() looks for (the MCP search tools and `memory search`). Every
+// part is optional; the parts present must all hold.
+// How a query's words match the text's: exactly, the last one as a prefix
+// (someone is typing it), or every one as a prefix ("timeout" finds
+// "timeouts").
+enum class WordMatch { kExact, kLastPrefix, kPrefix };
+
+struct MemoryQuery {
+  std::string workspace_id;
+  std::vector<std::string> words;  // full-text words; none: every memory, newest first
+  bool match_all = true;           // every word (else any word)
+  WordMatch word_match = WordMatch::kPrefix;
+  std::vector<std::string> types;  // any of these types
+  std::vector<std::string> tags;   // at least one of these tags
+  std::string project_path;        // context.project_path is this path or below it
+  std::optional<double> min_importance;
+  std::vector<std::string> relationship_types;  // has a live relationship of one of these types
+  int limit = 50;
+  int offset = 0;
+};
+
+// One step of a path through the graph, in the relationship's own direction.
+struct PathStep {
+  std::string relationship_id, type, from_memory_id, to_memory_id;
+  double strength = 0.5;
+  json ToJson() const;
+};
+
+// A memory reached from another, with the shortest path that reaches it.
+struct RelatedMemory {
+  LocalMemory memory;
+  int depth = 0;
+  std::vector<PathStep> path;  // from the start memory to this one
+  json ToJson() const;
+};
+
+struct RelatedResult {
+  std::vector<RelatedMemory> items;  // the page asked for, nearest first
+  int64_t total = 0;                 // every memory reached
+};
+
+// Counts for get_memory_statistics.
+struct GraphStats {
+  int64_t memories = 0, relationships = 0, pending = 0, failed = 0, open_conflicts = 0;
+  double average_importance = 0;
+  std::map<std::string, int64_t> memories_by_type, relationships_by_type;
+  json ToJson() const;
+};
+
+// What changed since a time, for get_recent_activity.
+struct RecentMemories {
+  int64_t total = 0;                                 // memories created or changed since then
+  std::map<std::string, int64_t> by_type;
+  std::vector<LocalMemory> recent;                   // newest changes first, up to the limit
+  std::vector<LocalMemory> unresolved_problems;      // problems/errors nothing SOLVES or ADDRESSES
 };
 
 class Replica {
@@ -155,6 +213,20 @@ class Replica {
   Result<std::optional<LocalMemory>> GetMemory(const std::string& ws, const std::string& id);
   // Full-text search (FTS5, bm25; title weighs most) over live memories.
   Result<std::vector<LocalMemory>> Search(const std::string& ws, const std::string& query, int limit);
+  // Live memories matching `q`: best match first with words, else newest first.
+  Result<std::vector<LocalMemory>> Find(const MemoryQuery& q);
+
+  // --- the graph (replica_graph.cpp)
+  // Memories reachable from `id` over live relationships in either direction,
+  // up to `max_depth` hops, each once with its shortest path (cycles are
+  // walked once). `types` limits the relationships followed (none: all).
+  Result<RelatedResult> Related(const std::string& ws, const std::string& id, int max_depth,
+                                const std::vector<std::string>& types, int limit, int offset);
+  Result<GraphStats> Statistics(const std::string& ws);
+  // Memories created or changed at or after `since` (RFC 3339), optionally
+  // only those of one project.
+  Result<RecentMemories> Recent(const std::string& ws, const std::string& since, const std::string& project_path,
+                                int limit);
   Result<std::vector<LocalRelationship>> ListRelationships(const std::string& ws,
                                                            const std::optional<std::string>& memory_id,
                                                            const std::optional<std::string>& type,
@@ -211,5 +283,13 @@ class Replica {
 
 // "redis timeout" -> an FTS5 query matching both words, the last as a prefix.
 std::string FtsQuery(const std::string& text);
+// Words -> an FTS5 query: all (or any) of them, each quoted. "" for none.
+std::string FtsQuery(const std::vector<std::string>& words, bool match_all, WordMatch how);
+// SQL: memory `m`'s context.project_path is the path in parameter `param`
+// or below it; ProjectPath() readies a path for it ("/src/app/" -> "/src/app").
+std::string UnderProject(const std::string& param);
+std::string ProjectPath(std::string path);
+// Splits on whitespace.
+std::vector<std::string> SplitWords(const std::string& text);
 
 }  // namespace mgteam::agent

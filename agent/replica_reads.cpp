@@ -47,11 +47,11 @@ json ReplicaWorkspace::ToJson() const {
           {"synced", synced}, {"last_sync_at", last_sync_at}, {"last_error", last_error}};
 }
 
-std::string FtsQuery(const std::string& text) {
+std::vector<std::string> SplitWords(const std::string& text) {
   std::vector<std::string> words;
   std::string cur;
   for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\n') {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       if (!cur.empty()) words.push_back(cur);
       cur.clear();
     } else {
@@ -59,16 +59,25 @@ std::string FtsQuery(const std::string& text) {
     }
   }
   if (!cur.empty()) words.push_back(cur);
+  return words;
+}
+
+std::string FtsQuery(const std::vector<std::string>& words, bool match_all, WordMatch how) {
   std::string q;
   for (size_t i = 0; i < words.size(); ++i) {
+    // Quoted, so that FTS5 syntax in what someone typed (AND, NEAR, col:)
+    // is looked for as words rather than run as a query.
     std::string quoted = "\"";
     for (char c : words[i]) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     quoted += "\"";
-    if (i + 1 == words.size()) quoted += "*";  // the word being typed
-    q += (q.empty() ? "" : " ") + quoted;
+    if (how == WordMatch::kPrefix || (how == WordMatch::kLastPrefix && i + 1 == words.size())) quoted += "*";
+    q += (q.empty() ? "" : match_all ? " " : " OR ") + quoted;
   }
   return q;
 }
+
+// The last word is the one being typed: a prefix; the others are whole words.
+std::string FtsQuery(const std::string& text) { return FtsQuery(SplitWords(text), true, WordMatch::kLastPrefix); }
 
 Result<SyncState> Replica::EntitySync(const std::string& ws, const std::string& id) {
   MG_ASSIGN_OR_RETURN(auto s, outbox_.EntityState(ws, id));
@@ -197,25 +206,56 @@ Result<std::optional<LocalMemory>> Replica::GetMemory(const std::string& ws, con
 Result<std::vector<LocalMemory>> Replica::Search(const std::string& ws, const std::string& query, int limit) {
   std::string match = FtsQuery(query);
   if (match.empty()) return Status::Invalid("empty_query", "say what to search for");
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string cols;
-  for (std::string_view c : {"workspace_id", "id", "type", "title", "content", "summary", "tags", "importance",
-                             "confidence", "context", "created_by", "updated_by", "created_at", "updated_at",
-                             "version", "deleted"})
-    cols += (cols.empty() ? "m." : ", m.") + std::string(c);
+  MemoryQuery q;
+  q.workspace_id = ws;
+  q.words = SplitWords(query);
+  q.word_match = WordMatch::kLastPrefix;
+  q.limit = limit;
+  return Find(q);
+}
+
+Result<std::vector<LocalMemory>> Replica::Find(const MemoryQuery& f) {
+  const bool text = !f.words.empty();
+  std::string match = text ? FtsQuery(f.words, f.match_all, f.word_match) : "";
+  const std::string project = ProjectPath(f.project_path);
+
+  const std::string cols = sql::Qualified(sql::kMemoryColumns, "m");
+  std::string sql = "SELECT " + cols +
+                    (text ? " FROM memories_fts f JOIN memories m ON m.rowid = f.rowid WHERE memories_fts MATCH ?1 AND"
+                          : " FROM memories m WHERE") +
+                    " m.workspace_id = ?2 AND m.deleted = 0";
+  if (!f.types.empty()) sql += " AND m.type IN (SELECT value FROM json_each(?3))";
+  if (!f.tags.empty())
+    sql += " AND EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE t.value IN (SELECT value FROM json_each(?4)))";
+  if (!project.empty()) sql += " AND " + UnderProject("?5");
+  if (f.min_importance) sql += " AND m.importance >= ?6";
+  if (!f.relationship_types.empty())
+    sql += " AND EXISTS (SELECT 1 FROM relationships r WHERE r.workspace_id = m.workspace_id AND r.deleted = 0 "
+           "AND (r.from_memory_id = m.id OR r.to_memory_id = m.id) AND r.type IN (SELECT value FROM json_each(?7)))";
   // Ranked by the index's own `rank` (bm25 weighting title 10, content 1,
   // summary 4, tags 3; set in schema v2): twice as fast as calling bm25() per
   // row when a word matches a third of 100,000 memories.
-  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT " + cols +
-                                           " FROM memories_fts f JOIN memories m ON m.rowid = f.rowid "
-                                           "WHERE memories_fts MATCH ? AND m.workspace_id = ? AND m.deleted = 0 "
-                                           "ORDER BY f.rank LIMIT ?"));
-  q->BindAll(match, ws, static_cast<int64_t>(limit));
+  sql += text ? " ORDER BY f.rank" : " ORDER BY m.created_at DESC, m.id DESC";
+  sql += " LIMIT ?8 OFFSET ?9";
+
+  std::lock_guard<std::mutex> lock(mu_);
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared(sql));
+  if (text) q->Bind(1, match);
+  q->Bind(2, f.workspace_id);
+  if (!f.types.empty()) q->Bind(3, json(f.types).dump());
+  if (!f.tags.empty()) q->Bind(4, json(f.tags).dump());
+  if (!project.empty()) q->Bind(5, project);
+  if (f.min_importance) q->Bind(6, *f.min_importance);
+  if (!f.relationship_types.empty()) q->Bind(7, json(f.relationship_types).dump());
+  q->Bind(8, static_cast<int64_t>(f.limit)).Bind(9, static_cast<int64_t>(f.offset));
   std::vector<LocalMemory> out;
   while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced, {}});
-  if (!q->status().ok())
-    return Status::Invalid("bad_query", "cannot search for '" + query + "': " + q->status().message());
-  MG_RETURN_IF_ERROR(FillSync(ws, out));
+  if (!q->status().ok()) {
+    std::string words;
+    for (const auto& w : f.words) words += (words.empty() ? "" : " ") + w;
+    return Status::Invalid("bad_query", "cannot search for '" + words + "': " + q->status().message());
+  }
+  MG_RETURN_IF_ERROR(FillSync(f.workspace_id, out));
   return out;
 }
 
@@ -224,11 +264,7 @@ Result<std::vector<LocalRelationship>> Replica::ListRelationships(const std::str
                                                                   const std::optional<std::string>& type,
                                                                   bool include_deleted, int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string cols;
-  for (std::string_view c : {"workspace_id", "id", "from_memory_id", "to_memory_id", "type", "strength",
-                             "confidence", "context", "evidence_count", "created_by", "updated_by", "created_at",
-                             "updated_at", "version", "deleted"})
-    cols += (cols.empty() ? "r." : ", r.") + std::string(c);
+  const std::string cols = sql::Qualified(sql::kRelationshipColumns, "r");
   // A relationship to a memory deleted here (even before the server said so)
   // is hidden like the server's cascade would.
   std::string sql = "SELECT " + cols + " FROM relationships r WHERE r.workspace_id = ?1";

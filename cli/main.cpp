@@ -3,6 +3,9 @@
 #include "render.h"
 #include "session.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
 
@@ -11,6 +14,9 @@ using namespace mgteam::cli;
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  // Warnings from the libraries go to stderr: stdout carries what scripts
+  // parse (--json) and, for `mgteam mcp`, the protocol.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("mgteam"));
   Cli cli;
   CLI::App app{"mgteam: share your AI assistant's memories with your team, live"};
   app.set_version_flag("--version", std::string("mgteam ") + MGTEAM_VERSION);
@@ -33,6 +39,7 @@ int main(int argc, char** argv) {
   AddConflictCommands(app, cli);
   AddActivityCommands(app, cli);
   AddMemberCommands(app, cli);
+  AddMcpCommands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -85,6 +85,16 @@ Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<
 // case) or user id; NotFound otherwise (cli/commands/members.cpp).
 Result<nlohmann::json> FindMember(ApiClient& api, const WorkspaceRef& team, const std::string& who);
 
+// What `mgteam sync status --json` prints: the agent's view when it runs,
+// else the replica's (cli/commands/sync.cpp).
+Result<nlohmann::json> SyncStatus(Session& s);
+// An activity feed entry as a sentence: "alice added "Fixed Redis timeout""
+// (cli/commands/activity.cpp).
+std::string ActivitySentence(const nlohmann::json& entry);
+// "2h", "30m", "3d", "45s", "1w" before now, or an RFC 3339 time, as RFC 3339;
+// errors name `flag` (cli/commands/activity.cpp).
+Result<std::string> TimeArg(const std::string& flag, const std::string& v);
+
 void AddServerCommands(CLI::App& app, Cli& cli);
 void AddAccountCommands(CLI::App& app, Cli& cli);
 void AddTokenCommands(CLI::App& app, Cli& cli);
@@ -101,6 +111,7 @@ void AddConflictCommands(CLI::App& app, Cli& cli);
 void AddActivityCommands(CLI::App& app, Cli& cli);
 void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member
 void AddTransferCommand(CLI::App& team, Cli& cli);  // team transfer
+void AddMcpCommands(CLI::App& app, Cli& cli);       // mcp, mcp install
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);

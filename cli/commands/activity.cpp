@@ -15,8 +15,10 @@ using nlohmann::json;
 
 std::string Quoted(const json& entry) { return "\"" + entry.value("title", "") + "\""; }
 
+}  // namespace
+
 // One entry as a sentence (without the time).
-std::string Sentence(const json& e) {
+std::string ActivitySentence(const json& e) {
   const std::string who = e.value("actor_name", "").empty() ? "someone" : e.value("actor_name", "");
   const std::string type = e.value("entity_type", ""), action = e.value("action", "");
   const json& d = e.contains("detail") ? e["detail"] : json::object();
@@ -55,19 +57,20 @@ std::string Sentence(const json& e) {
   return who + " " + e.value("type", "") + " " + Quoted(e);
 }
 
+namespace {
+
 void PrintEntry(const json& e, bool as_json) {
   if (as_json) std::cout << e.dump() << std::endl;
-  else std::cout << Sentence(e) << " " << Dim("(" + Ago(e.value("at", "")) + ")") << std::endl;
+  else std::cout << ActivitySentence(e) << " " << Dim("(" + Ago(e.value("at", "")) + ")") << std::endl;
 }
 
-// "2h", "30m", "3d", "45s", "1w" before now, or an RFC 3339 time.
+}  // namespace
+
 Result<std::string> TimeArg(const std::string& flag, const std::string& v) {
   if (auto t = ParseRfc3339(v)) return FormatRfc3339(*t);
   if (auto d = ParseDuration(v)) return FormatRfc3339(Now() - *d);
   return Status::Invalid("usage", flag + " takes a duration before now (30m, 2h, 3d, 1w) or an RFC 3339 time");
 }
-
-}  // namespace
 
 void AddActivityCommands(CLI::App& app, Cli& cli) {
   struct Opts {

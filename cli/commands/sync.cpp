@@ -78,7 +78,9 @@ json FailedOps(Session& s) {
   return out;
 }
 
-Status PrintSyncStatus(Session& s) {
+}  // namespace
+
+Result<json> SyncStatus(Session& s) {
   agent::LocalApiClient agent(agent::SocketPath());
   auto running = agent.Status();
   json status;
@@ -90,16 +92,24 @@ Status PrintSyncStatus(Session& s) {
     status["agent"] = {{"running", false}};
   }
   status["ops_with_problems"] = FailedOps(s);
+  return status;
+}
+
+namespace {
+
+Status PrintSyncStatus(Session& s) {
+  MG_ASSIGN_OR_RETURN(json status, SyncStatus(s));
+  const bool running = status["agent"].value("running", false);
   if (s.json()) {
     PrintJson(status);
     return Status::Ok();
   }
-  if (running.ok())
-    Say("agent: running (pid " + std::to_string(running->value("pid", 0)) + ", since " +
-        Ago(running->value("started_at", "")) + ")");
+  if (running)
+    Say("agent: running (pid " + std::to_string(status.value("pid", 0)) + ", since " +
+        Ago(status.value("started_at", "")) + ")");
   else
     Say("agent: not running (start it: mgteam agent start; or install it: mgteam agent install)");
-  if (running.ok() && !status.value("auth_error", "").empty()) Say("problem: " + status.value("auth_error", ""));
+  if (running && !status.value("auth_error", "").empty()) Say("problem: " + status.value("auth_error", ""));
   Table t({"WORKSPACE", "STATE", "CURSOR", "HEAD", "PENDING", "FAILED", "LAST SYNC", "LAST ERROR"}, {30, 0, 0, 0, 0, 0, 0, 60});
   for (const auto& w : status["workspaces"]) {
     std::string state = w.value("connected", false) ? "live" : w.value("state", "");

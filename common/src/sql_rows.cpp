@@ -11,6 +11,20 @@ std::string DumpJson(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string Qualified(const char* columns, const char* alias) {
+  std::string out, col;
+  for (const char* c = columns;; ++c) {
+    if (*c == ',' || *c == '\0') {
+      out += (out.empty() ? "" : ", ") + std::string(alias) + "." + col;
+      col.clear();
+      if (*c == '\0') break;
+    } else if (*c != ' ') {
+      col.push_back(*c);
+    }
+  }
+  return out;
+}
+
 Memory ReadMemoryRow(Stmt& q, int c) {
   Memory m;
   m.workspace_id = q.Text(c + 0);

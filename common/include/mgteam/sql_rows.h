@@ -15,6 +15,9 @@ inline constexpr const char* kRelationshipColumns =
     "workspace_id, id, from_memory_id, to_memory_id, type, strength, confidence, context, "
     "evidence_count, created_by, updated_by, created_at, updated_at, version, deleted";
 
+// A column list above with each column qualified: ("a, b", "m") -> "m.a, m.b".
+std::string Qualified(const char* columns, const char* alias);
+
 // Reads the columns above, starting at column `first`.
 Memory ReadMemoryRow(Stmt& q, int first = 0);
 Relationship ReadRelationshipRow(Stmt& q, int first = 0);
