@@ -88,8 +88,7 @@ struct MemoryFilter {
 // What Find() looks for (the MCP search tools and `memory search`). Every
 // part is optional; the parts present must all hold.
 // How a query's words match the text's: exactly, the last one as a prefix
-// (someone is typing it), or every one as a prefix ("timeout" finds
-// "timeouts").
+// (someone is typing it), or every one, stemmed, as a prefix (Stem()).
 enum class WordMatch { kExact, kLastPrefix, kPrefix };
 
 struct MemoryQuery {
@@ -289,6 +288,10 @@ std::string FtsQuery(const std::vector<std::string>& words, bool match_all, Word
 // or below it; ProjectPath() readies a path for it ("/src/app/" -> "/src/app").
 std::string UnderProject(const std::string& param);
 std::string ProjectPath(std::string path);
+// English plural and tense endings cut off (ies, ing, es, ed, s), leaving at
+// least three letters, so that as a prefix the word finds its other forms:
+// "timeouts" -> "timeout" (timeout, timeouts), "caching" -> "cach" (cache).
+std::string Stem(const std::string& word);
 // Splits on whitespace.
 std::vector<std::string> SplitWords(const std::string& text);
 

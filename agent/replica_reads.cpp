@@ -3,6 +3,7 @@
 #include "replica.h"
 
 #include "mgteam/sql_rows.h"
+#include "mgteam/text.h"
 
 #include <map>
 
@@ -62,13 +63,25 @@ std::vector<std::string> SplitWords(const std::string& text) {
   return words;
 }
 
+std::string Stem(const std::string& word) {
+  auto ends = [&](std::string_view suffix) {
+    return word.size() >= suffix.size() + 3 &&
+           AsciiLower(word.substr(word.size() - suffix.size())) == suffix;
+  };
+  for (std::string_view suffix : {"ies", "ing", "es", "ed"})
+    if (ends(suffix)) return word.substr(0, word.size() - suffix.size());
+  if (ends("s") && !ends("ss")) return word.substr(0, word.size() - 1);
+  return word;
+}
+
 std::string FtsQuery(const std::vector<std::string>& words, bool match_all, WordMatch how) {
   std::string q;
   for (size_t i = 0; i < words.size(); ++i) {
     // Quoted, so that FTS5 syntax in what someone typed (AND, NEAR, col:)
     // is looked for as words rather than run as a query.
     std::string quoted = "\"";
-    for (char c : words[i]) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : how == WordMatch::kPrefix ? Stem(words[i]) : words[i])
+      quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     quoted += "\"";
     if (how == WordMatch::kPrefix || (how == WordMatch::kLastPrefix && i + 1 == words.size())) quoted += "*";
     q += (q.empty() ? "" : match_all ? " " : " OR ") + quoted;

@@ -49,7 +49,9 @@ std::string Choices(const json& e) {
 
 Status Bad(const std::string& msg) { return Status::Invalid("invalid_arguments", msg); }
 
-Status CheckValue(const std::string& name, const json& s, const json& v) {
+// `path` names the value: "depth", "kinds[1]".
+Status CheckValue(const std::string& path, const json& s, const json& v) {
+  const std::string name = "argument '" + path + "'";
   const std::string type = s.value("type", "");
   if (!type.empty() && !HasType(v, type)) return Bad(name + " must be " + Article(type) + Range(s) + ", not " + Show(v));
   if (s.contains("enum")) {
@@ -77,7 +79,7 @@ Status CheckValue(const std::string& name, const json& s, const json& v) {
     if (s.contains("maxItems") && v.size() > s["maxItems"].get<size_t>())
       return Bad(name + " takes at most " + s["maxItems"].dump() + " items");
     for (size_t i = 0; i < v.size(); ++i)
-      MG_RETURN_IF_ERROR(CheckValue(name + "[" + std::to_string(i) + "]", s["items"], v[i]));
+      MG_RETURN_IF_ERROR(CheckValue(path + "[" + std::to_string(i) + "]", s["items"], v[i]));
   }
   return Status::Ok();
 }
@@ -87,19 +89,21 @@ Status CheckValue(const std::string& name, const json& s, const json& v) {
 Status CheckArguments(const json& schema, const json& args) {
   if (!args.is_object()) return Bad("arguments must be a JSON object, not " + Show(args));
   const json props = schema.value("properties", json::object());
+  // Unknown names first: a misspelt required argument ("memoryId") is
+  // better answered with the right spelling than with "missing".
+  for (const auto& [name, value] : args.items()) {
+    if (props.contains(name)) continue;
+    std::string takes;
+    for (const auto& [k, _] : props.items()) takes += (takes.empty() ? "" : ", ") + k;
+    return Bad("unknown argument '" + name + "'; this tool takes: " + takes);
+  }
   for (const auto& name : schema.value("required", json::array()))
-    if (!args.contains(name.get<std::string>()))
+    if (!args.contains(name.get<std::string>()) || args[name.get<std::string>()].is_null())
       return Bad("missing argument '" + name.get<std::string>() + "' (required: " + Choices(schema["required"]) + ")");
   for (const auto& [name, value] : args.items()) {
-    auto p = props.find(name);
-    if (p == props.end()) {
-      std::string takes;
-      for (const auto& [k, _] : props.items()) takes += (takes.empty() ? "" : ", ") + k;
-      return Bad("unknown argument '" + name + "'; this tool takes: " + takes);
-    }
     // null stands for "not given", as many clients send it for optional ones.
     if (value.is_null()) continue;
-    MG_RETURN_IF_ERROR(CheckValue("argument '" + name + "'", *p, value));
+    MG_RETURN_IF_ERROR(CheckValue(name, props[name], value));
   }
   return Status::Ok();
 }

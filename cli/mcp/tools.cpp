@@ -5,6 +5,7 @@
 #include "mcp/tools.h"
 
 #include "local.h"
+#include "sync.h"
 #include "mcp/tool_schemas.h"
 
 #include "mgteam/clock.h"
@@ -35,6 +36,13 @@ class Toolbox {
     if (auto w = args.find("workspace"); w != args.end()) g.workspace = w->get<std::string>();
     auto c = std::make_unique<Call>(std::move(g));
     MG_ASSIGN_OR_RETURN(c->local, OpenLocal(c->session, catch_up));
+    // Without an agent, this process is the one that sends what an earlier
+    // call queued while offline. What it cannot send stays queued with its
+    // error (sync_status shows it), so the result needs no handling here.
+    if (!c->local.agent_running && c->local.online) {
+      agent::FlushResult sent = agent::Flush(*c->local.api, *c->local.replica, c->local.ws.id, true);
+      (void)sent;
+    }
     return c;
   }
 
@@ -214,9 +222,10 @@ Result<json> UpdateMemory(const Toolbox& tb, const json& args) {
   json body = json::object();
   for (const char* key : {"title", "content", "summary", "tags", "importance", "confidence", "type", "context"})
     if (args.contains(key)) body[key] = args[key];
+  if (body.empty())
+    return Status::Invalid("nothing_to_change", "say what to change: title, content, summary, tags, importance, "
+                                                "confidence, type or context");
   MG_ASSIGN_OR_RETURN(MemoryPatch patch, ParseMemoryPatch(body));
-  if (patch.Empty()) return Status::Invalid("nothing_to_change", "say what to change: title, content, summary, tags, "
-                                                                 "importance, confidence, type or context");
   MG_ASSIGN_OR_RETURN(auto c, tb.Open(args, true));
   std::string op;
   MG_ASSIGN_OR_RETURN(auto m, c->local.replica->UpdateMemory(c->local.ws.id, MemoryId(args), patch, &op));

@@ -164,7 +164,8 @@ ProcessResult Run(const std::vector<std::string>& argv_in, const std::map<std::s
 }
 
 std::unique_ptr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv_in,
-                                                  const std::map<std::string, std::string>& env_in) {
+                                                  const std::map<std::string, std::string>& env_in,
+                                                  bool with_stdin) {
   std::unique_ptr<ChildProcess> c(new ChildProcess());
   c->temp_ = std::make_unique<TempDir>();
   c->err_path_ = c->temp_->path() + "/stderr";
@@ -172,9 +173,12 @@ std::unique_ptr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>
   std::vector<std::string> env = MergedEnv(env_in);
   int out[2];
   if (::pipe2(out, O_CLOEXEC)) throw std::runtime_error("pipe failed");
+  int in[2] = {-1, -1};
+  if (with_stdin && ::pipe2(in, O_CLOEXEC)) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (with_stdin) posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_addopen(&fa, 2, c->err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   auto cargv = CArgs(argv);
@@ -183,12 +187,33 @@ std::unique_ptr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>
   int rc = ::posix_spawnp(&c->pid_, argv[0].c_str(), &fa, nullptr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(out[1]);
+  if (with_stdin) ::close(in[0]);
   if (rc != 0) {
     ::close(out[0]);
+    if (with_stdin) ::close(in[1]);
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   }
   c->out_ = out[0];
+  c->in_ = in[1];
   return c;
+}
+
+bool ChildProcess::WriteLine(const std::string& line) {
+  if (in_ < 0) return false;
+  std::string data = line + "\n";
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(in_, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void ChildProcess::CloseStdin() {
+  if (in_ >= 0) ::close(in_);
+  in_ = -1;
 }
 
 ChildProcess::~ChildProcess() {
@@ -197,6 +222,7 @@ ChildProcess::~ChildProcess() {
     WaitFor(pid_, std::chrono::seconds(5), nullptr);
   }
   if (out_ >= 0) ::close(out_);
+  if (in_ >= 0) ::close(in_);
 }
 
 std::optional<std::string> ChildProcess::ReadLine(std::chrono::milliseconds timeout) {

@@ -43,9 +43,15 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::map<std::stri
 // A child process whose stdout is read line by line while the test goes on.
 class ChildProcess {
  public:
+  // With `with_stdin`, the child reads what WriteLine() sends (else /dev/null).
   static std::unique_ptr<ChildProcess> Spawn(const std::vector<std::string>& argv,
-                                             const std::map<std::string, std::string>& env = {});
+                                             const std::map<std::string, std::string>& env = {},
+                                             bool with_stdin = false);
   ~ChildProcess();
+  // Writes `line` and a newline to the child's stdin; false if it is gone.
+  bool WriteLine(const std::string& line);
+  // Closes the child's stdin (EOF).
+  void CloseStdin();
   // The next line of stdout (without the newline); nullopt on EOF or timeout.
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout);
   // Waits for exit (killing it after `timeout`); returns the exit code.
@@ -57,6 +63,7 @@ class ChildProcess {
   ChildProcess() = default;
   pid_t pid_ = -1;
   int out_ = -1;
+  int in_ = -1;
   std::string buffer_;
   std::string err_path_;
   std::unique_ptr<TempDir> temp_;
