@@ -125,6 +125,14 @@ struct RelatedResult {
   int64_t total = 0;                 // every memory reached
 };
 
+// One of a memory's relationships, seen from that memory.
+struct MemoryLink {
+  Relationship relationship;
+  bool outgoing = true;  // the memory is the relationship's `from`
+  std::string other_id, other_title, other_type;
+  json ToJson() const;
+};
+
 // Counts for get_memory_statistics.
 struct GraphStats {
   int64_t memories = 0, relationships = 0, pending = 0, failed = 0, open_conflicts = 0;
@@ -221,6 +229,9 @@ class Replica {
   // walked once). `types` limits the relationships followed (none: all).
   Result<RelatedResult> Related(const std::string& ws, const std::string& id, int max_depth,
                                 const std::vector<std::string>& types, int limit, int offset);
+  // The memory's live relationships to live memories, newest first, each
+  // with the other memory's title and type.
+  Result<std::vector<MemoryLink>> Links(const std::string& ws, const std::string& id, int limit);
   Result<GraphStats> Statistics(const std::string& ws);
   // Memories created or changed at or after `since` (RFC 3339), optionally
   // only those of one project.

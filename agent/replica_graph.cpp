@@ -44,6 +44,15 @@ json RelatedMemory::ToJson() const {
   return j;
 }
 
+json MemoryLink::ToJson() const {
+  json j = {{"relationship_id", relationship.id},     {"type", relationship.type},
+            {"direction", outgoing ? "outgoing" : "incoming"}, {"strength", relationship.strength},
+            {"confidence", relationship.confidence}, {"other_memory_id", other_id},
+            {"other_title", other_title},           {"other_type", other_type}};
+  if (relationship.context) j["context"] = *relationship.context;
+  return j;
+}
+
 json GraphStats::ToJson() const {
   return {{"memories", memories},
           {"relationships", relationships},
@@ -120,6 +129,29 @@ Result<RelatedResult> Replica::Related(const std::string& ws, const std::string&
     std::reverse(r.path.begin(), r.path.end());
     out.items.push_back(std::move(r));
   }
+  return out;
+}
+
+Result<std::vector<MemoryLink>> Replica::Links(const std::string& ws, const std::string& id, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  MG_ASSIGN_OR_RETURN(
+      auto q, db_.Prepared("SELECT " + sql::Qualified(sql::kRelationshipColumns, "r") +
+                           ", o.id, o.title, o.type FROM relationships r JOIN memories o ON o.workspace_id = r.workspace_id "
+                           "AND o.id = CASE WHEN r.from_memory_id = ?2 THEN r.to_memory_id ELSE r.from_memory_id END "
+                           "AND o.deleted = 0 WHERE r.workspace_id = ?1 AND r.deleted = 0 AND "
+                           "(r.from_memory_id = ?2 OR r.to_memory_id = ?2) ORDER BY r.created_at DESC, r.id DESC LIMIT ?3"));
+  q->Bind(1, ws).Bind(2, id).Bind(3, static_cast<int64_t>(limit));
+  std::vector<MemoryLink> out;
+  while (q->Step()) {
+    MemoryLink l;
+    l.relationship = sql::ReadRelationshipRow(*q);
+    l.outgoing = l.relationship.from_memory_id == id;
+    l.other_id = q->Text(15);
+    l.other_title = q->Text(16);
+    l.other_type = q->Text(17);
+    out.push_back(std::move(l));
+  }
+  MG_RETURN_IF_ERROR(q->status());
   return out;
 }
 

@@ -94,6 +94,16 @@ void PrintMemory(const json& m) {
   }
 }
 
+// "-> SOLVES  Redis connection timeout  (01a2...)": the other memory by title.
+void PrintLinks(const std::vector<agent::MemoryLink>& links) {
+  if (links.empty()) return;
+  Say("");
+  Say(Bold("Relationships"));
+  for (const auto& l : links)
+    Say((l.outgoing ? "  -> " : "  <- ") + l.relationship.type + "  " + l.other_title + "  " +
+        Dim("[" + l.other_type + "] " + l.other_id));
+}
+
 // Prints a written entity. Still pending with an agent running: the agent
 // sends it later (exit 0); still pending without one: exit 7 ("queued").
 Status Report(Session& s, const Status& delivered, const json& entity, bool quiet, const std::string& done_line,
@@ -234,6 +244,12 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         if (!found || (found->memory.deleted && !o->include_deleted))
           return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
         m = found->ToJson();
+        if (!s.json()) {
+          PrintMemory(m);
+          MG_ASSIGN_OR_RETURN(auto links, l.replica->Links(l.ws.id, id, 50));
+          PrintLinks(links);
+          return Status::Ok();
+        }
       }
       if (s.json()) PrintJson(m);
       else PrintMemory(m);
@@ -310,6 +326,56 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         return Status::Ok();
       }
       PrintMemoryTable(items);
+      return Status::Ok();
+    };
+  });
+
+  auto depth = std::make_shared<int>(2);
+  auto types = std::make_shared<std::vector<std::string>>();
+  auto* related = memory->add_subcommand("related", "Memories linked to one, over up to 5 hops, with their paths");
+  related->add_option("id", o->id, "The memory to start from")->required();
+  related->add_option("--depth,-d", *depth, "How many hops (1-5, default 2)")->check(CLI::Range(1, 5));
+  related->add_option("--type", *types, "Follow only this relationship type (repeat for more)")
+      ->transform([](std::string t) {
+        for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return t;
+      })
+      ->check([](const std::string& t) {
+        return IsRelationshipType(t) ? std::string() : t + " is not a relationship type (SOLVES, CAUSES, RELATED_TO, ...)";
+      });
+  related->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
+  related->callback([&cli, o, depth, types] {
+    cli.action = [o, depth, types](Session& s) -> Status {
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      NoteIfOffline(l);
+      auto id = NormalizeUuid(o->id).value_or(o->id);
+      MG_ASSIGN_OR_RETURN(auto found, l.replica->Related(l.ws.id, id, *depth, *types, o->limit, 0));
+      if (s.json()) {
+        json items = json::array();
+        for (const auto& r : found.items) items.push_back(r.ToJson());
+        PrintJson(items);
+        return Status::Ok();
+      }
+      if (found.items.empty()) {
+        Say("Nothing is linked to " + o->id + (types->empty() ? "" : " that way") + " within " +
+            std::to_string(*depth) + " hop" + (*depth == 1 ? "" : "s") + ". Link memories: mgteam relate FROM TO --type SOLVES");
+        return Status::Ok();
+      }
+      // The path from the start: "<- SOLVES <- BUILDS_ON" (arrows in each
+      // relationship's own direction).
+      Table t({"DEPTH", "PATH", "ID", "TYPE", "TITLE"}, {0, 50, 0, 0, 60});
+      for (const auto& r : found.items) {
+        std::string path, at = id;
+        for (const auto& step : r.path) {
+          bool forward = step.from_memory_id == at;
+          path += (path.empty() ? "" : " ") + std::string(forward ? "-> " : "<- ") + step.type;
+          at = forward ? step.to_memory_id : step.from_memory_id;
+        }
+        t.Add({std::to_string(r.depth), path, r.memory.memory.id, r.memory.memory.type, r.memory.memory.title});
+      }
+      t.Print();
+      if (found.total > static_cast<int64_t>(found.items.size()))
+        Note(std::to_string(found.total - static_cast<int64_t>(found.items.size())) + " more; raise --limit");
       return Status::Ok();
     };
   });

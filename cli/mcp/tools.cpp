@@ -93,22 +93,9 @@ json BriefList(const std::vector<agent::LocalMemory>& rows, size_t limit) {
 
 // The memory's live relationships, each with the other memory's title.
 Result<json> Links(agent::Replica& r, const std::string& ws, const std::string& id, int limit) {
-  MG_ASSIGN_OR_RETURN(auto rows, r.ListRelationships(ws, id, std::nullopt, false, limit));
+  MG_ASSIGN_OR_RETURN(auto links, r.Links(ws, id, limit));
   json out = json::array();
-  for (const auto& row : rows) {
-    const auto& rel = row.relationship;
-    const bool outgoing = rel.from_memory_id == id;
-    const std::string other = outgoing ? rel.to_memory_id : rel.from_memory_id;
-    json j = {{"relationship_id", rel.id}, {"type", rel.type},         {"direction", outgoing ? "outgoing" : "incoming"},
-              {"strength", rel.strength},  {"confidence", rel.confidence}, {"other_memory_id", other}};
-    if (rel.context) j["context"] = *rel.context;
-    MG_ASSIGN_OR_RETURN(auto m, r.GetMemory(ws, other));
-    if (m) {
-      j["other_title"] = m->memory.title;
-      j["other_type"] = m->memory.type;
-    }
-    out.push_back(std::move(j));
-  }
+  for (const auto& l : links) out.push_back(l.ToJson());
   return out;
 }
 

@@ -344,3 +344,41 @@ TEST_CASE("invite, join, member list, live activity, and a demotion that stops t
   owner.Ok({"member", "leave"});
   CHECK(bob.Json({"member", "list"}).size() == 1);
 }
+
+TEST_CASE("memory related walks the graph with paths, and memory get names what a memory is linked to") {
+  auto server = ServerProcess::Start();
+  Cli cli(*server);
+  cli.SignUp("alice@example.com");
+  auto add = [&](const std::string& title, const std::string& type) {
+    std::string out = cli.Ok({"memory", "add", title, "--type", type, "-q"});
+    return out.substr(0, out.find('\n'));
+  };
+  std::string problem = add("Checkout times out", "problem");
+  std::string fix = add("Raise the pool size", "fix");
+  std::string cause = add("Pool exhausted by slow queries", "error");
+  std::string far = add("Index the orders table", "solution");
+  cli.Ok({"relate", fix, problem, "--type", "solves"});
+  cli.Ok({"relate", cause, problem, "--type", "CAUSES"});
+  cli.Ok({"relate", far, cause, "--type", "ADDRESSES"});
+  cli.Ok({"relate", far, fix, "--type", "RELATED_TO"});  // a cycle: problem-fix-far-cause-problem
+
+  json one = cli.Json({"memory", "related", problem, "--depth", "1"});
+  CHECK(one.size() == 2);
+  json two = cli.Json({"memory", "related", problem});
+  REQUIRE(two.size() == 3);  // each memory once, despite the cycle
+  CHECK(two[2]["memory"]["id"] == far);
+  CHECK(two[2]["depth"] == 2);
+  CHECK(two[2]["path"].size() == 2);
+  json solves = cli.Json({"memory", "related", problem, "--type", "SOLVES", "--depth", "5"});
+  REQUIRE(solves.size() == 1);
+  CHECK(solves[0]["memory"]["id"] == fix);
+  std::string table = cli.Ok({"memory", "related", problem});
+  CHECK(table.find("<- SOLVES") != std::string::npos);
+  CHECK(table.find("Index the orders table") != std::string::npos);
+  CHECK(cli({"memory", "related", problem, "--type", "FIXES"}).exit_code == 2);
+  CHECK(cli({"memory", "related", problem, "--depth", "6"}).exit_code == 2);
+
+  std::string shown = cli.Ok({"memory", "get", problem});
+  CHECK(shown.find("<- SOLVES  Raise the pool size") != std::string::npos);
+  CHECK(shown.find("<- CAUSES  Pool exhausted by slow queries") != std::string::npos);
+}
