@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 namespace mgteam::agent {
 
 namespace {
@@ -113,10 +115,40 @@ std::string Replica::user_id() const {
 
 Status Replica::RememberWorkspace(const Workspace& w, const std::string& role) {
   std::lock_guard<std::mutex> lock(mu_);
+  return UpsertWorkspace(w, role);
+}
+
+Status Replica::UpsertWorkspace(const Workspace& w, const std::string& role) {
   return db_.Run(
       "INSERT INTO workspaces(id, name, slug, kind, role) VALUES(?, ?, ?, ?, ?) "
       "ON CONFLICT(id) DO UPDATE SET name = excluded.name, slug = excluded.slug, role = excluded.role",
       w.id, w.name, w.slug, w.kind, role);
+}
+
+Result<int64_t> Replica::Forgotten() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadForgotten();
+}
+
+Result<int64_t> Replica::ReadForgotten() {
+  MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT value FROM meta WHERE key = 'forgotten'"));
+  int64_t n = q->Step() ? std::atoll(q->Text(0).c_str()) : 0;
+  MG_RETURN_IF_ERROR(q->status());
+  return n;
+}
+
+Result<bool> Replica::RememberWorkspaces(const std::vector<std::pair<Workspace, std::string>>& list,
+                                         int64_t forgotten) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool applied = false;
+  MG_RETURN_IF_ERROR(Tx([&]() -> Status {
+    MG_ASSIGN_OR_RETURN(int64_t now, ReadForgotten());
+    if (now != forgotten) return Status::Ok();
+    for (const auto& [w, role] : list) MG_RETURN_IF_ERROR(UpsertWorkspace(w, role));
+    applied = true;
+    return Status::Ok();
+  }));
+  return applied;
 }
 
 Result<std::vector<ReplicaWorkspace>> Replica::Workspaces() {
@@ -144,6 +176,8 @@ Status Replica::ForgetWorkspace(const std::string& id) {
   MG_RETURN_IF_ERROR(Tx([&]() -> Status {
     for (const char* table : {"memories", "relationships", "outbox", "conflicts"})
       MG_RETURN_IF_ERROR(db_.Run(std::string("DELETE FROM ") + table + " WHERE workspace_id = ?", id));
+    MG_RETURN_IF_ERROR(db_.Run("INSERT INTO meta(key, value) VALUES('forgotten', '1') ON CONFLICT(key) DO UPDATE "
+                               "SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"));
     return db_.Run("DELETE FROM workspaces WHERE id = ?", id);
   }));
   return Scrub();

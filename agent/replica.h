@@ -161,6 +161,13 @@ class Replica {
   // --- workspaces
   // Adds or refreshes a workspace (name, slug, role); keeps its data.
   Status RememberWorkspace(const Workspace& w, const std::string& role);
+  // How many times a workspace was forgotten (a counter in the file, so all
+  // processes sharing it see it).
+  Result<int64_t> Forgotten();
+  // Remembers a server's listing, unless a workspace was forgotten since
+  // `forgotten` was read (then returns false and changes nothing): a listing
+  // fetched before a removal must not bring the removed team back.
+  Result<bool> RememberWorkspaces(const std::vector<std::pair<Workspace, std::string>>& list, int64_t forgotten);
   Result<std::vector<ReplicaWorkspace>> Workspaces();
   Result<std::optional<ReplicaWorkspace>> FindWorkspace(const std::string& id);
   // Removes the workspace and everything of it, outbox included, so that
@@ -267,6 +274,8 @@ class Replica {
   explicit Replica(sql::Db db);
   Status Tx(const std::function<Status()>& fn);
   Status StoreConflict(const Conflict& c);
+  Status UpsertWorkspace(const Workspace& w, const std::string& role);
+  Result<int64_t> ReadForgotten();
   Status RebaseNextOp(const std::string& ws, const std::string& id, const json& entity);
   // Brings memories_fts up to date with the rows noted in fts_dirty.
   Status SyncSearchIndex();

@@ -24,17 +24,28 @@ double Jitter() {
 bool IsOffline(const Status& s) { return s.code() == Code::kUnavailable; }
 
 Result<std::vector<ReplicaWorkspace>> DiscoverWorkspaces(ApiClient& api, Replica& replica) {
-  MG_ASSIGN_OR_RETURN(json listing, api.Get("/api/v1/workspaces"));
+  // The listing is applied only if no workspace was forgotten (a removal
+  // seen on the stream, by the agent or another process) while it was on
+  // its way; otherwise it is fetched again, as it may still name the team.
   std::map<std::string, bool> current;
-  for (const auto& w : ArrayField(listing, "workspaces")) {
-    Workspace ws;
-    ws.id = StringField(w, "id");
-    ws.name = StringField(w, "name");
-    ws.slug = StringField(w, "slug");
-    ws.kind = StringField(w, "type");
-    if (ws.id.empty()) continue;
-    MG_RETURN_IF_ERROR(replica.RememberWorkspace(ws, StringField(w, "role")));
-    current[ws.id] = true;
+  for (int attempt = 0;; ++attempt) {
+    MG_ASSIGN_OR_RETURN(int64_t forgotten, replica.Forgotten());
+    MG_ASSIGN_OR_RETURN(json listing, api.Get("/api/v1/workspaces"));
+    std::vector<std::pair<Workspace, std::string>> list;
+    current.clear();
+    for (const auto& w : ArrayField(listing, "workspaces")) {
+      Workspace ws;
+      ws.id = StringField(w, "id");
+      ws.name = StringField(w, "name");
+      ws.slug = StringField(w, "slug");
+      ws.kind = StringField(w, "type");
+      if (ws.id.empty()) continue;
+      current[ws.id] = true;
+      list.emplace_back(std::move(ws), StringField(w, "role"));
+    }
+    MG_ASSIGN_OR_RETURN(bool applied, replica.RememberWorkspaces(list, forgotten));
+    if (applied) break;
+    if (attempt == 4) return Status::Unavailable("busy", "the workspace list kept changing; try again");
   }
   MG_ASSIGN_OR_RETURN(auto known, replica.Workspaces());
   for (const auto& w : known)

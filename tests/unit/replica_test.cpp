@@ -251,3 +251,24 @@ TEST_CASE("binding to another user wipes the replica, and a member_removed for m
   CHECK(f.r->Workspaces()->empty());
   CHECK(f.r->Ops()->empty());
 }
+
+TEST_CASE("a workspace listing fetched before a removal does not bring the removed team back") {
+  Fixture f;
+  auto before = f.r->Forgotten();
+  REQUIRE(before.ok());
+  Workspace team;
+  team.id = kWs;
+  team.name = "Team";
+  team.slug = "team";
+  team.kind = "team";
+  // The listing is on its way while the removal is applied.
+  REQUIRE(f.r->ForgetWorkspace(kWs).ok());
+  auto applied = f.r->RememberWorkspaces({{team, "member"}}, *before);
+  REQUIRE(applied.ok());
+  CHECK_FALSE(*applied);
+  CHECK_FALSE(*f.r->FindWorkspace(kWs));
+  // A listing fetched after it applies (a re-invited member comes back).
+  applied = f.r->RememberWorkspaces({{team, "member"}}, *f.r->Forgotten());
+  CHECK(*applied);
+  CHECK(*f.r->FindWorkspace(kWs));
+}
