@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   AddActivityCommands(app, cli);
   AddMemberCommands(app, cli);
   AddMcpCommands(app, cli);
+  AddGraphFileCommands(app, cli);
 
   try {
     app.parse(argc, argv);

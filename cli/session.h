@@ -112,6 +112,7 @@ void AddActivityCommands(CLI::App& app, Cli& cli);
 void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member
 void AddTransferCommand(CLI::App& team, Cli& cli);  // team transfer
 void AddMcpCommands(CLI::App& app, Cli& cli);       // mcp, mcp install
+void AddGraphFileCommands(CLI::App& app, Cli& cli); // import, export
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);

@@ -5,6 +5,8 @@
 #include "mgteam/merge.h"
 #include "mgteam/ids.h"
 
+#include <algorithm>
+
 namespace mgteam::server {
 namespace {
 
@@ -63,7 +65,9 @@ Result<Memory> CreateMemory(Tx& tx, const Actor& a, const std::string& ws, Memor
   std::string now = NowRfc3339();
   m.workspace_id = ws;
   m.created_at = ClampToNow(m.created_at, now);
-  m.updated_at = now;
+  // An import (the batch route) keeps the memory's own last change; never
+  // before its creation, never in the future.
+  m.updated_at = m.updated_at.empty() ? now : std::max(ClampToNow(m.updated_at, now), m.created_at);
   m.created_by = m.updated_by = a.user_id;
   m.version = 1;
   m.deleted = false;
@@ -280,7 +284,9 @@ Result<Relationship> CreateRelationship(Tx& tx, const Actor& a, const std::strin
         .with("id", twin->id);
   std::string now = NowRfc3339();
   r.workspace_id = ws;
-  r.created_at = r.updated_at = now;
+  // Times given only by an import (the batch route): kept, clamped to now.
+  r.created_at = ClampToNow(r.created_at, now);
+  r.updated_at = r.updated_at.empty() ? now : std::max(ClampToNow(r.updated_at, now), r.created_at);
   r.created_by = r.updated_by = a.user_id;
   r.version = 1;
   r.deleted = false;

@@ -9,7 +9,8 @@
 namespace mgteam::server {
 
 // `draft` as ParseMemoryCreate returns it. An id already used in the
-// workspace is a 409 (already_exists).
+// workspace is a 409 (already_exists). `draft.updated_at` (set only by an
+// import) is kept, clamped between created_at and now.
 Result<Memory> CreateMemory(Tx& tx, const Actor& a, const std::string& ws, Memory draft);
 // What an update or delete did.
 struct ChangeOutcome {
@@ -37,6 +38,8 @@ Result<ChangeOutcome> DeleteMemory(Tx& tx, const Actor& a, const std::string& ws
 Result<Memory> RestoreMemory(Tx& tx, const Actor& a, const std::string& ws, const std::string& id,
                              const MemoryPatch& patch);
 
+// `draft.created_at`/`updated_at`, set only by an import, are kept (clamped
+// to now); otherwise both are now.
 Result<Relationship> CreateRelationship(Tx& tx, const Actor& a, const std::string& ws,
                                         Relationship draft);
 Result<Relationship> UpdateRelationship(Tx& tx, const Actor& a, const std::string& ws,

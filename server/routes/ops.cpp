@@ -37,6 +37,7 @@ void AddAllRoutes(Router& router) {
   AddMemberRoutes(router);
   AddMemoryRoutes(router);
   AddRelationshipRoutes(router);
+  AddBatchRoutes(router);
   AddConflictRoutes(router);
   AddActivityRoutes(router);
   AddSyncRoutes(router);

@@ -12,6 +12,7 @@ void AddWorkspaceRoutes(Router& router);
 void AddMemberRoutes(Router& router);
 void AddMemoryRoutes(Router& router);
 void AddRelationshipRoutes(Router& router);
+void AddBatchRoutes(Router& router);
 void AddSyncRoutes(Router& router);
 void AddConflictRoutes(Router& router);
 void AddActivityRoutes(Router& router);
