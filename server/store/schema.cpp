@@ -159,10 +159,21 @@ ALTER TABLE tokens ADD COLUMN expires_at TEXT;
 CREATE INDEX idempotency_by_created ON idempotency(created_at);
 )sql";
 
+// Version 4: the "already related?" check of every relationship create
+// (FindLiveRelationship: workspace, from, to, type) had no index of its own,
+// and without statistics SQLite chose relationships_by_created (workspace,
+// deleted): a scan of the workspace's live relationships per create, so an
+// import of 20,000 relationships took minutes. This index answers it, and
+// answers "from this memory" too, so relationships_by_from goes.
+constexpr std::string_view kV4 = R"sql(
+CREATE INDEX relationships_by_link ON relationships(workspace_id, from_memory_id, to_memory_id, type);
+DROP INDEX relationships_by_from;
+)sql";
+
 }  // namespace
 
 const std::vector<std::string_view>& SqliteMigrations() {
-  static const std::vector<std::string_view> kMigrations = {kV1, kV2, kV3};
+  static const std::vector<std::string_view> kMigrations = {kV1, kV2, kV3, kV4};
   return kMigrations;
 }
 
