@@ -113,6 +113,8 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
       {"POST /api/v1/workspaces/{ws}/relationships",
        [](const Team& t) { return json{{"from_memory_id", t.memory2}, {"to_memory_id", t.memory}, {"type", "CAUSES"}}; }},
       {"PATCH /api/v1/workspaces/{ws}/relationships/{id}", [](const Team&) { return json{{"strength", 0.9}}; }},
+      {"POST /api/v1/workspaces/{ws}/batch",
+       [](const Team&) { return json{{"items", {{{"op", "create_memory"}, {"memory", {{"title", "batched"}}}}}}}; }},
       {"PATCH /api/v1/teams/{team_id}", [](const Team&) { return json{{"name", "renamed"}}; }},
       {"POST /api/v1/workspaces/{ws}/conflicts/{id}", [](const Team&) { return json{{"keep", "lost"}}; }},
       {"POST /api/v1/teams/{team_id}/invitations/{id}/resend", [](const Team&) { return json::object(); }},
