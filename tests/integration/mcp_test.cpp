@@ -314,7 +314,7 @@ TEST_CASE("the official MCP client lists the tools and calls every one with good
   CHECK(unknown.value("code", 0) == -32602);
 }
 
-TEST_CASE("a teammate's memory added with the CLI on another machine reaches the assistant's search within a second") {
+TEST_CASE("a teammate's memory, added with the CLI or by his assistant on another machine, reaches the assistant's search within a second") {
   TeamServer ts("Live Team");
   Machine alice(ts.url(), ts.alice), bob(ts.url(), ts.bob);
   alice.StartAgent();
@@ -329,10 +329,30 @@ TEST_CASE("a teammate's memory added with the CLI on another machine reaches the
   CHECK_MESSAGE(seen, "not seen after ", took.count(), " ms");
   MESSAGE("bob's memory reached alice's assistant in ", took.count(), " ms");
 
+  // The other way round, assistant to assistant: Bob's stores, Alice's finds.
+  bob.StartAgent();
+  {
+    Assistant b(bob);
+    json stored = b.Ok("store_memory", {{"workspace", "Live Team"}, {"type", "solution"},
+                                        {"title", "Flaky checkout: wait for the payment iframe"},
+                                        {"content", "await frame.ready before clicking pay"}});
+    const std::string id = stored["memory_id"];
+    bool found = Eventually(
+        [&] {
+          json found_now = a.Ok("search_memories", team);  // kept: iterating a temporary's member dangles
+          for (const auto& m : found_now["memories"])
+            if (m["id"] == id) return true;
+          return false;
+        },
+        Scaled(2000ms));
+    CHECK_MESSAGE(found, "alice's assistant did not find the memory bob's assistant stored: ", stored.dump(),
+                  "\nbob's agent: ", bob.AgentLog());
+  }
+
   // Without an agent, the next call catches up with the server first.
   alice.StopAgent();
   bob.Cli({"-w", "Live Team", "memory", "add", "Flaky checkout test again", "--type", "problem", "--wait"});
-  CHECK(a.Ok("search_memories", team)["count"] == 2);
+  CHECK(a.Ok("search_memories", team)["count"] == 3);
 }
 
 TEST_CASE("a memory stored offline is kept and reaches the server once it is back") {
