@@ -28,8 +28,13 @@ Result<std::vector<ReplicaWorkspace>> DiscoverWorkspaces(ApiClient& api, Replica
   // seen on the stream, by the agent or another process) while it was on
   // its way; otherwise it is fetched again, as it may still name the team.
   std::map<std::string, bool> current;
+  std::vector<ReplicaWorkspace> known;
   for (int attempt = 0;; ++attempt) {
     MG_ASSIGN_OR_RETURN(int64_t forgotten, replica.Forgotten());
+    // Only what was known before the fetch may be forgotten for missing from
+    // it: a team another process added meanwhile (just joined) is not in
+    // this listing, and must not be wiped for that.
+    MG_ASSIGN_OR_RETURN(known, replica.Workspaces());
     MG_ASSIGN_OR_RETURN(json listing, api.Get("/api/v1/workspaces"));
     std::vector<std::pair<Workspace, std::string>> list;
     current.clear();
@@ -47,7 +52,6 @@ Result<std::vector<ReplicaWorkspace>> DiscoverWorkspaces(ApiClient& api, Replica
     if (applied) break;
     if (attempt == 4) return Status::Unavailable("busy", "the workspace list kept changing; try again");
   }
-  MG_ASSIGN_OR_RETURN(auto known, replica.Workspaces());
   for (const auto& w : known)
     if (!current.count(w.id)) MG_RETURN_IF_ERROR(replica.ForgetWorkspace(w.id));
   return replica.Workspaces();

@@ -29,6 +29,12 @@ std::string IdFor(const std::string& original, bool* mapped) {
   return MappedId(original);
 }
 
+// A tombstone: "deleted": true (anything else, null or 0 included, is not).
+bool Deleted(const json& j) {
+  auto it = j.find("deleted");
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 void CopyIf(const json& from, json& to, const char* key, const char* as = nullptr) {
   auto it = from.find(key);
   if (it != from.end() && !it->is_null()) to[as ? as : key] = *it;
@@ -36,7 +42,7 @@ void CopyIf(const json& from, json& to, const char* key, const char* as = nullpt
 
 // One memory of either format as a batch create body, or why it is skipped.
 Result<json> MemoryBody(const json& m, const std::string& id, const std::string& original) {
-  json body = {{"id", id}, {"title", m.value("title", json(""))}};
+  json body = {{"id", id}, {"title", m.contains("title") ? m["title"] : json("")}};
   for (const char* key : {"content", "tags", "importance", "confidence"}) CopyIf(m, body, key);
   if (m.contains("summary") && m["summary"].is_string() && !m["summary"].get<std::string>().empty())
     body["summary"] = m["summary"];
@@ -91,7 +97,7 @@ Result<ImportPlan> PlanImport(const json& file) {
       plan.skipped.push_back({"memory", original, "duplicate id in the file"});
       continue;
     }
-    if (m.value("deleted", false)) {
+    if (Deleted(m)) {
       plan.skipped.push_back({"memory", original, "deleted (a tombstone)"});
       continue;
     }
@@ -113,7 +119,7 @@ Result<ImportPlan> PlanImport(const json& file) {
     const std::string from = Str(r, "from_memory_id"), to = Str(r, "to_memory_id"), type = Str(r, "type");
     std::string original = Str(r, "id");
     const std::string label = original.empty() ? from + " " + type + " " + to : original;
-    if (r.value("deleted", false)) {
+    if (Deleted(r)) {
       plan.skipped.push_back({"relationship", label, "deleted (a tombstone)"});
       continue;
     }

@@ -2,7 +2,11 @@
 
 #include "mgteam/ids.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -116,6 +120,30 @@ Result<WorkspaceRef> Session::Team(ApiClient& api, const std::string& ref) {
     return w;
   }
   return Resolve(api, ref, true);
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& text, unsigned mode) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return Status::Invalid("symlink", path + " is a symbolic link; not writing through it (edit the file it points "
+                                             "to yourself, or use --print)");
+  std::string tmp = path + ".XXXXXX";
+  int fd = ::mkstemp(tmp.data());  // O_CREAT | O_EXCL, mode 0600
+  if (fd < 0) return Status::Internal("cannot create a file beside " + path + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
+  for (size_t done = 0; ok && done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return Status::Internal("cannot write " + path + ": " + why);
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ReadInput(const std::string& path) {

@@ -116,6 +116,12 @@ void AddGraphFileCommands(CLI::App& app, Cli& cli); // import, export
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);
+// Replaces `path` with `text`: written to a new temporary file beside it
+// (mkstemp: O_EXCL, never through a symlink, created with `mode`), then renamed over
+// it, so a crash leaves the old file or the new one. A `path` that is a
+// symbolic link is refused: the command would otherwise write wherever a
+// cloned repository's link points.
+Status WriteFileAtomically(const std::string& path, const std::string& text, unsigned mode);
 // Reads a password: from stdin (first line) when `from_stdin`, else from the
 // terminal without echo; fails with a hint when there is no terminal.
 Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, bool confirm);

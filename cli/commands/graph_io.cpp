@@ -11,9 +11,7 @@
 
 #include "mgteam/clock.h"
 
-#include <fstream>
 #include <iostream>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mgteam::cli {
@@ -63,7 +61,8 @@ Status SendBatches(ApiClient& api, const std::string& ws, const char* op, const 
       int status = static_cast<int>(IntField(r, "status"));
       if (status == 201) {
         ++tally.created;
-      } else if (StringField(ObjectField(r, "error"), "code") == "already_exists") {
+      } else if (const std::string code = StringField(ObjectField(r, "error"), "code");
+                 code == "already_exists" || code == "relationship_exists") {
         ++tally.existing;
       } else {
         ++tally.failed;
@@ -170,20 +169,6 @@ Result<std::vector<T>> FetchAll(ApiClient& api, const std::string& path, const c
   return out;
 }
 
-// Writes through a temporary file and a rename; mode 0600, as the file holds
-// the team's memories.
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".mgteam-tmp";
-  {
-    std::ofstream o(tmp, std::ios::trunc | std::ios::binary);
-    o << text;
-    if (!o.flush()) return Status::Internal("cannot write " + tmp);
-  }
-  ::chmod(tmp.c_str(), 0600);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::Internal("cannot write " + path);
-  return Status::Ok();
-}
-
 Status Export(Session& s, const std::string& format, const std::string& output, bool include_deleted) {
   MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
   MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
@@ -201,7 +186,8 @@ Status Export(Session& s, const std::string& format, const std::string& output, 
     std::cout << text;
     return Status::Ok();
   }
-  MG_RETURN_IF_ERROR(WriteFile(output, text));
+  // 0600: the file holds the team's memories.
+  MG_RETURN_IF_ERROR(WriteFileAtomically(output, text, 0600));
   Note("Exported " + Plural(doc["memories"].size(), "memory") + " and " +
        Plural(doc["relationships"].size(), "relationship") + " of " + ws.name + " to " + output + " (" + format + ")");
   return Status::Ok();

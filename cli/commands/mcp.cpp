@@ -47,20 +47,35 @@ Status Serve(const GlobalOptions& global) {
   return Status::Ok();
 }
 
-// The path this binary runs from, so the entry works whatever PATH the
-// assistant is started with.
-std::string SelfPath() {
+// The command to put in the entry. A project's .mcp.json is shared with the
+// team, so there it is plain `mgteam` when that is this binary on PATH (a
+// teammate's may live elsewhere); otherwise, and for the user's own config,
+// the path this binary runs from, which works whatever PATH the assistant
+// is started with.
+std::string Command(bool shared) {
   std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("mgteam") : p.string();
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "mgteam";
+  if (shared)
+    if (const char* path = std::getenv("PATH")) {
+      std::string dirs = path;
+      for (size_t at = 0; at <= dirs.size();) {
+        size_t end = dirs.find(':', at);
+        if (end == std::string::npos) end = dirs.size();
+        fs::path candidate = fs::path(dirs.substr(at, end - at)) / "mgteam";
+        if (fs::equivalent(candidate, self, ec)) return "mgteam";
+        at = end + 1;
+      }
+    }
+  return self.string();
 }
 
-json ServerEntry(const GlobalOptions& global) {
+json ServerEntry(const GlobalOptions& global, bool shared) {
   json args = json::array();
   if (!global.server.empty()) args.insert(args.end(), {"--server", global.server});
   if (!global.workspace.empty()) args.insert(args.end(), {"--workspace", global.workspace});
   args.push_back("mcp");
-  return {{"type", "stdio"}, {"command", SelfPath()}, {"args", args}, {"env", json::object()}};
+  return {{"type", "stdio"}, {"command", Command(shared)}, {"args", args}, {"env", json::object()}};
 }
 
 Result<fs::path> ConfigPath(const std::string& scope) {
@@ -71,32 +86,26 @@ Result<fs::path> ConfigPath(const std::string& scope) {
 }
 
 // Adds (or replaces) the "mgteam" entry under mcpServers, keeping everything
-// else in the file, and writes it through a temporary file and a rename so
-// a crash leaves the old file or the new one, never half of one.
+// else in the file (WriteFileAtomically: never through a symlink).
 Status WriteEntry(const fs::path& path, const json& entry) {
   json config = json::object();
   std::error_code ec;
+  unsigned mode = 0644;
+  if (fs::is_symlink(path, ec))
+    return Status::Invalid("symlink", path.string() + " is a symbolic link; not following it (add the entry from "
+                                                      "--print by hand)");
   if (fs::exists(path, ec)) {
     std::ifstream in(path);
     config = json::parse(in, nullptr, false);
     if (config.is_discarded() || !config.is_object())
       return Status::Invalid("invalid_config", path.string() + " is not a JSON object; fix or move it, or use "
                                                "--print and add the entry by hand");
+    // The user's ~/.claude.json holds Claude Code's own settings: keep its mode.
+    mode = static_cast<unsigned>(fs::status(path, ec).permissions() & fs::perms::mask);
   }
   if (!config.contains("mcpServers") || !config["mcpServers"].is_object()) config["mcpServers"] = json::object();
   config["mcpServers"]["mgteam"] = entry;
-  fs::path tmp = path;
-  tmp += ".mgteam-tmp";
-  {
-    std::ofstream o(tmp, std::ios::trunc);
-    o << config.dump(2) << "\n";
-    if (!o.flush()) return Status::Internal("cannot write " + tmp.string());
-  }
-  // The user's ~/.claude.json holds Claude Code's own settings: keep its mode.
-  if (fs::exists(path, ec)) fs::permissions(tmp, fs::status(path).permissions(), ec);
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::Internal("cannot replace " + path.string() + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(path.string(), config.dump(2) + "\n", mode);
 }
 
 }  // namespace
@@ -116,7 +125,7 @@ void AddMcpCommands(CLI::App& app, Cli& cli) {
   install->add_flag("--print", *print, "Print the entry instead of writing it");
   install->callback([&cli, scope, print] {
     cli.action = [&cli, scope, print](Session&) -> Status {
-      json entry = ServerEntry(cli.global);
+      json entry = ServerEntry(cli.global, *scope == "project");
       if (*print) {
         Say(json{{"mcpServers", {{"mgteam", entry}}}}.dump(2));
         return Status::Ok();

@@ -61,7 +61,7 @@ json SearchInput(bool advanced) {
             {"limit", Limit(20, 50)},
             {"offset", Offset()}};
   if (advanced) {
-    p["terms"] = ListOf("Several words or phrases to look for (with query, or instead of it)", kString);
+    p["terms"] = ListOf("More words to look for (with query, or instead of it); each word is matched on its own", kString);
     p["tags"] = ListOf("Only memories with at least one of these tags", kString);
     p["min_importance"] = Unit("Only memories at least this important");
     p["search_tolerance"] = OneOf("normal: a word also finds longer forms (timeout -> timeouts); strict: whole "
@@ -124,7 +124,7 @@ std::map<std::string, mcp::Tool> Definitions() {
              {"importance", Unit("New importance")},
              {"confidence", Unit("New confidence")},
              {"type", MemoryType()},
-             {"context", AnyObject("Context keys to set")}},
+             {"context", AnyObject("Context keys to set; the memory's other context keys stay")}},
             {"memory_id"}),
       memory_out);
   add("delete_memory", "Delete a memory",

@@ -157,14 +157,14 @@ Result<json> GetMemory(const Toolbox& tb, const json& args) {
   return out;
 }
 
-agent::MemoryQuery QueryFrom(const json& args, const Local& l, int default_limit) {
+Result<agent::MemoryQuery> QueryFrom(const json& args, const Local& l, int default_limit) {
   agent::MemoryQuery q;
   q.workspace_id = l.ws.id;
   q.words = agent::SplitWords(Str(args, "query"));
   for (const auto& t : Strings(args, "terms"))
     for (const auto& w : agent::SplitWords(t)) q.words.push_back(w);
   q.types = Strings(args, "memory_types");
-  q.tags = NormalizeTags(Strings(args, "tags")).value_or(std::vector<std::string>{});
+  MG_ASSIGN_OR_RETURN(q.tags, NormalizeTags(Strings(args, "tags")));
   q.project_path = Str(args, "project_path");
   if (args.contains("min_importance")) q.min_importance = args["min_importance"].get<double>();
   q.relationship_types = Strings(args, "relationship_filter");
@@ -183,7 +183,7 @@ Result<json> FindMemories(agent::Replica& r, agent::MemoryQuery q) {
 
 Result<json> SearchMemories(const Toolbox& tb, const json& args) {
   MG_ASSIGN_OR_RETURN(auto c, tb.Open(args, true));
-  agent::MemoryQuery q = QueryFrom(args, c->local, 20);
+  MG_ASSIGN_OR_RETURN(agent::MemoryQuery q, QueryFrom(args, c->local, 20));
   q.match_all = Str(args, "match_mode", args.contains("terms") ? "any" : "all") == "all";
   q.word_match = Str(args, "search_tolerance", "normal") == "strict" ? agent::WordMatch::kExact : agent::WordMatch::kPrefix;
   MG_ASSIGN_OR_RETURN(json out, FindMemories(*c->local.replica, q));
@@ -195,7 +195,7 @@ Result<json> SearchMemories(const Toolbox& tb, const json& args) {
 // each memory's immediate relationships.
 Result<json> RecallMemories(const Toolbox& tb, const json& args) {
   MG_ASSIGN_OR_RETURN(auto c, tb.Open(args, true));
-  agent::MemoryQuery q = QueryFrom(args, c->local, 20);
+  MG_ASSIGN_OR_RETURN(agent::MemoryQuery q, QueryFrom(args, c->local, 20));
   q.match_all = false;
   MG_ASSIGN_OR_RETURN(json out, FindMemories(*c->local.replica, q));
   for (auto& m : out["memories"]) {
@@ -214,6 +214,17 @@ Result<json> UpdateMemory(const Toolbox& tb, const json& args) {
                                                 "confidence, type or context");
   MG_ASSIGN_OR_RETURN(MemoryPatch patch, ParseMemoryPatch(body));
   MG_ASSIGN_OR_RETURN(auto c, tb.Open(args, true));
+  if (patch.context) {
+    // The keys given are set; the memory's other context keys stay (the
+    // store replaces the whole object, so the merge happens here).
+    MG_ASSIGN_OR_RETURN(auto current, c->local.replica->GetMemory(c->local.ws.id, MemoryId(args)));
+    if (current) {
+      json merged = current->memory.context.is_object() ? current->memory.context : json::object();
+      for (const auto& [k, v] : patch.context->items()) merged[k] = v;
+      MG_RETURN_IF_ERROR(ValidateContext(merged));
+      patch.context = merged;
+    }
+  }
   std::string op;
   MG_ASSIGN_OR_RETURN(auto m, c->local.replica->UpdateMemory(c->local.ws.id, MemoryId(args), patch, &op));
   MG_ASSIGN_OR_RETURN(std::string note, Send(*c, op));

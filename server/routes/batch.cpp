@@ -51,11 +51,17 @@ Result<Relationship> ParseRelationshipItem(json body) {
   return r;
 }
 
-// A refusal of one item: checked before the item wrote anything.
+// A refusal of one item: one of the checks CreateMemory/CreateRelationship
+// make before writing anything (named by reason, not by status code, so that
+// a store error after a write, say a constraint, rolls the batch back instead
+// of committing half an item).
 bool ItemRefusal(const Status& s) {
-  return s.code() == Code::kInvalid || s.code() == Code::kConflict || s.code() == Code::kNotFound ||
-         s.code() == Code::kBadRequest;
+  return s.reason() == "already_exists" || s.reason() == "relationship_exists" || s.reason() == "memory_not_found";
 }
+
+// Already there: the same id, or a live link of the same type between the
+// same memories. An import run again counts these, and changes nothing.
+bool AlreadyThere(const Status& s) { return s.reason() == "already_exists" || s.reason() == "relationship_exists"; }
 
 json ItemResult(size_t index, const Status& s, const std::string& id) {
   json j = {{"index", index}, {"status", HttpStatusFor(s.code())}, {"error", ErrorBody(s)["error"]}};
@@ -111,12 +117,14 @@ Result<Reply> Batch(Request& r) {
         done = rel.status();
         id = rel.ok() ? rel->id : p.relationship->id;
       }
-      if (!done.ok() && !ItemRefusal(done)) return done;  // the store failed: roll everything back
+      // Refused before the transaction (parsing), or by a check before any
+      // write: the item's answer. Anything else: roll everything back.
+      if (!done.ok() && p.refused.ok() && !ItemRefusal(done)) return done;
       if (done.ok()) {
         ++created;
         results.push_back({{"index", i}, {"status", 201}, {"id", id}});
       } else {
-        (done.reason() == "already_exists" ? existing : failed)++;
+        (AlreadyThere(done) ? existing : failed)++;
         results.push_back(ItemResult(i, done, id));
       }
     }

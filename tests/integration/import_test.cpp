@@ -196,6 +196,19 @@ TEST_CASE("the batch route: limits, per-item refusals, roles, replays and future
   // the creation is moved up to it.
   CHECK(m.body["created_at"].get<std::string>() < "2099");
   CHECK(m.body["updated_at"] == m.body["created_at"]);
+  // The same link again under another id: already there, not a failure.
+  json rels = json::array({{{"op", "create_memory"}, {"memory", {{"id", "01a2124c-a21f-739f-0000-00000000b002"}, {"title", "two"}}}},
+                           {{"op", "create_relationship"}, {"relationship", {{"from_memory_id", "01a2124c-a21f-739f-0000-00000000b002"},
+                                                                           {"to_memory_id", id}, {"type", "SOLVES"}}}},
+                           {{"op", "create_relationship"}, {"relationship", {{"from_memory_id", "01a2124c-a21f-739f-0000-00000000b002"},
+                                                                           {"to_memory_id", id}, {"type", "SOLVES"}}}}});
+  auto linked = post(rels, ts.alice.token);
+  REQUIRE(linked.status == 200);
+  CHECK(linked.body["created"] == 2);
+  CHECK(linked.body["existing"] == 1);
+  CHECK(linked.body["results"][2]["error"]["code"] == "relationship_exists");
+
+  // A replay of the first batch answers as before and writes nothing.
   int64_t head = ts.Head();
   auto replay = post(items, ts.alice.token, {{"Idempotency-Key", "batch-1"}});
   CHECK(replay.status == 200);

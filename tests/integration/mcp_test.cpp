@@ -257,6 +257,9 @@ TEST_CASE("the official MCP client lists the tools and calls every one with good
   json updated = a.Ok("update_memory", with_team({{"memory_id", problem_id}, {"importance", 1.0}, {"tags", {"redis"}}}));
   CHECK(updated["memory"]["importance"] == 1.0);
   CHECK(updated["memory"]["version"] == 2);
+  // Context keys are set one by one; the others stay.
+  json branched = a.Ok("update_memory", with_team({{"memory_id", problem_id}, {"context", {{"git_branch", "fix/redis"}}}}));
+  CHECK(branched["memory"]["context"] == json({{"project_path", "/src/shop"}, {"git_branch", "fix/redis"}}));
 
   json recent = a.Ok("get_recent_activity", team);
   CHECK(recent["total"] == 4);
@@ -309,6 +312,7 @@ TEST_CASE("the official MCP client lists the tools and calls every one with good
   CHECK(a.Refused("list_workspaces", {{"workspace", 7}}).find("string") != std::string::npos);
   CHECK(a.Refused("team_activity", with_team({{"since", "yesterday-ish"}})).find("since") != std::string::npos);
   CHECK(a.Refused("list_conflicts", {{"status", "closed"}}).find("open, all") != std::string::npos);
+  CHECK(a.Refused("search_memories", {{"tags", {std::string(100, 't')}}}).find("tag") != std::string::npos);
   // An unknown tool is a protocol error (-32602), not a tool result.
   json unknown = a.Call("forget_everything", json::object());
   CHECK(unknown.value("code", 0) == -32602);
@@ -464,6 +468,18 @@ TEST_CASE("mgteam mcp install writes Claude Code's entry beside other servers an
   auto user = Run({CliBinaryPath(), "mcp", "install", "--scope", "user"}, env);
   REQUIRE_MESSAGE(user.exit_code == 0, user.err);
   CHECK(json::parse(std::ifstream(env["HOME"] + "/.claude.json"))["mcpServers"].contains("mgteam"));
+
+  // A link planted in a cloned repository is not written through.
+  const std::string victim = project.path() + "/victim";
+  { std::ofstream(victim) << "precious"; }
+  std::filesystem::remove(file);
+  std::filesystem::create_symlink(victim, file);
+  auto linked = in_project("mcp install");
+  CHECK(linked.exit_code != 0);
+  CHECK(linked.err.find("symbolic link") != std::string::npos);
+  std::ifstream untouched(victim);
+  CHECK(std::string(std::istreambuf_iterator<char>(untouched), {}) == "precious");
+  std::filesystem::remove(file);
 
   {
     std::ofstream o(file, std::ios::trunc);

@@ -38,6 +38,10 @@ TEST_CASE("PlanImport reads both formats and refuses what is neither") {
   CHECK(plan->skipped[1].reason.find("dangling") != std::string::npos);
   CHECK(plan->skipped[2].reason.find("itself") != std::string::npos);
 
+  // "deleted" that is not a boolean is not a tombstone (and does not throw).
+  json odd = {{"format_version", "2.0"}, {"memories", {{{"id", "x"}, {"title", "X"}, {"deleted", nullptr}},
+                                                      {{"id", "y"}, {"title", "Y"}, {"deleted", 0}}}}};
+  CHECK(PlanImport(odd)->memories.size() == 2);
   json own = {{"format", "mgteam"}, {"format_version", 1}, {"memories", json::array()}};
   CHECK(PlanImport(own)->format == "mgteam");
 }
