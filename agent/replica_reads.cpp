@@ -217,11 +217,10 @@ Result<std::optional<LocalMemory>> Replica::GetMemory(const std::string& ws, con
 }
 
 Result<std::vector<LocalMemory>> Replica::Search(const std::string& ws, const std::string& query, int limit) {
-  std::string match = FtsQuery(query);
-  if (match.empty()) return Status::Invalid("empty_query", "say what to search for");
   MemoryQuery q;
   q.workspace_id = ws;
   q.words = SplitWords(query);
+  if (q.words.empty()) return Status::Invalid("empty_query", "say what to search for");
   q.word_match = WordMatch::kLastPrefix;
   q.limit = limit;
   return Find(q);

@@ -115,6 +115,16 @@ json NowMemory(Call& c, const agent::LocalMemory& fallback) {
   return now.ok() && *now ? (*now)->ToJson() : fallback.ToJson();
 }
 
+// What store_memory and update_memory answer: the memory as it is now and
+// where it stands, with `note` when there is something to say.
+json MemoryAnswer(Call& c, const agent::LocalMemory& m, const std::string& note) {
+  json j = NowMemory(c, m);
+  json out = {{"memory_id", m.memory.id}, {"memory", j}, {"sync_state", j.value("sync_state", "pending")},
+              {"workspace", WorkspaceJson(c.local)}};
+  if (!note.empty()) out["note"] = note;
+  return out;
+}
+
 json Page(json items, const char* key, int offset, int limit, bool has_more) {
   json out;
   out["count"] = items.size();
@@ -136,11 +146,7 @@ Result<json> StoreMemory(const Toolbox& tb, const json& args) {
   std::string op;
   MG_ASSIGN_OR_RETURN(auto m, c->local.replica->CreateMemory(c->local.ws.id, draft, &op));
   MG_ASSIGN_OR_RETURN(std::string note, Send(*c, op));
-  json j = NowMemory(*c, m);
-  json out = {{"memory_id", m.memory.id}, {"memory", j}, {"sync_state", j.value("sync_state", "pending")},
-              {"workspace", WorkspaceJson(c->local)}};
-  if (!note.empty()) out["note"] = note;
-  return out;
+  return MemoryAnswer(*c, m, note);
 }
 
 Result<json> GetMemory(const Toolbox& tb, const json& args) {
@@ -228,10 +234,8 @@ Result<json> UpdateMemory(const Toolbox& tb, const json& args) {
   std::string op;
   MG_ASSIGN_OR_RETURN(auto m, c->local.replica->UpdateMemory(c->local.ws.id, MemoryId(args), patch, &op));
   MG_ASSIGN_OR_RETURN(std::string note, Send(*c, op));
-  json j = NowMemory(*c, m);
-  json out = {{"memory_id", m.memory.id}, {"memory", j}, {"sync_state", j.value("sync_state", "pending")},
-              {"workspace", WorkspaceJson(c->local)}};
-  if (!j.value("open_conflicts", json::array()).empty())
+  json out = MemoryAnswer(*c, m, "");
+  if (!out["memory"].value("open_conflicts", json::array()).empty())
     out["note"] = "someone else changed this memory too: the merged memory is shown, and the value that lost is "
                   "kept in a conflict record (list_conflicts)";
   if (!note.empty()) out["note"] = note;
