@@ -52,6 +52,13 @@ Result<toml::table> ParseFile(const std::string& path) {
   }
 }
 
+// `url` in its canonical form, or as it is if it does not parse (it is then
+// reported when used, not here).
+std::string Canonical(const std::string& url) {
+  auto parsed = ParseServerUrl(url);
+  return parsed.ok() ? parsed->ToString() : url;
+}
+
 }  // namespace
 
 std::string ConfigDir() {
@@ -65,7 +72,7 @@ Result<CliConfig> CliConfig::Load() {
   CliConfig c;
   c.config_dir = ConfigDir();
   MG_ASSIGN_OR_RETURN(toml::table cfg, ParseFile(c.config_path()));
-  if (auto s = cfg["server"].value<std::string>()) c.server = *s;
+  if (auto s = cfg["server"].value<std::string>()) c.server = Canonical(*s);
   if (auto w = cfg["workspace"].value<std::string>()) c.workspace = *w;
   MG_ASSIGN_OR_RETURN(toml::table creds, ParseFile(c.credentials_path()));
   if (auto* servers = creds["servers"].as_table()) {
@@ -76,10 +83,21 @@ Result<CliConfig> CliConfig::Load() {
       cr.token = (*t)["token"].value_or(std::string());
       cr.email = (*t)["email"].value_or(std::string());
       cr.user_id = (*t)["user_id"].value_or(std::string());
-      if (!cr.token.empty()) c.credentials[std::string(url.str())] = cr;
+      // Where two old spellings meet, the one already canonical wins.
+      const std::string key = Canonical(std::string(url.str()));
+      if (!cr.token.empty() && (key == url.str() || !c.credentials.count(key))) c.credentials[key] = cr;
     }
   }
   return c;
+}
+
+std::optional<std::string> CliConfig::CredentialsKey(const ServerUrl& url) const {
+  if (credentials.count(url.ToString())) return url.ToString();
+  for (const auto& [key, cr] : credentials) {
+    auto other = ParseServerUrl(key);
+    if (other.ok() && SameServer(*other, url)) return key;
+  }
+  return std::nullopt;
 }
 
 Status CliConfig::SaveConfig() const {

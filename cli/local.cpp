@@ -29,6 +29,11 @@ Status Refused(agent::Replica& replica, const std::string& op_id) {
 
 }  // namespace
 
+bool AgentSyncs(const ServerUrl& url) {
+  auto status = agent::LocalApiClient(agent::SocketPath()).Status();
+  return status.ok() && status->value("server", "") == url.ToString();
+}
+
 Status Queued(const std::string& why) {
   return Status(Code::kUnavailable, "queued",
                 "saved locally, not yet on the server (" + why +
@@ -43,7 +48,9 @@ Result<Local> OpenLocal(Session& s, bool catch_up) {
   l.api.emplace(std::move(api));
   MG_RETURN_IF_ERROR(agent::EnsurePrivateDir(agent::DataDir()));
   MG_ASSIGN_OR_RETURN(l.replica, agent::Replica::Open(agent::ReplicaPath(url.ToString())));
-  l.agent_running = agent::LocalApiClient(agent::SocketPath()).Running();
+  // An agent syncing another server (or another name for this one) does
+  // not sync this replica: this command is on its own.
+  l.agent_running = AgentSyncs(url);
 
   // With an agent running, the replica is its business: it is bound to the
   // account and kept current, so everything below comes from disk.

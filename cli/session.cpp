@@ -53,17 +53,56 @@ Result<ServerUrl> Session::Server() {
 Result<std::string> Session::Token(const ServerUrl& server) {
   if (auto e = Env("MGTEAM_TOKEN")) return *e;
   MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
-  auto it = c->credentials.find(server.ToString());
-  return it == c->credentials.end() ? std::string() : it->second.token;
+  auto key = c->CredentialsKey(server);
+  return key ? c->credentials.at(*key).token : std::string();
+}
+
+Status Session::StoreToken(const ServerUrl& server, const nlohmann::json& reply) {
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  const auto& user = reply["user"];
+  // One entry per server: a token stored under another loopback name is
+  // replaced, not kept beside the new one.
+  if (auto old = c->CredentialsKey(server); old && *old != server.ToString()) c->credentials.erase(*old);
+  c->credentials[server.ToString()] =
+      Credentials{reply.value("token", ""), user.value("email", ""), user.value("id", "")};
+  if (!c->server) c->server = server.ToString();
+  MG_RETURN_IF_ERROR(c->SaveCredentials());
+  return c->SaveConfig();
+}
+
+Status CheckReachable(const ServerUrl& url) {
+  ApiClient api(url);
+  api.set_timeout(std::chrono::seconds(3), std::chrono::seconds(5));
+  auto health = api.Get("/healthz");
+  if (health.ok()) return Status::Ok();
+  const Status& why = health.status();
+  if (why.reason() == "unreachable")
+    return Status::Unavailable("unreachable", "cannot reach " + url.ToString() + ": " +
+                                                  why.details().value("cause", why.message()) +
+                                                  "; is the server running? check the URL (`mgteam server show`; "
+                                                  "change it with `mgteam server set URL`)");
+  if (why.code() == Code::kUnavailable) return why;  // TLS, or the server is shutting down: its own words
+  return Status::Unavailable("not_mgteam", url.ToString() + " answers, but not like an mgteam server (" +
+                                               why.message() + "); check the URL (`mgteam server show`)");
+}
+
+Status Session::NotSignedIn(const ServerUrl& server) {
+  MG_RETURN_IF_ERROR(CheckReachable(server));
+  std::string message = "you are not signed in to " + server.ToString() +
+                        "; run `mgteam login` (or `mgteam signup`), or set MGTEAM_TOKEN";
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  std::string others;
+  for (const auto& [url, cr] : c->credentials) others += (others.empty() ? "" : ", ") + url;
+  if (!others.empty())
+    message += ". You are signed in to " + others + " (use it: mgteam server set URL, or --server URL)";
+  return Status::Unauthenticated(message);
 }
 
 Result<ApiClient> Session::Client(bool need_token) {
   MG_ASSIGN_OR_RETURN(ServerUrl url, Server());
   ApiClient api(url);
   MG_ASSIGN_OR_RETURN(std::string token, Token(url));
-  if (need_token && token.empty())
-    return Status::Unauthenticated("you are not signed in to " + url.ToString() +
-                                   "; run `mgteam login` (or `mgteam signup`), or set MGTEAM_TOKEN");
+  if (need_token && token.empty()) return NotSignedIn(url);
   api.set_token(token);
   return api;
 }

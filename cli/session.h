@@ -42,12 +42,18 @@ class Session {
 
   // Loads config and credentials (lazily, once).
   Result<CliConfig*> Config();
-  // --server > MGTEAM_SERVER > config file.
+  // --server > MGTEAM_SERVER > config file; in canonical form.
   Result<ServerUrl> Server();
-  // An API client; with `need_token`, fails (exit 3) when not signed in.
+  // An API client; with `need_token`, fails when there is no token for the
+  // server: exit 8 when it does not answer, else exit 3 (naming the servers
+  // you are signed in to).
   Result<ApiClient> Client(bool need_token = true);
-  // The token for `server`: MGTEAM_TOKEN, else the credentials file; "" if none.
+  // The token for `server`: MGTEAM_TOKEN, else the credentials file (the
+  // server's own entry, else another loopback name's); "" if none.
   Result<std::string> Token(const ServerUrl& server);
+  // Stores the token of a signup or login `reply` for `server`; the first
+  // server signed in to becomes the configured one.
+  Status StoreToken(const ServerUrl& server, const nlohmann::json& reply);
   // Resolves --workspace > MGTEAM_WORKSPACE > config to a workspace you
   // belong to (by id, slug or name); defaults to your personal workspace.
   Result<WorkspaceRef> Workspace(ApiClient& api);
@@ -63,9 +69,16 @@ class Session {
   const GlobalOptions& global() const { return global_; }
 
  private:
+  Status NotSignedIn(const ServerUrl& server);
+
   const GlobalOptions& global_;
   std::optional<CliConfig> config_;
 };
+
+// OK when an mgteam server answers at `url` (GET /healthz, within seconds);
+// else why not, as exit 8: nothing answers, or something that is not an
+// mgteam server does.
+Status CheckReachable(const ServerUrl& url);
 
 // The command line, shared by all command files: each subcommand stores
 // what to run in `action`; main() runs it after parsing.
