@@ -74,6 +74,7 @@ Result<CliConfig> CliConfig::Load() {
   MG_ASSIGN_OR_RETURN(toml::table cfg, ParseFile(c.config_path()));
   if (auto s = cfg["server"].value<std::string>()) c.server = Canonical(*s);
   if (auto w = cfg["workspace"].value<std::string>()) c.workspace = *w;
+  if (auto n = cfg["workspace_name"].value<std::string>(); n && c.workspace) c.workspace_name = *n;
   MG_ASSIGN_OR_RETURN(toml::table creds, ParseFile(c.credentials_path()));
   if (auto* servers = creds["servers"].as_table()) {
     for (auto&& [url, node] : *servers) {
@@ -100,6 +101,16 @@ std::optional<std::string> CliConfig::CredentialsKey(const ServerUrl& url) const
   return std::nullopt;
 }
 
+void CliConfig::ChooseWorkspace(const std::string& id, const std::string& name) {
+  workspace = id;
+  workspace_name = name;
+}
+
+void CliConfig::ForgetWorkspace() {
+  workspace.reset();
+  workspace_name.reset();
+}
+
 Status CliConfig::SaveConfig() const {
   std::error_code ec;
   std::filesystem::create_directories(config_dir, ec);
@@ -107,6 +118,7 @@ Status CliConfig::SaveConfig() const {
   toml::table t;
   if (server) t.insert("server", *server);
   if (workspace) t.insert("workspace", *workspace);
+  if (workspace && workspace_name) t.insert("workspace_name", *workspace_name);
   std::ostringstream out;
   out << "# mgteam CLI settings; see `man mgteam`.\n" << t << "\n";
   return WriteFileAtomically(config_path(), out.str(), 0644);

@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "exit_codes.h"
+#include "render.h"
 
 #include "mgteam/ids.h"
 
@@ -131,12 +132,17 @@ Result<WorkspaceRef> PickWorkspace(const std::vector<WorkspaceRef>& list, const 
                           "' that you belong to; see `mgteam workspace list`");
 }
 
-Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
+Result<std::vector<WorkspaceRef>> Session::ListWorkspaces(ApiClient& api) {
   MG_ASSIGN_OR_RETURN(nlohmann::json listing, api.Get("/api/v1/workspaces"));
   std::vector<WorkspaceRef> list;
   for (const auto& w : listing.value("workspaces", nlohmann::json::array()))
     list.push_back(WorkspaceRef{w.value("id", ""), w.value("name", ""), w.value("slug", ""), w.value("type", ""),
                                 w.value("role", "")});
+  return list;
+}
+
+Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
+  MG_ASSIGN_OR_RETURN(auto list, ListWorkspaces(api));
   return PickWorkspace(list, ref, team_only);
 }
 
@@ -147,9 +153,28 @@ Result<std::string> Session::WorkspaceChoice() {
   return c->workspace.value_or("");
 }
 
-Result<WorkspaceRef> Session::Workspace(ApiClient& api) {
+bool Session::ChoiceIsSaved() const { return global_.workspace.empty() && !Env("MGTEAM_WORKSPACE"); }
+
+Result<WorkspaceRef> Session::PickCurrent(const std::vector<WorkspaceRef>& list, const std::string& known_name) {
   MG_ASSIGN_OR_RETURN(std::string ref, WorkspaceChoice());
-  return Resolve(api, ref, false);
+  auto picked = PickWorkspace(list, ref, false);
+  // A choice made for this command alone stays an error: it was just typed.
+  if (picked.ok() || picked.status().code() != Code::kNotFound || ref.empty() || ref == "personal" ||
+      !ChoiceIsSaved())
+    return picked;
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  // The replica follows renames; the config has the name from when it was chosen.
+  std::string name = known_name.empty() ? c->workspace_name.value_or("") : known_name;
+  c->ForgetWorkspace();
+  MG_RETURN_IF_ERROR(c->SaveConfig());
+  Note("you were removed from " + (name.empty() ? std::string("the team you had chosen") : name) +
+       "; now using your personal workspace");
+  return PickWorkspace(list, "", false);
+}
+
+Result<WorkspaceRef> Session::Workspace(ApiClient& api) {
+  MG_ASSIGN_OR_RETURN(auto list, ListWorkspaces(api));
+  return PickCurrent(list);
 }
 
 Result<WorkspaceRef> Session::Team(ApiClient& api, const std::string& ref) {

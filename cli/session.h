@@ -59,17 +59,27 @@ class Session {
   Result<WorkspaceRef> Workspace(ApiClient& api);
   // The reference the user chose ("" for the default).
   Result<std::string> WorkspaceChoice();
+  // Picks the current workspace (WorkspaceChoice()) out of `list`, the
+  // server's listing. A team saved with `workspace use` that the server no
+  // longer lists means you were removed from it (or it was deleted): says so
+  // once, forgets the choice and uses your personal workspace. The team is
+  // called `known_name` (what the replica held), else what the config says.
+  Result<WorkspaceRef> PickCurrent(const std::vector<WorkspaceRef>& list, const std::string& known_name = "");
   // Resolves an explicit team reference (id, slug or name).
   Result<WorkspaceRef> Team(ApiClient& api, const std::string& ref);
   // Resolves a workspace reference: id, slug, name, or "personal" ("" is
   // personal too).
   Result<WorkspaceRef> Resolve(ApiClient& api, const std::string& ref, bool team_only);
+  // The workspaces you belong to, as the server lists them.
+  Result<std::vector<WorkspaceRef>> ListWorkspaces(ApiClient& api);
 
   bool json() const { return global_.json; }
   const GlobalOptions& global() const { return global_; }
 
  private:
   Status NotSignedIn(const ServerUrl& server);
+  // The workspace choice comes from the config (not a flag or MGTEAM_WORKSPACE).
+  bool ChoiceIsSaved() const;
 
   const GlobalOptions& global_;
   std::optional<CliConfig> config_;

@@ -64,7 +64,7 @@ void AddServerCommands(CLI::App& app, Cli& cli) {
       auto parsed = ParseServerUrl(*url);
       if (!parsed.ok()) return UsageError(parsed.status().message());
       MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
-      if (!SameAsConfigured(*c, *parsed)) c->workspace.reset();  // workspaces belong to a server
+      if (!SameAsConfigured(*c, *parsed)) c->ForgetWorkspace();  // workspaces belong to a server
       c->server = parsed->ToString();
       MG_RETURN_IF_ERROR(c->SaveConfig());
       // A server that is down now is still the right one to choose (it may be

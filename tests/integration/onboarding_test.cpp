@@ -182,3 +182,43 @@ TEST_CASE("server set: a mistyped URL changes nothing, another spelling of the s
   CHECK(Has(down.err, "warning: cannot reach http://127.0.0.1:1"));
   CHECK_FALSE(Has(h.File("config.toml"), "workspace"));
 }
+
+TEST_CASE("removed from a team: the next command says so once and falls back to the personal workspace") {
+  Team team;
+  TestUser mia = SignUp(*team.http, "mia");
+  AddToTeam(*team.http, team.owner, team.id, mia, "member");
+  Home h;
+  h.Ok({"server", "set", team.server->url()});
+  h.Ok({"login", "--email", mia.email, "--password-stdin"}, "password-mia\n");
+  h.Ok({"workspace", "use", "platform-team"});
+  h.Ok({"memory", "list"});  // the replica knows the team now
+  // Written by an older version: the team's id only. Its name is in the replica.
+  h.Rewrite("config.toml", "workspace_name", "# workspace_name");
+  REQUIRE(team.http->Delete("/api/v1/teams/" + team.id + "/members/" + mia.id, team.owner.token).status == 200);
+
+  auto after = h({"memory", "list"});
+  CHECK_MESSAGE(after.exit_code == 0, after.err);
+  CHECK(Has(after.err, "you were removed from Platform Team; now using your personal workspace"));
+  CHECK_FALSE(Has(after.err, team.id));
+  auto again = h({"memory", "list"});
+  CHECK(again.exit_code == 0);
+  CHECK_FALSE(Has(again.err, "removed"));
+  CHECK(h.Json({"workspace", "show"})["id"] == mia.personal_ws);
+  CHECK_FALSE(Has(h.File("config.toml"), "workspace = "));
+  // A workspace named for this command alone is still an error: it was just typed.
+  CHECK(h({"-w", "platform-team", "memory", "list"}).exit_code == 5);
+}
+
+TEST_CASE("removed from a team while the agent runs: the team is named from the config") {
+  TeamServer ts("Platform Team");
+  Machine bob(ts.url(), ts.bob);
+  REQUIRE(bob.Cli({"workspace", "use", "platform-team"}).exit_code == 0);
+  bob.StartAgent();
+  REQUIRE(bob.WaitSettled(ts.team));
+  REQUIRE(ts.http->Delete("/api/v1/teams/" + ts.team + "/members/" + ts.bob.id, ts.alice.token).status == 200);
+  REQUIRE(bob.WaitGone(ts.team));  // the agent dropped it, name and all
+  auto after = bob.Cli({"memory", "add", "Where does this go?", "--json"});
+  REQUIRE_MESSAGE(after.exit_code == 0, after.err);
+  CHECK(Has(after.err, "you were removed from Platform Team; now using your personal workspace"));
+  CHECK(json::parse(after.out)["workspace_id"] == ts.bob.personal_ws);
+}
