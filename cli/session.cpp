@@ -36,10 +36,13 @@ Result<CliConfig*> Session::Config() {
   return &*config_;
 }
 
+bool Session::ServerGiven() const { return !global_.server.empty() || Env("MGTEAM_SERVER"); }
+
 Result<ServerUrl> Session::Server() {
   std::optional<std::string> raw;
   if (!global_.server.empty()) raw = global_.server;
   else if (auto e = Env("MGTEAM_SERVER")) raw = e;
+  else if (link_server_) return *link_server_;
   else {
     MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
     raw = c->server;
@@ -49,6 +52,40 @@ Result<ServerUrl> Session::Server() {
                            "no server is set; run `mgteam server set http://HOST:PORT` "
                            "(or set MGTEAM_SERVER)");
   return ParseServerUrl(*raw);
+}
+
+Status Session::UseLinkServer(const ServerUrl& link) {
+  if (ServerGiven()) {
+    MG_ASSIGN_OR_RETURN(ServerUrl given, Server());
+    if (!SameServer(given, link))
+      Note("note: the invitation link names " + link.ToString() + "; using " + given.ToString() +
+           " as --server/MGTEAM_SERVER say");
+    return Status::Ok();
+  }
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  if (c->server) {
+    auto configured = ParseServerUrl(*c->server);
+    if (configured.ok() && SameServer(*configured, link)) return Status::Ok();
+  }
+  link_server_ = link;
+  return Status::Ok();
+}
+
+Status Session::AdoptLinkServer() {
+  if (!link_server_) return Status::Ok();
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  const std::string url = link_server_->ToString();
+  if (c->server == url) return Status::Ok();
+  const std::optional<std::string> before = c->server;
+  c->server = url;
+  c->ForgetWorkspace();  // workspaces belong to a server
+  MG_RETURN_IF_ERROR(c->SaveConfig());
+  if (before)
+    Note("Now using " + url + " (the invitation's server) instead of " + *before +
+         "; switch back: mgteam server set " + *before);
+  else
+    Note("Server set to " + url + " (from the invitation link)");
+  return Status::Ok();
 }
 
 Result<std::string> Session::Token(const ServerUrl& server) {
@@ -249,6 +286,12 @@ Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, boo
   if (confirm && ask("Repeat password: ") != pw)
     return Status::Invalid("password_mismatch", "the passwords do not match; try again");
   return pw;
+}
+
+std::string CliTokenName() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) return "mgteam CLI on unknown host";
+  return std::string("mgteam CLI on ") + host;
 }
 
 std::string NewIdempotencyKey() { return NewUuidV7(); }

@@ -42,8 +42,19 @@ class Session {
 
   // Loads config and credentials (lazily, once).
   Result<CliConfig*> Config();
-  // --server > MGTEAM_SERVER > config file; in canonical form.
+  // --server > MGTEAM_SERVER > an invitation link's server (UseLinkServer) >
+  // config file; in canonical form.
   Result<ServerUrl> Server();
+  // Whether this command was told the server (--server or MGTEAM_SERVER).
+  bool ServerGiven() const;
+  // The server an invitation link names, for this command: unless the
+  // command was told one (which wins: a link may carry an address only the
+  // server's own machine can use) or the configured one is the same server.
+  Status UseLinkServer(const ServerUrl& link);
+  // Makes the link's server the configured one (once the link worked):
+  // a user who joins a team from a link expects the next command to see it.
+  // Says so on stderr, with the way back.
+  Status AdoptLinkServer();
   // An API client; with `need_token`, fails when there is no token for the
   // server: exit 8 when it does not answer, else exit 3 (naming the servers
   // you are signed in to).
@@ -83,6 +94,7 @@ class Session {
 
   const GlobalOptions& global_;
   std::optional<CliConfig> config_;
+  std::optional<ServerUrl> link_server_;
 };
 
 // OK when an mgteam server answers at `url` (GET /healthz, within seconds);
@@ -133,6 +145,19 @@ Status StopAgentOf(Session& s, const std::string& server);
 void AddConflictCommands(CLI::App& app, Cli& cli);
 void AddActivityCommands(CLI::App& app, Cli& cli);
 void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member
+struct JoinOptions {
+  std::string invitation;  // the link, or the bare token
+  std::string email, name;  // for signing up (or in) on the way
+  bool password_stdin = false;
+};
+// mgteam join: accepts an invitation, signing up or in first when this
+// machine holds no token for the link's server (cli/commands/join.cpp).
+Status Join(Session& s, const JoinOptions& o);
+// After an invitation was accepted (`join`, `signup --invitation`): makes the
+// team the current workspace when none was chosen, and says so or how to
+// switch. `out` is what --json prints (a signup's answer, its token taken
+// out); `member` is the new membership (cli/commands/join.cpp).
+Status ReportJoined(Session& s, ApiClient& api, nlohmann::json out, const nlohmann::json& member);
 void AddTransferCommand(CLI::App& team, Cli& cli);  // team transfer
 void AddMcpCommands(CLI::App& app, Cli& cli);       // mcp, mcp install
 void AddGraphFileCommands(CLI::App& app, Cli& cli); // import, export
@@ -148,6 +173,8 @@ Status WriteFileAtomically(const std::string& path, const std::string& text, uns
 // Reads a password: from stdin (first line) when `from_stdin`, else from the
 // terminal without echo; fails with a hint when there is no terminal.
 Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, bool confirm);
+// The name of the tokens this CLI creates: "mgteam CLI on HOST".
+std::string CliTokenName();
 // A fresh Idempotency-Key for one logical write, so a retried request never
 // applies twice.
 std::string NewIdempotencyKey();

@@ -1,5 +1,6 @@
 // mgteam server set|show, signup, login, logout, whoami.
 #include "exit_codes.h"
+#include "invitation_link.h"
 #include "paths.h"
 #include "render.h"
 #include "replica.h"
@@ -10,16 +11,8 @@
 #include <filesystem>
 #include <memory>
 
-#include <unistd.h>
-
 namespace mgteam::cli {
 namespace {
-
-std::string HostName() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown host";
-  return buf;
-}
 
 // Prints who is signed in, after StoreToken().
 void PrintSignedIn(Session& s, const ServerUrl& url, const nlohmann::json& reply, const std::string& verb) {
@@ -112,18 +105,33 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
   signup->add_option("--email", o->email, "Your email address")->required();
   signup->add_option("--name", o->name, "Your display name (default: the part of the email before @)");
   signup->add_flag("--password-stdin", o->password_stdin, "Read the password from stdin (scripts)");
-  signup->add_option("--invitation", o->invitation, "An invitation token, to sign up on a closed server");
+  signup->add_option("--invitation", o->invitation,
+                     "The invitation link (or its mgi_ token): sign up on the link's server and join the team, "
+                     "even where sign-up is closed");
   signup->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
+      std::optional<InvitationLink> invitation;
+      if (!o->invitation.empty()) {
+        MG_ASSIGN_OR_RETURN(invitation, ParseInvitationLink(o->invitation));
+        if (invitation->server) MG_RETURN_IF_ERROR(s.UseLinkServer(*invitation->server));
+      }
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client(false));
       MG_ASSIGN_OR_RETURN(std::string pw, ReadPassword(o->password_stdin, "Choose a password: ", true));
-      nlohmann::json body = {{"email", o->email}, {"password", pw},
-                             {"token_name", "mgteam CLI on " + HostName()}};
+      nlohmann::json body = {{"email", o->email}, {"password", pw}, {"token_name", CliTokenName()}};
       if (!o->name.empty()) body["name"] = o->name;
-      if (!o->invitation.empty()) body["invitation_token"] = o->invitation;
-      MG_ASSIGN_OR_RETURN(nlohmann::json reply,
-                          api.Post("/api/v1/auth/signup", body, NewIdempotencyKey()));
-      return Remember(s, api.url(), reply, "Signed up");
+      if (invitation) body["invitation_token"] = invitation->token;
+      auto signed_up = api.Post("/api/v1/auth/signup", body, NewIdempotencyKey());
+      if (invitation && signed_up.status().reason() == "email_taken")
+        return Status(Code::kConflict, "email_taken",
+                      o->email + " has an account on " + api.url().ToString() + "; join with it: mgteam join " +
+                          invitation->ToString() + " --email " + o->email);
+      MG_ASSIGN_OR_RETURN(nlohmann::json reply, std::move(signed_up));
+      MG_RETURN_IF_ERROR(s.AdoptLinkServer());
+      if (!invitation) return Remember(s, api.url(), reply, "Signed up");
+      MG_RETURN_IF_ERROR(s.StoreToken(api.url(), reply));
+      api.set_token(reply.value("token", ""));
+      if (!s.json()) PrintSignedIn(s, api.url(), reply, "Signed up");
+      return ReportJoined(s, api, reply, reply.value("membership", nlohmann::json::object()));
     };
   });
 
@@ -136,8 +144,7 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
       MG_ASSIGN_OR_RETURN(std::string pw, ReadPassword(o->password_stdin, "Password: ", false));
       MG_ASSIGN_OR_RETURN(nlohmann::json reply,
                           api.Post("/api/v1/auth/login",
-                                   {{"email", o->email}, {"password", pw},
-                                    {"token_name", "mgteam CLI on " + HostName()}}));
+                                   {{"email", o->email}, {"password", pw}, {"token_name", CliTokenName()}}));
       return Remember(s, api.url(), reply, "Logged in");
     };
   });

@@ -101,6 +101,163 @@ struct Team {
 
 }  // namespace
 
+TEST_CASE("join from a link on a machine that has never seen the server: one command creates the account and joins") {
+  Team team(/*open_signup=*/false);  // an invitation lets you in even where sign-up is closed
+  std::string link = team.Invite("nova@example.com");
+  Home nova;
+  auto joined = nova({"join", link, "--email", "nova@example.com", "--name", "Nova", "--password-stdin"},
+                     "correct horse battery\n");
+  REQUIRE_MESSAGE(joined.exit_code == 0, joined.err);
+  CHECK(Has(joined.out, "Signed up as Nova <nova@example.com> on " + team.server->url()));
+  CHECK(Has(joined.out, "You joined Platform Team as member."));
+  CHECK(Has(joined.out, "It is now your current workspace"));  // no workspace was chosen: switched
+  CHECK(Has(joined.err, "Server set to " + team.server->url() + " (from the invitation link)"));
+  CHECK(team.RoleOf("nova@example.com") == "member");
+  // The server, the token and the workspace are this machine's now.
+  CHECK(Has(nova.File("config.toml"), "server = '" + team.server->url() + "'"));
+  CHECK(nova.Json({"whoami"})["user"]["email"] == "nova@example.com");
+  CHECK(nova.Json({"memory", "add", "First memory"})["workspace_id"] == team.id);
+
+  // --json: one parseable document, no secret in it.
+  std::string link2 = team.Invite("jay@example.com", "viewer");
+  Home jay;
+  json j = jay.Json({"join", link2, "--email", "jay@example.com", "--password-stdin"}, "correct horse battery\n");
+  CHECK(j["account"] == "created");
+  CHECK(j["workspace"]["name"] == "Platform Team");
+  CHECK(j["workspace"]["slug"] == "platform-team");
+  CHECK(j["membership"]["role"] == "viewer");
+  CHECK(j["current_workspace"] == true);
+  CHECK(j["server"] == team.server->url());
+  CHECK_FALSE(j.contains("token"));
+}
+
+TEST_CASE("join from a link with an account on the server but not on this machine signs in with the password") {
+  Team team;
+  TestUser bob = SignUp(*team.http, "bob");  // password "password-bob"
+  std::string link = team.Invite(bob.email);
+  Home laptop;
+  auto wrong = laptop({"join", link, "--email", bob.email, "--password-stdin"}, "not bob's password\n");
+  CHECK(wrong.exit_code == 3);
+  CHECK(Has(wrong.err, "wrong email or password"));
+  CHECK_FALSE(Has(laptop.File("config.toml"), "server"));  // nothing changed here
+  CHECK(team.RoleOf(bob.email).empty());
+
+  auto joined = laptop({"join", link, "--email", bob.email, "--password-stdin"}, "password-bob\n");
+  REQUIRE_MESSAGE(joined.exit_code == 0, joined.err);
+  CHECK(Has(joined.out, "Logged in as bob <" + bob.email + ">"));
+  CHECK(Has(joined.out, "You joined Platform Team as member."));
+  CHECK(team.RoleOf(bob.email) == "member");
+  CHECK(laptop.Json({"workspace", "show"})["id"] == team.id);
+}
+
+TEST_CASE("join when signed in just joins, and one who chose a workspace is told how to switch") {
+  Team team;
+  Home carol;
+  carol.SignUp(team.server->url(), "carol@example.com");
+  carol.Ok({"workspace", "use", "personal"});
+  std::string link = team.Invite("carol@example.com", "admin");
+  std::string out = carol.Ok({"join", link + "\n"});
+  CHECK(Has(out, "You joined Platform Team as admin."));
+  CHECK(Has(out, "Switch to it: mgteam workspace use platform-team"));
+  CHECK(carol.Json({"workspace", "show"})["type"] == "personal");  // the choice stands
+
+  // Signed in as someone else than --email says: refused before anything happens.
+  std::string link2 = team.Invite("dave@example.com");
+  auto other = carol({"join", link2, "--email", "dave@example.com"});
+  CHECK(other.exit_code == 2);
+  CHECK(Has(other.err, "signed in to " + team.server->url() + " as carol@example.com"));
+
+  // A machine with only a token (CI) and no server set: the link's server.
+  TestUser erin = SignUp(*team.http, "erin");
+  std::string link3 = team.Invite(erin.email);
+  Home ci;
+  auto token_only = ci({"join", link3}, "", {{"MGTEAM_TOKEN", erin.token}});
+  REQUIRE_MESSAGE(token_only.exit_code == 0, token_only.err);
+  CHECK(Has(token_only.out, "You joined Platform Team as member."));
+}
+
+TEST_CASE("join from a link to another server than the configured one uses the link's and says how to go back") {
+  Team team;
+  auto other = ServerProcess::Start();
+  Home frank;
+  frank.SignUp(other->url(), "frank@example.com");
+  std::string link = team.Invite("frank@example.com");
+  auto joined = frank({"join", link, "--email", "frank@example.com", "--password-stdin"}, "correct horse battery\n");
+  REQUIRE_MESSAGE(joined.exit_code == 0, joined.err);
+  CHECK(Has(joined.err, "Now using " + team.server->url() + " (the invitation's server) instead of " + other->url() +
+                            "; switch back: mgteam server set " + other->url()));
+  CHECK(Has(frank.File("config.toml"), "server = '" + team.server->url() + "'"));
+  CHECK(frank.Json({"workspace", "show"})["id"] == team.id);
+  // Both accounts stay signed in.
+  CHECK(frank.Json({"--server", other->url(), "whoami"})["user"]["email"] == "frank@example.com");
+}
+
+TEST_CASE("join and signup explain what they need: a link, an account, a password") {
+  Team team;
+  std::string link = team.Invite("gus@example.com");
+  Home gus;
+  auto no_account = gus({"join", link});  // stdin is not a terminal: nothing to ask on
+  CHECK(no_account.exit_code == 3);
+  CHECK(Has(no_account.err, "mgteam join " + link + " --email YOU"));
+  auto no_password = gus({"join", link, "--email", "gus@example.com"});
+  CHECK(no_password.exit_code == 2);
+  CHECK(Has(no_password.err, "--password-stdin"));
+  auto not_a_link = gus({"join", "https://example.com/welcome"});
+  CHECK(not_a_link.exit_code == 2);
+  CHECK(Has(not_a_link.err, "/join/mgi_"));
+  auto bare = gus({"join", team.TokenOf(link)});  // no server anywhere: the token alone cannot say
+  CHECK(bare.exit_code == 1);
+  CHECK(Has(bare.err, "pass the whole link"));
+  CHECK(team.RoleOf("gus@example.com").empty());
+
+  // signup --invitation for an email that has an account: join with it instead.
+  TestUser hal = SignUp(*team.http, "hal");
+  std::string link2 = team.Invite(hal.email);
+  Home h;
+  auto taken = h({"signup", "--email", hal.email, "--invitation", link2 + "\n", "--password-stdin"}, "password-hal\n");
+  CHECK(taken.exit_code == 6);
+  CHECK(Has(taken.err, "join with it: mgteam join " + link2 + " --email " + hal.email));
+}
+
+TEST_CASE("signup --invitation takes the link, the bare token, or the link with what was pasted after it") {
+  Team team(/*open_signup=*/false);
+  const std::string url = team.server->url();
+
+  Home one;  // a fresh machine: the link's server becomes the configured one
+  auto by_link = one({"signup", "--email", "one@example.com", "--invitation", team.Invite("one@example.com"),
+                      "--password-stdin"},
+                     "correct horse battery\n");
+  REQUIRE_MESSAGE(by_link.exit_code == 0, by_link.err);
+  CHECK(Has(by_link.out, "Signed up as one <one@example.com> on " + url));
+  CHECK(Has(by_link.out, "You joined Platform Team as member."));
+  CHECK(Has(one.File("config.toml"), "server = '" + url + "'"));
+  CHECK(team.RoleOf("one@example.com") == "member");
+
+  Home two;
+  two.Ok({"server", "set", url});
+  auto by_token = two({"signup", "--email", "two@example.com", "--invitation",
+                       team.TokenOf(team.Invite("two@example.com")), "--password-stdin"},
+                      "correct horse battery\n");
+  REQUIRE_MESSAGE(by_token.exit_code == 0, by_token.err);
+  CHECK(team.RoleOf("two@example.com") == "member");
+
+  Home three;
+  auto pasted = three({"signup", "--email", "three@example.com", "--invitation",
+                       " " + team.Invite("three@example.com", "viewer") + ").\n", "--password-stdin", "--json"},
+                      "correct horse battery\n");
+  REQUIRE_MESSAGE(pasted.exit_code == 0, pasted.err);
+  json j = json::parse(pasted.out);
+  CHECK(j["user"]["email"] == "three@example.com");
+  CHECK(j["workspace"]["name"] == "Platform Team");
+  CHECK_FALSE(j.contains("token"));
+  CHECK(team.RoleOf("three@example.com") == "viewer");
+
+  Home four;
+  auto junk = four({"signup", "--email", "four@example.com", "--invitation", "see you there", "--password-stdin"},
+                   "correct horse battery\n");
+  CHECK(junk.exit_code == 2);
+}
+
 TEST_CASE("a server that does not answer is reported as unreachable (exit 8), not as not signed in") {
   auto server = ServerProcess::Start();
   Home h;
