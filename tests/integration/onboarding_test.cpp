@@ -258,6 +258,18 @@ TEST_CASE("signup --invitation takes the link, the bare token, or the link with 
   CHECK(junk.exit_code == 2);
 }
 
+TEST_CASE("signup and login without a terminal and without --password-stdin are usage errors (exit 2)") {
+  auto server = ServerProcess::Start();
+  Home h;
+  h.Ok({"server", "set", server->url()});
+  auto signup = h({"signup", "--email", "x@example.com"});
+  CHECK(signup.exit_code == 2);
+  CHECK(Has(signup.err, "--password-stdin"));
+  auto login = h({"login", "--email", "x@example.com"});
+  CHECK(login.exit_code == 2);
+  CHECK(Has(login.err, "--password-stdin"));
+}
+
 TEST_CASE("a server that does not answer is reported as unreachable (exit 8), not as not signed in") {
   auto server = ServerProcess::Start();
   Home h;
@@ -378,4 +390,29 @@ TEST_CASE("removed from a team while the agent runs: the team is named from the 
   REQUIRE_MESSAGE(after.exit_code == 0, after.err);
   CHECK(Has(after.err, "you were removed from Platform Team; now using your personal workspace"));
   CHECK(json::parse(after.out)["workspace_id"] == ts.bob.personal_ws);
+}
+
+TEST_CASE("sync now with the server down exits 8, with the agent running and without") {
+  TeamServer ts("Platform Team");
+  Machine bob(ts.url(), ts.bob);
+  REQUIRE(bob.Cli({"workspace", "use", "platform-team"}).exit_code == 0);
+  bob.StartAgent();
+  REQUIRE(bob.WaitSettled(ts.team));
+  ts.StopServer();
+  auto with_agent = bob.Cli({"sync", "now"});
+  CHECK(with_agent.exit_code == 8);
+  CHECK(Has(with_agent.err, "cannot reach " + ts.url()));
+  CHECK(Has(with_agent.err, "the agent keeps trying"));
+
+  bob.StopAgent();
+  auto queued = bob.Cli({"memory", "add", "Written offline"});
+  CHECK(queued.exit_code == 7);  // this one was saved locally
+  auto alone = bob.Cli({"sync", "now"});
+  CHECK(alone.exit_code == 8);
+  CHECK(Has(alone.err, "cannot reach"));
+  CHECK_FALSE(Has(alone.err, "saved locally"));
+  CHECK(Has(alone.err, "1 write(s) made here wait"));
+
+  ts.StartServer();
+  CHECK(bob.Cli({"sync", "now"}).exit_code == 0);
 }
