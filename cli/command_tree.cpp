@@ -4,6 +4,7 @@
 #include "mgteam/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -96,6 +97,11 @@ std::vector<std::string> SubcommandNames(CLI::App& app) {
     for (const auto& alias : sub->get_aliases()) out.push_back(alias);
   }
   return out;
+}
+
+std::string UpperCase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
 CLI::Validator UnitInterval() {

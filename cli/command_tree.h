@@ -28,6 +28,10 @@ inline constexpr const char* kFileValue = "FILE";
 // says so in words: "must be a number from 0 to 1, not 2".
 CLI::Validator UnitInterval();
 
+// Relationship types are stored upper case; people type them any way
+// (`--type solves`): a CLI11 transform.
+std::string UpperCase(std::string s);
+
 struct Candidate {
   std::string value;
   std::string description;

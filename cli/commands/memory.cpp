@@ -367,10 +367,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   related->add_option("id", o->id, "The memory to start from (id or a unique prefix)")->required()->type_name(kMemoryIdValue);
   related->add_option("--depth,-d", *depth, "How many hops (1-5, default 2)")->check(CLI::Range(1, 5));
   related->add_option("--type", *types, "Follow only this relationship type (repeat for more)")
-      ->transform([](std::string t) {
-        for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return t;
-      })
+      ->transform(UpperCase)
       ->check([](const std::string& t) {
         return IsRelationshipType(t) ? std::string() : t + " is not a relationship type (SOLVES, CAUSES, RELATED_TO, ...)";
       })
@@ -517,10 +514,7 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
   relate->add_option("to", o->to, "The memory it points to (id or a unique prefix)")->required()->type_name(kMemoryIdValue);
   relate->add_option("--type", o->type, "One of the 35 relationship types (SOLVES, CAUSES, RELATED_TO, ...)")
       ->required()
-      ->transform([](std::string t) {
-        for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return t;
-      })
+      ->transform(UpperCase)
       ->type_name(kRelationshipTypeValue);
   relate->add_option("--strength", o->strength, "0..1 (default 0.5)")->check(UnitInterval());
   relate->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(UnitInterval());

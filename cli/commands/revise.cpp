@@ -66,10 +66,7 @@ void AddRevisionCommands(CLI::App& app, Cli& cli) {
   auto* update = rel->add_subcommand("update", "Change a relationship's type, strength, confidence or note");
   update->add_option("id", o->id, "The relationship's id")->required();
   update->add_option("--type", o->type, "The new type (SOLVES, CAUSES, RELATED_TO, ...)")
-      ->transform([](std::string t) {
-        for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return t;
-      })
+      ->transform(UpperCase)
       ->type_name(kRelationshipTypeValue);
   update->add_option("--strength", o->strength, "0..1")->check(UnitInterval());
   update->add_option("--confidence", o->confidence, "0..1")->check(UnitInterval());
