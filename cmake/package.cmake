@@ -19,6 +19,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # libcpp-httplib0.11, ...) as dpkg-shlibdeps finds them in the binaries;
 # dpkg-dev provides it (scripts/deps).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_CURRENT_LIST_DIR}/package_checks.cmake)
 # HTTPS to a server needs the system's CA certificates.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS ca-certificates)
 
