@@ -298,7 +298,10 @@ Result<ApplyResult> Replica::ApplyEvents(const std::string& ws, const std::vecto
       cursor = e.seq;
       ++result.applied;
     }
-    return db_.Run("UPDATE workspaces SET cursor = ?, head_seq = max(head_seq, ?) WHERE id = ?", cursor, cursor, ws);
+    // Events applied: the copy was current a moment ago (`sync status`'s
+    // LAST SYNC), not only at the last snapshot or catch-up.
+    return db_.Run("UPDATE workspaces SET cursor = ?, head_seq = max(head_seq, ?), last_sync_at = ? WHERE id = ?",
+                   cursor, cursor, NowRfc3339(), ws);
   });
   if (!s.ok()) return s;
   return result;

@@ -79,7 +79,7 @@ struct ApplyResult {
 struct MemoryFilter {
   std::string workspace_id;
   std::optional<std::string> type;
-  std::optional<std::string> tag;
+  std::vector<std::string> tags;  // every one of these (normalised) tags
   bool include_deleted = false;
   int limit = 50;
   int offset = 0;
@@ -131,6 +131,12 @@ struct MemoryLink {
   bool outgoing = true;  // the memory is the relationship's `from`
   std::string other_id, other_title, other_type;
   json ToJson() const;
+};
+
+// A memory named by id, title and type: what an id prefix can stand for.
+struct MemoryHead {
+  std::string id, title, type;
+  bool deleted = false;
 };
 
 // Counts for get_memory_statistics.
@@ -240,6 +246,10 @@ class Replica {
   // with the other memory's title and type.
   Result<std::vector<MemoryLink>> Links(const std::string& ws, const std::string& id, int limit);
   Result<GraphStats> Statistics(const std::string& ws);
+  // Memories whose id starts with `prefix`, in id order, at most `limit`:
+  // what a typed prefix (`memory get 01a2`, shell completion) can mean.
+  Result<std::vector<MemoryHead>> MemoriesByIdPrefix(const std::string& ws, const std::string& prefix,
+                                                     bool include_deleted, int limit);
   // Memories created or changed at or after `since` (RFC 3339), optionally
   // only those of one project.
   Result<RecentMemories> Recent(const std::string& ws, const std::string& since, const std::string& project_path,

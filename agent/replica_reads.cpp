@@ -197,12 +197,16 @@ Result<std::vector<LocalMemory>> Replica::ListMemories(const MemoryFilter& f) {
   std::string sql = kMemorySelect + " FROM memories WHERE workspace_id = ?1";
   if (!f.include_deleted) sql += " AND deleted = 0";
   if (f.type) sql += " AND type = ?2";
-  if (f.tag) sql += " AND EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE value = ?3)";
+  // Tags are stored normalised and de-duplicated: all present when as many
+  // distinct ones match as were asked for.
+  if (!f.tags.empty())
+    sql += " AND (SELECT count(DISTINCT value) FROM json_each(memories.tags) WHERE value IN "
+           "(SELECT value FROM json_each(?3))) = json_array_length(?3)";
   sql += " ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5";
   MG_ASSIGN_OR_RETURN(auto q, db_.Prepared(sql));
   q->Bind(1, f.workspace_id);
   if (f.type) q->Bind(2, *f.type);
-  if (f.tag) q->Bind(3, *f.tag);
+  if (!f.tags.empty()) q->Bind(3, json(f.tags).dump());
   q->Bind(4, static_cast<int64_t>(f.limit)).Bind(5, static_cast<int64_t>(f.offset));
   std::vector<LocalMemory> out;
   while (q->Step()) out.push_back(LocalMemory{sql::ReadMemoryRow(*q), SyncState::kSynced, {}});

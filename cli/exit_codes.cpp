@@ -4,6 +4,7 @@ namespace mgteam::cli {
 
 int ExitCodeFor(const Status& s) {
   if (s.reason() == "queued") return kExitQueued;
+  if (s.reason() == "usage") return kExitUsage;
   switch (s.code()) {
     case Code::kOk: return kExitOk;
     case Code::kUnauthenticated: return kExitAuth;
@@ -21,5 +22,7 @@ int ExitCodeFor(const Status& s) {
   }
   return kExitError;
 }
+
+Status UsageError(std::string message) { return Status::Invalid("usage", std::move(message)); }
 
 }  // namespace mgteam::cli

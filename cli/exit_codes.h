@@ -4,6 +4,8 @@
 
 #include "mgteam/status.h"
 
+#include <string>
+
 namespace mgteam::cli {
 
 enum ExitCode : int {
@@ -19,5 +21,10 @@ enum ExitCode : int {
 };
 
 int ExitCodeFor(const Status& s);
+
+// A command-line mistake only the command itself can see (a flag this case
+// needs, no terminal to ask on): exit 2 like the parser's own errors, so a
+// script can tell "you called me wrong" from "it failed".
+Status UsageError(std::string message);
 
 }  // namespace mgteam::cli

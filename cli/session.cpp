@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "exit_codes.h"
+
 #include "mgteam/ids.h"
 
 #include <sys/stat.h>
@@ -165,8 +167,7 @@ Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, boo
     return line;
   }
   if (!::isatty(STDIN_FILENO))
-    return Status::Invalid("no_password",
-                           "no terminal to ask for a password; pipe it in with --password-stdin");
+    return UsageError("no terminal to ask for a password; pipe it in with --password-stdin");
   auto ask = [](const std::string& p) -> std::string {
     std::cerr << p << std::flush;
     termios old{};

@@ -76,10 +76,11 @@ struct Cli {
 
 // One registration function per noun (cli/commands/*.cpp).
 // Prints live events of `ws` through `print` (from after `since`, else the
-// last 10) until Ctrl-C or a permanent refusal; survives reconnects
+// last `backlog`) until Ctrl-C or a permanent refusal; survives reconnects
 // (cli/commands/events.cpp).
+// `backlog`: how many past events to show first when `since` is not given.
 Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<int64_t> since,
-              const std::function<void(const nlohmann::json&)>& print);
+              const std::function<void(const nlohmann::json&)>& print, int64_t backlog = 10);
 
 // A team member (as `GET .../members` lists them) by name or email (any
 // case) or user id; NotFound otherwise (cli/commands/members.cpp).
@@ -88,9 +89,11 @@ Result<nlohmann::json> FindMember(ApiClient& api, const WorkspaceRef& team, cons
 // What `mgteam sync status --json` prints: the agent's view when it runs,
 // else the replica's (cli/commands/sync.cpp).
 Result<nlohmann::json> SyncStatus(Session& s);
-// An activity feed entry as a sentence: "alice added "Fixed Redis timeout""
+// An activity feed entry as a sentence: "alice added "Fixed Redis timeout"";
+// `title_of` names a relationship's memories by id, where known
 // (cli/commands/activity.cpp).
-std::string ActivitySentence(const nlohmann::json& entry);
+std::string ActivitySentence(const nlohmann::json& entry,
+                             const std::function<std::string(const std::string&)>& title_of = {});
 // "2h", "30m", "3d", "45s", "1w" before now, or an RFC 3339 time, as RFC 3339;
 // errors name `flag` (cli/commands/activity.cpp).
 Result<std::string> TimeArg(const std::string& flag, const std::string& v);
@@ -113,6 +116,13 @@ void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member
 void AddTransferCommand(CLI::App& team, Cli& cli);  // team transfer
 void AddMcpCommands(CLI::App& app, Cli& cli);       // mcp, mcp install
 void AddGraphFileCommands(CLI::App& app, Cli& cli); // import, export
+void AddCompletionCommand(CLI::App& app, Cli& cli); // completion
+// memory restore, relationship update: after AddMemoryCommands and
+// AddRelationshipCommands (cli/commands/revise.cpp).
+void AddRevisionCommands(CLI::App& app, Cli& cli);
+// `mgteam __complete WORDS...`: what fits the last word, a line each, after
+// a first line ":files" or ":values" (cli/commands/completion.cpp).
+int RunCompletion(CLI::App& app, const GlobalOptions& global, const std::vector<std::string>& words);
 
 // Reads a whole file ("-" is stdin).
 Result<std::string> ReadInput(const std::string& path);

@@ -5,6 +5,7 @@
 #include "mgteam/ids.h"
 #include "render.h"
 #include "session.h"
+#include "titles.h"
 
 #include <iostream>
 
@@ -18,7 +19,7 @@ std::string Quoted(const json& entry) { return "\"" + entry.value("title", "") +
 }  // namespace
 
 // One entry as a sentence (without the time).
-std::string ActivitySentence(const json& e) {
+std::string ActivitySentence(const json& e, const std::function<std::string(const std::string&)>& title_of) {
   const std::string who = e.value("actor_name", "").empty() ? "someone" : e.value("actor_name", "");
   const std::string type = e.value("entity_type", ""), action = e.value("action", "");
   const json& d = e.contains("detail") ? e["detail"] : json::object();
@@ -30,6 +31,13 @@ std::string ActivitySentence(const json& e) {
     return s;
   }
   if (type == "relationship") {
+    if (title_of && d.contains("from_memory_id") && d.contains("to_memory_id")) {
+      std::string link = title_of(d.value("from_memory_id", "")) + " " + e.value("title", "") + " " +
+                         title_of(d.value("to_memory_id", ""));
+      if (action == "created") return who + " linked " + link;
+      if (action == "deleted") return who + " unlinked " + link;
+      return who + " changed the link " + link;
+    }
     if (action == "created") return who + " linked two memories (" + e.value("title", "") + ")";
     if (action == "deleted") return who + " removed a " + e.value("title", "") + " link";
     return who + " changed a " + e.value("title", "") + " link";
@@ -59,9 +67,11 @@ std::string ActivitySentence(const json& e) {
 
 namespace {
 
-void PrintEntry(const json& e, bool as_json) {
+void PrintEntry(const json& e, bool as_json, MemoryTitles& titles) {
   if (as_json) std::cout << e.dump() << std::endl;
-  else std::cout << ActivitySentence(e) << " " << Dim("(" + Ago(e.value("at", "")) + ")") << std::endl;
+  else
+    std::cout << ActivitySentence(e, [&titles](const std::string& id) { return titles.Of(id); }) << " "
+              << Dim("(" + Ago(e.value("at", "")) + ")") << std::endl;
 }
 
 }  // namespace
@@ -114,6 +124,7 @@ void AddActivityCommands(CLI::App& app, Cli& cli) {
       if (!o->until.empty()) {
         MG_ASSIGN_OR_RETURN(q["until"], TimeArg("--until", o->until));
       }
+      MemoryTitles titles(s, ws.id);
       json items = json::array();
       std::string cursor;
       while (static_cast<int>(items.size()) < o->limit) {
@@ -128,12 +139,12 @@ void AddActivityCommands(CLI::App& app, Cli& cli) {
         if (s.json()) PrintJson(items);
         else if (items.empty()) Say("No activity in " + ws.name + (q.size() > 2 ? " matching that." : " yet."));
         else
-          for (const auto& e : items) PrintEntry(e, false);
+          for (const auto& e : items) PrintEntry(e, false, titles);
         return Status::Ok();
       }
       // Following: the latest entries oldest first, like tail -f, then live
       // ones (JSON Lines with --json), filtered the same way.
-      for (auto it = items.rbegin(); it != items.rend(); ++it) PrintEntry(*it, s.json());
+      for (auto it = items.rbegin(); it != items.rend(); ++it) PrintEntry(*it, s.json(), titles);
       int64_t since = items.empty() ? -1 : items[0].value("seq", int64_t{0});
       std::optional<int64_t> from;
       if (since >= 0) from = since;
@@ -148,7 +159,7 @@ void AddActivityCommands(CLI::App& app, Cli& cli) {
         if (!actor.empty() && e["actor"] != actor) return;
         if (!o->action.empty() && e["action"] != o->action) return;
         if (!o->type.empty() && e["entity_type"] != o->type) return;
-        PrintEntry(e, s.json());
+        PrintEntry(e, s.json(), titles);
       });
     };
   });

@@ -1,7 +1,9 @@
 // mgteam conflicts list|show|resolve (docs/conflicts.md). Lists read the
 // replica (the server's log brings conflict records there); resolving is a
 // server call, an ordinary versioned update of the memory.
+#include "command_tree.h"
 #include "local.h"
+#include "memory_ref.h"
 #include "mgteam/ids.h"
 #include "mgteam/merge.h"
 #include "render.h"
@@ -139,13 +141,15 @@ void AddConflictCommands(CLI::App& app, Cli& cli) {
 
   auto* list = conflicts->add_subcommand("list", "Open conflicts in the workspace, newest first");
   list->add_flag("--all", o->all, "Resolved ones too");
-  list->add_option("--memory", o->memory, "Only this memory's");
+  list->add_option("--memory", o->memory, "Only this memory's")->type_name(kMemoryIdValue);
   list->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
       NoteIfOffline(l);
       std::optional<std::string> memory;
-      if (!o->memory.empty()) memory = NormalizeUuid(o->memory).value_or(o->memory);
+      if (!o->memory.empty()) {
+        MG_ASSIGN_OR_RETURN(memory, ResolveMemoryId(l, o->memory, true));
+      }
       MG_ASSIGN_OR_RETURN(auto rows, l.replica->ListConflicts(l.ws.id, !o->all, memory));
       if (s.json()) {
         json out = json::array();

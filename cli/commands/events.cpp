@@ -2,6 +2,7 @@
 #include "mgteam/stream_client.h"
 #include "render.h"
 #include "session.h"
+#include "titles.h"
 
 #include <csignal>
 #include <iostream>
@@ -14,14 +15,14 @@ namespace {
 using nlohmann::json;
 
 // "alice created memory "Fixed Redis timeout"".
-std::string Describe(const json& e) {
+std::string Describe(const json& e, MemoryTitles& titles) {
   std::string type = e.value("type", "");
   std::string who = e.value("actor_name", e.value("actor", "someone"));
   std::string what;
   if (e.contains("memory")) what = "\"" + e["memory"].value("title", "") + "\"";
   else if (e.contains("relationship"))
-    what = e["relationship"].value("from_memory_id", "") + " " + e["relationship"].value("type", "") +
-           " " + e["relationship"].value("to_memory_id", "");
+    what = titles.Of(e["relationship"].value("from_memory_id", "")) + " " + e["relationship"].value("type", "") +
+           " " + titles.Of(e["relationship"].value("to_memory_id", ""));
   else if (e.contains("member")) what = e["member"].value("name", "") + " (" + e["member"].value("role", "") + ")";
   else if (e.contains("workspace")) what = "\"" + e["workspace"].value("name", "") + "\"";
   else if (e.contains("conflict")) {
@@ -37,23 +38,22 @@ std::string Describe(const json& e) {
   return line;
 }
 
-void PrintEvent(const json& e, bool as_json) {
+void PrintEvent(const json& e, bool as_json, MemoryTitles& titles) {
   // JSON Lines: one event per line, flushed, so `--json` output streams into jq.
   if (as_json) std::cout << e.dump() << std::endl;
-  else std::cout << "#" << e.value("seq", 0) << "  " << Describe(e) << "  " << Dim(Ago(e.value("at", ""))) << std::endl;
+  else
+    std::cout << "#" << e.value("seq", 0) << "  " << Describe(e, titles) << "  " << Dim(Ago(e.value("at", "")))
+              << std::endl;
 }
-
-// How many past events `--follow` shows before going live, like `tail -f`.
-constexpr int64_t kFollowBacklog = 10;
 
 }  // namespace
 
 // Follows the stream until Ctrl-C (exit 0) or a permanent refusal.
 Status Follow(Session& s, ApiClient& api, const WorkspaceRef& ws, std::optional<int64_t> since,
-              const std::function<void(const json&)>& print) {
+              const std::function<void(const json&)>& print, int64_t backlog) {
   if (!since) {
     MG_ASSIGN_OR_RETURN(json w, api.Get("/api/v1/workspaces/" + ws.id));
-    since = std::max<int64_t>(0, w.value("head_seq", int64_t{0}) - kFollowBacklog);
+    since = std::max<int64_t>(0, w.value("head_seq", int64_t{0}) - backlog);
   }
   StreamClientOptions opts;
   opts.server = api.url();
@@ -123,17 +123,27 @@ void AddEventCommands(CLI::App& app, Cli& cli) {
   };
   auto o = std::make_shared<Opts>();
   auto* events = app.add_subcommand("events", "Print the current workspace's change log");
-  events->add_option("--since", o->since, "Only events after this seq")->check(CLI::NonNegativeNumber);
-  events->add_option("--limit,-n", o->limit, "At most this many (default 100; not with --follow)")
-      ->check(CLI::Range(1, 1000000));
+  events->add_option("--since", o->since, "Only events after this seq (oldest first from there)")
+      ->check(CLI::NonNegativeNumber);
+  auto* limit = events->add_option("--limit,-n", o->limit,
+                                   "How many: the newest this many (default 100), or the first after --since")
+                    ->check(CLI::Range(1, 1000000));
   events->add_flag("--follow,-f", o->follow,
-                   "Keep printing new events as they happen (starts with the last 10 unless --since)");
-  events->callback([&cli, o] {
-    cli.action = [o](Session& s) -> Status {
+                   "Keep printing new events as they happen (starts with the last 10, or -n, unless --since)");
+  events->callback([&cli, o, limit] {
+    bool limited = limit->count() > 0;
+    cli.action = [o, limited](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
       MG_ASSIGN_OR_RETURN(WorkspaceRef ws, s.Workspace(api));
-      if (o->follow) return Follow(s, api, ws, o->since, [&s](const json& e) { PrintEvent(e, s.json()); });
+      MemoryTitles titles(s, ws.id);
+      auto print = [&](const json& e) { PrintEvent(e, s.json(), titles); };
+      if (o->follow) return Follow(s, api, ws, o->since, print, limited ? o->limit : 10);
+      // Without --since, the newest -n, printed oldest first like `tail`.
       int64_t since = o->since.value_or(0);
+      if (!o->since) {
+        MG_ASSIGN_OR_RETURN(json w, api.Get("/api/v1/workspaces/" + ws.id));
+        since = std::max<int64_t>(0, w.value("head_seq", int64_t{0}) - o->limit);
+      }
       int printed = 0;
       while (printed < o->limit) {
         int page = std::min(1000, o->limit - printed);
@@ -145,7 +155,7 @@ void AddEventCommands(CLI::App& app, Cli& cli) {
                                                      std::to_string(r.value("head_seq", 0)) + ")");
         const auto& items = r["events"];
         for (const auto& e : items) {
-          PrintEvent(e, s.json());
+          print(e);
           since = e.value("seq", since);
           ++printed;
         }

@@ -5,6 +5,7 @@
 // Idempotency-Key each, so a retried batch never applies twice), and an
 // export reads what the server holds. The replica and the agent pick the
 // imported records up from the change log like any other change.
+#include "command_tree.h"
 #include "graph_file.h"
 #include "render.h"
 #include "session.h"
@@ -202,14 +203,14 @@ void AddGraphFileCommands(CLI::App& app, Cli& cli) {
   };
   auto o = std::make_shared<Opts>();
   auto* import = app.add_subcommand("import", "Bring a MemoryGraph export (or an mgteam export) into a workspace");
-  import->add_option("file", o->file, "The export file ('-' reads stdin)")->required();
+  import->add_option("file", o->file, "The export file ('-' reads stdin)")->required()->type_name(kFileValue);
   import->add_flag("--dry-run", o->dry_run, "Check the file and say what would be imported; send nothing");
   import->callback([&cli, o] { cli.action = [o](Session& s) { return Import(s, o->file, o->dry_run); }; });
 
   auto* exp = app.add_subcommand("export", "Write a workspace's memories and relationships to a file");
   exp->add_option("--format", o->format, "memorygraph (MemoryGraph can import it; default) or mgteam (lossless)")
       ->check(CLI::IsMember({"memorygraph", "mgteam"}));
-  exp->add_option("--output,-o", o->output, "Write here (mode 0600) instead of stdout");
+  exp->add_option("--output,-o", o->output, "Write here (mode 0600) instead of stdout")->type_name(kFileValue);
   exp->add_flag("--include-deleted", o->include_deleted, "With --format mgteam: deleted ones too (tombstones)");
   exp->callback([&cli, o] {
     cli.action = [o](Session& s) { return Export(s, o->format, o->output, o->include_deleted); };

@@ -2,12 +2,16 @@
 // mgteam relationship list|get|delete. Local-first (see cli/local.h): reads
 // come from the replica, writes go through the outbox; --remote asks the
 // server directly.
+#include "command_tree.h"
+#include "exit_codes.h"
 #include "local.h"
+#include "memory_ref.h"
 #include "mgteam/ids.h"
 #include "mgteam/text.h"
 #include "mgteam/validate.h"
 #include "render.h"
 #include "session.h"
+#include "titles.h"
 
 #include <sstream>
 
@@ -21,11 +25,16 @@ std::string MemoryPath(const WorkspaceRef& w) { return "/api/v1/workspaces/" + w
 // "--tag a --tag b,c" -> [a, b, c].
 std::vector<std::string> SplitTags(const std::vector<std::string>& raw) {
   std::vector<std::string> out;
-  for (const auto& r : raw) {
-    std::stringstream ss(r);
-    std::string part;
-    while (std::getline(ss, part, ',')) out.push_back(part);
-  }
+  for (const auto& r : raw)
+    for (auto& part : SplitList(r)) out.push_back(std::move(part));
+  return out;
+}
+
+// "type problem and tags redis, prod": the filters a listing used.
+std::string Describe(const std::string& type, const std::vector<std::string>& tags) {
+  std::string out = type.empty() ? "" : "type " + type;
+  if (!tags.empty()) out += std::string(out.empty() ? "" : " and ") + (tags.size() == 1 ? "tag " : "tags ");
+  for (size_t i = 0; i < tags.size(); ++i) out += (i ? ", " : "") + tags[i];
   return out;
 }
 
@@ -57,6 +66,18 @@ Result<json> ParseContextFlag(const std::string& raw) {
     return Status::Invalid("invalid_context",
                            "--context must be a JSON object, e.g. '{\"project_path\":\"/src/app\"}'");
   return ctx;
+}
+
+// `memory update --context`: the given keys over the current ones, a null
+// removing its key (JSON merge patch, one level), so one key can change
+// without restating the rest.
+json MergeContext(const json& current, const json& given) {
+  json out = current.is_object() ? current : json::object();
+  for (const auto& [key, value] : given.items()) {
+    if (value.is_null()) out.erase(key);
+    else out[key] = value;
+  }
+  return out;
 }
 
 std::string SyncMark(const json& m) {
@@ -110,11 +131,13 @@ Status Report(Session& s, const Status& delivered, const json& entity, bool quie
               const std::string& queued_line) {
   if (!delivered.ok() && delivered.reason() != "queued") return delivered;
   bool pending = !delivered.ok() || entity.value("sync_state", "synced") == "pending";
-  if (s.json()) PrintJson(entity);
+  // --quiet is for scripts: with --json too, the entity on one line.
+  if (s.json() && quiet) Say(entity.dump());
+  else if (s.json()) PrintJson(entity);
   else if (quiet) Say(entity.value("id", ""));
   else Say(pending ? queued_line : done_line);
-  if (!delivered.ok()) Note("mgteam: " + delivered.message());
-  else if (pending && !quiet && !s.json()) Note("The agent sends it to the server as soon as it can.");
+  // A queued write's warning is the command's error, printed once by main().
+  if (delivered.ok() && pending && !quiet && !s.json()) Note("The agent sends it to the server as soon as it can.");
   return delivered;
 }
 
@@ -171,7 +194,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
     ContentOpts content;
     std::vector<std::string> tags, add_tags, remove_tags;
     std::optional<double> importance, confidence;
-    bool quiet = false, all = false, include_deleted = false, wait = false, remote = false;
+    bool quiet = false, all = false, include_deleted = false, wait = false, remote = false, replace_context = false;
     int limit = 50;
     int64_t base_version = 0;
   };
@@ -179,10 +202,11 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   auto content_flags = [o](CLI::App* cmd) {
     cmd->add_option("--content,-c", o->content.content, "The memory's text ('-' reads stdin)")
         ->each([o](const std::string&) { o->content.has_content = true; });
-    cmd->add_option("--content-file,-f", o->content.content_file, "Read the text from a file ('-' is stdin)");
+    cmd->add_option("--content-file,-f", o->content.content_file, "Read the text from a file ('-' is stdin)")
+        ->type_name(kFileValue);
     cmd->add_option("--summary", o->summary, "A one-line summary (<= 500 characters)");
-    cmd->add_option("--importance", o->importance, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
-    cmd->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--importance", o->importance, "0..1 (default 0.5)")->check(UnitInterval());
+    cmd->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(UnitInterval());
     cmd->add_option("--context", o->context, "A JSON object: project_path, files_involved, ...");
   };
 
@@ -191,7 +215,8 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   add->add_option("--title,-t", o->title, "The title (instead of the positional argument)");
   add->add_option("--type", o->type, "task, code_pattern, problem, solution, project, technology, error, "
                                      "fix, command, file_context, workflow, general, conversation")
-      ->default_str("general");
+      ->default_str("general")
+      ->type_name(kMemoryTypeValue);
   add->add_option("--tag", o->tags, "A tag (repeat, or separate with commas)");
   add->add_option("--id", o->id, "Use this UUID as the memory's id");
   add->add_flag("--quiet,-q", o->quiet, "Print only the new memory's id");
@@ -199,6 +224,8 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   content_flags(add);
   add->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
+      if (o->title.empty())
+        return UsageError("give the memory a title: mgteam memory add \"Redis timeouts under load\" --type problem");
       json body = {{"title", o->title}, {"type", o->type.empty() ? "general" : o->type}};
       MG_ASSIGN_OR_RETURN(auto content, ReadContent(o->content));
       if (content) body["content"] = *content;
@@ -225,7 +252,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   });
 
   auto* get = memory->add_subcommand("get", "Show one memory");
-  get->add_option("id", o->id, "The memory's id")->required();
+  get->add_option("id", o->id, "The memory's id (or a unique prefix)")->required()->type_name(kMemoryIdValue);
   get->add_flag("--include-deleted", o->include_deleted, "Show it even if deleted");
   get->add_flag("--remote", o->remote, "Ask the server instead of the local copy");
   get->callback([&cli, o] {
@@ -239,7 +266,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       } else {
         MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
         NoteIfOffline(l);
-        auto id = NormalizeUuid(o->id).value_or(o->id);
+        MG_ASSIGN_OR_RETURN(std::string id, ResolveMemoryId(l, o->id, o->include_deleted));
         MG_ASSIGN_OR_RETURN(auto found, l.replica->GetMemory(l.ws.id, id));
         if (!found || (found->memory.deleted && !o->include_deleted))
           return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
@@ -258,8 +285,8 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   });
 
   auto* list = memory->add_subcommand("list", "List memories, newest first");
-  list->add_option("--type", o->type, "Only this type");
-  list->add_option("--tag", o->tags, "Only memories with this tag");
+  list->add_option("--type", o->type, "Only this type")->type_name(kMemoryTypeValue);
+  list->add_option("--tag", o->tags, "Only memories with this tag (repeat, or separate with commas: all of them)");
   list->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   list->add_flag("--all", o->all, "Every memory (pages through the whole workspace)");
   list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");
@@ -274,7 +301,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         ws_name = ws.name;
         std::map<std::string, std::string> q;
         q["type"] = o->type;
-        if (!o->tags.empty()) q["tag"] = o->tags.front();
+        if (!o->tags.empty()) q["tag"] = JoinStrings(json(SplitTags(o->tags)), ",");
         if (o->include_deleted) q["include_deleted"] = "true";
         MG_ASSIGN_OR_RETURN(items, FetchAll(api, MemoryPath(ws), q, "memories", o->limit, o->all));
       } else {
@@ -284,10 +311,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         agent::MemoryFilter f;
         f.workspace_id = l.ws.id;
         if (!o->type.empty()) f.type = o->type;
-        if (!o->tags.empty()) {
-          MG_ASSIGN_OR_RETURN(auto tags, NormalizeTags({o->tags.front()}));
-          if (!tags.empty()) f.tag = tags.front();
-        }
+        MG_ASSIGN_OR_RETURN(f.tags, NormalizeTags(SplitTags(o->tags)));
         f.include_deleted = o->include_deleted;
         f.limit = o->all ? 1 << 30 : o->limit;
         MG_ASSIGN_OR_RETURN(auto rows, l.replica->ListMemories(f));
@@ -298,7 +322,11 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
         return Status::Ok();
       }
       if (items.empty()) {
-        Say("No memories in " + ws_name + " yet. Add one: mgteam memory add \"What I learned\" --type solution");
+        if (o->type.empty() && o->tags.empty())
+          Say("No memories in " + ws_name + " yet. Add one: mgteam memory add \"What I learned\" --type solution");
+        else
+          Say("No memories in " + ws_name + " match " + Describe(o->type, SplitTags(o->tags)) +
+              ". Without filters: mgteam memory list");
         return Status::Ok();
       }
       PrintMemoryTable(items);
@@ -333,7 +361,7 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   auto depth = std::make_shared<int>(2);
   auto types = std::make_shared<std::vector<std::string>>();
   auto* related = memory->add_subcommand("related", "Memories linked to one, over up to 5 hops, with their paths");
-  related->add_option("id", o->id, "The memory to start from")->required();
+  related->add_option("id", o->id, "The memory to start from (id or a unique prefix)")->required()->type_name(kMemoryIdValue);
   related->add_option("--depth,-d", *depth, "How many hops (1-5, default 2)")->check(CLI::Range(1, 5));
   related->add_option("--type", *types, "Follow only this relationship type (repeat for more)")
       ->transform([](std::string t) {
@@ -342,13 +370,14 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       })
       ->check([](const std::string& t) {
         return IsRelationshipType(t) ? std::string() : t + " is not a relationship type (SOLVES, CAUSES, RELATED_TO, ...)";
-      });
+      })
+      ->type_name(kRelationshipTypeValue);
   related->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   related->callback([&cli, o, depth, types] {
     cli.action = [o, depth, types](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
       NoteIfOffline(l);
-      auto id = NormalizeUuid(o->id).value_or(o->id);
+      MG_ASSIGN_OR_RETURN(std::string id, ResolveMemoryId(l, o->id));
       MG_ASSIGN_OR_RETURN(auto found, l.replica->Related(l.ws.id, id, *depth, *types, o->limit, 0));
       if (s.json()) {
         json items = json::array();
@@ -381,20 +410,22 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   });
 
   auto* update = memory->add_subcommand("update", "Change fields of a memory");
-  update->add_option("id", o->id, "The memory's id")->required();
+  update->add_option("id", o->id, "The memory's id (or a unique prefix)")->required()->type_name(kMemoryIdValue);
   update->add_option("--title,-t", o->title, "New title");
-  update->add_option("--type", o->type, "New type");
+  update->add_option("--type", o->type, "New type")->type_name(kMemoryTypeValue);
   update->add_option("--tag", o->tags, "Replace all tags with these");
   update->add_option("--add-tag", o->add_tags, "Add a tag");
   update->add_option("--remove-tag", o->remove_tags, "Remove a tag");
   update->add_option("--base-version", o->base_version,
                      "The version this edit is based on (default: the one in the local copy); edits made since are merged");
   content_flags(update);
+  update->add_flag("--replace-context", o->replace_context,
+                   "--context replaces the whole context (by default its keys are merged in, null removes one)");
   update->add_flag("--wait", o->wait, "Wait until the server has accepted the change");
   update->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
-      auto id = NormalizeUuid(o->id).value_or(o->id);
+      MG_ASSIGN_OR_RETURN(std::string id, ResolveMemoryId(l, o->id, true));
       MG_ASSIGN_OR_RETURN(auto found, l.replica->GetMemory(l.ws.id, id));
       if (!found) return Status::NotFound("no memory " + o->id + " in " + l.ws.name);
       // Deleted: the replica refuses the edit and says why (a conflict, exit 6).
@@ -410,7 +441,8 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
       if (o->importance) body["importance"] = *o->importance;
       if (o->confidence) body["confidence"] = *o->confidence;
       if (!o->context.empty()) {
-        MG_ASSIGN_OR_RETURN(body["context"], ParseContextFlag(o->context));
+        MG_ASSIGN_OR_RETURN(json given, ParseContextFlag(o->context));
+        body["context"] = o->replace_context ? given : MergeContext(current.context, given);
       }
       if (!o->tags.empty() || !o->add_tags.empty() || !o->remove_tags.empty()) {
         std::vector<std::string> tags = o->tags.empty() ? current.tags : SplitTags(o->tags);
@@ -449,12 +481,12 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   });
 
   auto* del = memory->add_subcommand("delete", "Delete a memory (and its relationships)");
-  del->add_option("id", o->id, "The memory's id")->required();
+  del->add_option("id", o->id, "The memory's id (or a unique prefix)")->required()->type_name(kMemoryIdValue);
   del->add_flag("--wait", o->wait, "Wait until the server has accepted the change");
   del->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
-      auto id = NormalizeUuid(o->id).value_or(o->id);
+      MG_ASSIGN_OR_RETURN(std::string id, ResolveMemoryId(l, o->id));
       std::string op;
       MG_ASSIGN_OR_RETURN(auto m, l.replica->DeleteMemory(l.ws.id, id, &op));
       Status delivered = Deliver(s, l, op, o->wait);
@@ -476,33 +508,40 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
   auto o = std::make_shared<Opts>();
 
   auto* relate = app.add_subcommand("relate", "Link two memories: mgteam relate FROM TO --type SOLVES");
-  relate->add_option("from", o->from, "The memory the relationship starts at")->required();
-  relate->add_option("to", o->to, "The memory it points to")->required();
+  relate->add_option("from", o->from, "The memory the relationship starts at (id or a unique prefix)")
+      ->required()
+      ->type_name(kMemoryIdValue);
+  relate->add_option("to", o->to, "The memory it points to (id or a unique prefix)")->required()->type_name(kMemoryIdValue);
   relate->add_option("--type", o->type, "One of the 35 relationship types (SOLVES, CAUSES, RELATED_TO, ...)")
       ->required()
       ->transform([](std::string t) {
         for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         return t;
-      });
-  relate->add_option("--strength", o->strength, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
-  relate->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
+      })
+      ->type_name(kRelationshipTypeValue);
+  relate->add_option("--strength", o->strength, "0..1 (default 0.5)")->check(UnitInterval());
+  relate->add_option("--confidence", o->confidence, "0..1 (default 0.8)")->check(UnitInterval());
   relate->add_option("--context", o->context, "A note on why they are related");
   relate->add_flag("--quiet,-q", o->quiet, "Print only the new relationship's id");
   relate->add_flag("--wait", o->wait, "Wait until the server has accepted it");
   relate->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
-      json body = {{"from_memory_id", o->from}, {"to_memory_id", o->to}, {"type", o->type}};
+      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
+      MG_ASSIGN_OR_RETURN(std::string from, ResolveMemoryId(l, o->from));
+      MG_ASSIGN_OR_RETURN(std::string to, ResolveMemoryId(l, o->to));
+      json body = {{"from_memory_id", from}, {"to_memory_id", to}, {"type", o->type}};
       if (o->strength) body["strength"] = *o->strength;
       if (o->confidence) body["confidence"] = *o->confidence;
       if (!o->context.empty()) body["context"] = o->context;
       MG_ASSIGN_OR_RETURN(Relationship draft, ParseRelationshipCreate(body));
-      MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
       std::string op;
       MG_ASSIGN_OR_RETURN(auto r, l.replica->CreateRelationship(l.ws.id, draft, &op));
       Status delivered = Deliver(s, l, op, o->wait);
       auto now = l.replica->GetRelationship(l.ws.id, r.relationship.id);
       json j = now.ok() && *now ? (*now)->ToJson() : r.ToJson();
-      std::string line = o->from + " " + r.relationship.type + " " + o->to + " (relationship " + r.relationship.id + ")";
+      MemoryTitles titles(l.replica.get(), l.ws.id);
+      std::string line = titles.Of(from) + " " + r.relationship.type + " " + titles.Of(to) + " (relationship " +
+                         r.relationship.id + ")";
       return Report(s, delivered, j, o->quiet, "Related " + line, "Related " + line + " locally (not yet on the server)");
     };
   });
@@ -511,8 +550,8 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
   rel->require_subcommand(1);
 
   auto* list = rel->add_subcommand("list", "List relationships, newest first");
-  list->add_option("--memory", o->memory, "Only those touching this memory");
-  list->add_option("--type", o->type, "Only this type");
+  list->add_option("--memory", o->memory, "Only those touching this memory")->type_name(kMemoryIdValue);
+  list->add_option("--type", o->type, "Only this type")->type_name(kMemoryTypeValue);
   list->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   list->add_flag("--all", o->all, "All of them");
   list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");
@@ -521,7 +560,9 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));
       NoteIfOffline(l);
       std::optional<std::string> memory, type;
-      if (!o->memory.empty()) memory = NormalizeUuid(o->memory).value_or(o->memory);
+      if (!o->memory.empty()) {
+        MG_ASSIGN_OR_RETURN(memory, ResolveMemoryId(l, o->memory, o->include_deleted));
+      }
       if (!o->type.empty()) type = o->type;
       MG_ASSIGN_OR_RETURN(auto rows, l.replica->ListRelationships(l.ws.id, memory, type, o->include_deleted,
                                                                   o->all ? 1 << 30 : o->limit));
@@ -535,14 +576,15 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
         Say("No relationships. Link two memories: mgteam relate FROM TO --type SOLVES");
         return Status::Ok();
       }
-      Table t({"ID", "FROM", "TYPE", "TO", "STRENGTH", "CREATED"});
+      MemoryTitles titles(l.replica.get(), l.ws.id);
+      Table t({"ID", "FROM", "TYPE", "TO", "STRENGTH", "CREATED"}, {0, 40, 0, 40, 0, 0});
       for (const auto& r : items) {
         std::ostringstream strength;
         strength.precision(2);
         strength << r.value("strength", 0.0);
-        t.Add({r.value("id", ""), r.value("from_memory_id", ""),
+        t.Add({r.value("id", ""), titles.Of(r.value("from_memory_id", "")),
                r.value("type", "") + (r.value("deleted", false) ? " (deleted)" : ""),
-               r.value("to_memory_id", ""), strength.str(), Ago(r.value("created_at", ""))});
+               titles.Of(r.value("to_memory_id", "")), strength.str(), Ago(r.value("created_at", ""))});
       }
       t.Print();
       return Status::Ok();
@@ -562,7 +604,10 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
         PrintJson(r);
         return Status::Ok();
       }
-      Say(r.value("from_memory_id", "") + " " + Bold(r.value("type", "")) + " " + r.value("to_memory_id", ""));
+      MemoryTitles titles(l.replica.get(), l.ws.id);
+      Say(titles.Of(r.value("from_memory_id", "")) + " " + Bold(r.value("type", "")) + " " +
+          titles.Of(r.value("to_memory_id", "")));
+      Say(Dim("from " + r.value("from_memory_id", "") + "  to " + r.value("to_memory_id", "")));
       Say(Dim("id " + r.value("id", "") + "  version " + std::to_string(r.value("version", 0)) +
               "  created " + Ago(r.value("created_at", ""))));
       if (r["context"].is_string()) Say("context: " + r["context"].get<std::string>());

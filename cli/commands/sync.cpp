@@ -112,10 +112,12 @@ Status PrintSyncStatus(Session& s) {
   if (running && !status.value("auth_error", "").empty()) Say("problem: " + status.value("auth_error", ""));
   Table t({"WORKSPACE", "STATE", "CURSOR", "HEAD", "PENDING", "FAILED", "LAST SYNC", "LAST ERROR"}, {30, 0, 0, 0, 0, 0, 0, 60});
   for (const auto& w : status["workspaces"]) {
-    std::string state = w.value("connected", false) ? "live" : w.value("state", "");
+    const bool live = w.value("connected", false);
+    std::string state = live ? "live" : w.value("state", "");
+    // Live: every change arrives as it happens, so the copy is current now.
+    std::string last = live ? "now (live)" : w.value("last_sync_at", "").empty() ? "never" : Ago(w.value("last_sync_at", ""));
     t.Add({w.value("name", ""), state, std::to_string(w.value("cursor", 0)), std::to_string(w.value("head_seq", 0)),
-           std::to_string(w.value("pending", 0)), std::to_string(w.value("failed", 0)),
-           w.value("last_sync_at", "").empty() ? "never" : Ago(w.value("last_sync_at", "")),
+           std::to_string(w.value("pending", 0)), std::to_string(w.value("failed", 0)), last,
            !w.value("last_error", "").empty() ? w.value("last_error", "") : w.value("last_op_error", "")});
   }
   if (t.empty()) Say("No workspaces synced on this machine yet.");

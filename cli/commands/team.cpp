@@ -1,4 +1,5 @@
 // mgteam team create|list|show|rename|delete, mgteam workspace list|use|show.
+#include "command_tree.h"
 #include "render.h"
 #include "session.h"
 
@@ -155,7 +156,9 @@ void AddWorkspaceCommands(CLI::App& app, Cli& cli) {
 
   auto ref = std::make_shared<std::string>();
   auto* use = ws->add_subcommand("use", "Make a workspace the default for later commands");
-  use->add_option("workspace", *ref, "Workspace id, slug or name ('personal' for your own)")->required();
+  use->add_option("workspace", *ref, "Workspace id, slug or name ('personal' for your own)")
+      ->required()
+      ->type_name(kWorkspaceValue);
   use->callback([&cli, ref] {
     cli.action = [ref](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());

@@ -2,6 +2,7 @@
 // tool_schemas.cpp. Each call opens the replica for the workspace it names,
 // exactly as a CLI command would (OpenLocal), so `mgteam mcp` needs no state
 // of its own and several of them, the agent and the CLI share one replica.
+#include "titles.h"
 #include "mcp/tools.h"
 
 #include "local.h"
@@ -380,10 +381,11 @@ Result<json> TeamActivity(const Toolbox& tb, const json& args) {
   q["cursor"] = Str(args, "cursor");
   MG_ASSIGN_OR_RETURN(json page, c->local.api->Get("/api/v1/workspaces/" + c->local.ws.id + "/activity" +
                                                    QueryString(q)));
+  MemoryTitles titles(c->local.replica.get(), c->local.ws.id);
   json items = json::array();
   for (const auto& e : ArrayField(page, "activity")) {
     json j = e;
-    j["sentence"] = ActivitySentence(e);
+    j["sentence"] = ActivitySentence(e, [&titles](const std::string& id) { return titles.Of(id); });
     items.push_back(std::move(j));
   }
   json out = {{"activity", items}, {"count", items.size()}, {"workspace", WorkspaceJson(c->local)}};

@@ -98,4 +98,15 @@ std::string Ellipsize(std::string_view s, size_t max_code_points) {
   return std::string(s.substr(0, i)) + "\u2026";
 }
 
+std::vector<std::string> SplitList(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= s.size();) {
+    size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > start) out.emplace_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace mgteam

@@ -1,6 +1,7 @@
 // Memories and relationships of a workspace.
 #include "domain/memories.h"
 #include "mgteam/ids.h"
+#include "mgteam/text.h"
 #include "mgteam/validate.h"
 #include "routes/params.h"
 #include "routes/routes.h"
@@ -44,9 +45,9 @@ Result<Reply> ListMemories(Request& r) {
           .with("parameter", "type");
     q.type = *t;
   }
+  // "tag=a,b": memories with both.
   if (auto tag = r.Query("tag")) {
-    MG_ASSIGN_OR_RETURN(auto tags, NormalizeTags({*tag}));
-    if (!tags.empty()) q.tag = tags.front();
+    MG_ASSIGN_OR_RETURN(q.tags, NormalizeTags(SplitList(*tag)));
   }
   std::vector<Memory> rows;
   int64_t head = 0;
@@ -143,6 +144,17 @@ Result<Reply> CreateRelationshipRoute(Request& r) {
   });
 }
 
+// Undoes a delete (`mgteam memory restore`). The memory's relationships stay
+// deleted: each was a statement someone may not want back. Restoring a live
+// memory changes nothing and answers it as it is.
+Result<Reply> RestoreMemoryRoute(Request& r) {
+  MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "memory"));
+  return r.Write([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Memory m, RestoreMemory(tx, r.actor(), r.workspace().id, id, MemoryPatch{}));
+    return Reply{200, m.ToJson()};
+  });
+}
+
 Result<Reply> GetRelationship(Request& r) {
   MG_ASSIGN_OR_RETURN(std::string id, IdParam(r, "id", "relationship"));
   MG_ASSIGN_OR_RETURN(bool include_deleted, BoolParam(r, "include_deleted"));
@@ -183,6 +195,9 @@ void AddMemoryRoutes(Router& router) {
               "Update a memory", UpdateMemoryRoute});
   router.Add({"DELETE", base + "/{id}", Access::kWorkspace, Permission::kMemoryDelete, "",
               "Delete a memory (tombstone)", DeleteMemoryRoute});
+  // Undoing a delete needs the right to delete.
+  router.Add({"POST", base + "/{id}/restore", Access::kWorkspace, Permission::kMemoryDelete, "",
+              "Restore a deleted memory", RestoreMemoryRoute});
 }
 
 void AddRelationshipRoutes(Router& router) {

@@ -278,13 +278,17 @@ class SqliteTx final : public Tx {
     std::string sql = std::string("SELECT ") + kMemoryCols + " FROM memories WHERE workspace_id = ?1";
     if (!mq.include_deleted) sql += " AND deleted = 0";
     if (mq.type) sql += " AND type = ?2";
-    if (mq.tag) sql += " AND EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE value = ?3)";
+    // Tags are stored normalised and de-duplicated: all present when as many
+    // distinct ones match as were asked for.
+    if (!mq.tags.empty())
+      sql += " AND (SELECT count(DISTINCT value) FROM json_each(memories.tags) WHERE value IN "
+             "(SELECT value FROM json_each(?3))) = json_array_length(?3)";
     if (mq.after) sql += " AND (created_at, id) < (?4, ?5)";
     sql += " ORDER BY created_at DESC, id DESC LIMIT ?6";
     MG_ASSIGN_OR_RETURN(Query q, Prep(sql));
     q->Bind(1, mq.workspace_id);
     if (mq.type) q->Bind(2, *mq.type);
-    if (mq.tag) q->Bind(3, *mq.tag);
+    if (!mq.tags.empty()) q->Bind(3, Dump(json(mq.tags)));
     if (mq.after) q->Bind(4, mq.after->created_at).Bind(5, mq.after->id);
     q->Bind(6, static_cast<int64_t>(mq.limit));
     std::vector<Memory> out;

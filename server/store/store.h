@@ -79,7 +79,7 @@ struct PageCursor {
 struct MemoryQuery {
   std::string workspace_id;
   std::optional<std::string> type;
-  std::optional<std::string> tag;
+  std::vector<std::string> tags;  // every one of these (normalised) tags
   bool include_deleted = false;
   int limit = 50;
   std::optional<PageCursor> after;

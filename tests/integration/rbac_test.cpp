@@ -110,6 +110,7 @@ std::optional<Request> Sample(const std::string& method, const std::string& path
   static const std::map<std::string, std::function<json(const Team&)>> kBodies = {
       {"POST /api/v1/workspaces/{ws}/memories", [](const Team&) { return json{{"title", "new"}}; }},
       {"PATCH /api/v1/workspaces/{ws}/memories/{id}", [](const Team&) { return json{{"title", "edited"}}; }},
+      {"POST /api/v1/workspaces/{ws}/memories/{id}/restore", [](const Team&) { return json::object(); }},
       {"POST /api/v1/workspaces/{ws}/relationships",
        [](const Team& t) { return json{{"from_memory_id", t.memory2}, {"to_memory_id", t.memory}, {"type", "CAUSES"}}; }},
       {"PATCH /api/v1/workspaces/{ws}/relationships/{id}", [](const Team&) { return json{{"strength", 0.9}}; }},

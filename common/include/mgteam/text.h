@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mgteam {
 
@@ -21,6 +22,8 @@ bool HasControlChars(std::string_view s, bool allow_whitespace);
 
 std::string AsciiLower(std::string_view s);
 std::string Trim(std::string_view s);
+// "a,b,,c" -> a, b, c: the non-empty parts between `sep`s, as given.
+std::vector<std::string> SplitList(std::string_view s, char sep = ',');
 
 // "My Team!" -> "my-team": lowercase ASCII letters, digits and single dashes.
 std::string Slugify(std::string_view s);
