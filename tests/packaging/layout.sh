@@ -73,6 +73,14 @@ check_layout() {
   local bash_file=$root/share/bash-completion/completions/mgteam
   bash -c 'source "$1" && complete -p mgteam' _ "$bash_file" >/dev/null 2>&1 ||
     fail "$bash_file does not register a completion for mgteam"
+  # And it completes, with the installed mgteam: `mgteam ag<TAB>`.
+  local completed home
+  home=$(mktemp -d)  # a user with no config
+  completed=$(HOME=$home XDG_CONFIG_HOME=$home/config XDG_DATA_HOME=$home/data bash -c \
+    'source "$1" && COMP_WORDS=("$2" ag) COMP_CWORD=1 && _mgteam && echo "${COMPREPLY[*]}"' \
+    _ "$bash_file" "$root/bin/mgteam" 2>&1)
+  rm -rf "$home"
+  [[ "$completed" == agent ]] || fail "mgteam ag<TAB> in bash gave '$completed', not 'agent'"
   head -n1 "$root/share/zsh/vendor-completions/_mgteam" | grep -q '^#compdef mgteam' ||
     fail "share/zsh/vendor-completions/_mgteam does not start with #compdef mgteam"
   grep -q 'complete .*-c mgteam' "$root/share/fish/vendor_completions.d/mgteam.fish" ||
