@@ -52,6 +52,13 @@ Result<toml::table> ParseFile(const std::string& path) {
   }
 }
 
+// `url` in its canonical form, or as it is if it does not parse (it is then
+// reported when used, not here).
+std::string Canonical(const std::string& url) {
+  auto parsed = ParseServerUrl(url);
+  return parsed.ok() ? parsed->ToString() : url;
+}
+
 }  // namespace
 
 std::string ConfigDir() {
@@ -65,8 +72,9 @@ Result<CliConfig> CliConfig::Load() {
   CliConfig c;
   c.config_dir = ConfigDir();
   MG_ASSIGN_OR_RETURN(toml::table cfg, ParseFile(c.config_path()));
-  if (auto s = cfg["server"].value<std::string>()) c.server = *s;
+  if (auto s = cfg["server"].value<std::string>()) c.server = Canonical(*s);
   if (auto w = cfg["workspace"].value<std::string>()) c.workspace = *w;
+  if (auto n = cfg["workspace_name"].value<std::string>(); n && c.workspace) c.workspace_name = *n;
   MG_ASSIGN_OR_RETURN(toml::table creds, ParseFile(c.credentials_path()));
   if (auto* servers = creds["servers"].as_table()) {
     for (auto&& [url, node] : *servers) {
@@ -76,10 +84,31 @@ Result<CliConfig> CliConfig::Load() {
       cr.token = (*t)["token"].value_or(std::string());
       cr.email = (*t)["email"].value_or(std::string());
       cr.user_id = (*t)["user_id"].value_or(std::string());
-      if (!cr.token.empty()) c.credentials[std::string(url.str())] = cr;
+      // Where two old spellings meet, the one already canonical wins.
+      const std::string key = Canonical(std::string(url.str()));
+      if (!cr.token.empty() && (key == url.str() || !c.credentials.count(key))) c.credentials[key] = cr;
     }
   }
   return c;
+}
+
+std::optional<std::string> CliConfig::CredentialsKey(const ServerUrl& url) const {
+  if (credentials.count(url.ToString())) return url.ToString();
+  for (const auto& [key, cr] : credentials) {
+    auto other = ParseServerUrl(key);
+    if (other.ok() && SameServer(*other, url)) return key;
+  }
+  return std::nullopt;
+}
+
+void CliConfig::ChooseWorkspace(const std::string& id, const std::string& name) {
+  workspace = id;
+  workspace_name = name;
+}
+
+void CliConfig::ForgetWorkspace() {
+  workspace.reset();
+  workspace_name.reset();
 }
 
 Status CliConfig::SaveConfig() const {
@@ -89,6 +118,7 @@ Status CliConfig::SaveConfig() const {
   toml::table t;
   if (server) t.insert("server", *server);
   if (workspace) t.insert("workspace", *workspace);
+  if (workspace && workspace_name) t.insert("workspace_name", *workspace_name);
   std::ostringstream out;
   out << "# mgteam CLI settings; see `man mgteam`.\n" << t << "\n";
   return WriteFileAtomically(config_path(), out.str(), 0644);

@@ -5,6 +5,7 @@
 // MGTEAM_WORKSPACE (a CI job needs only the first two).
 #pragma once
 
+#include "mgteam/api_client.h"
 #include "mgteam/status.h"
 
 #include <map>
@@ -23,9 +24,19 @@ struct CliConfig {
   std::string config_dir;
   std::optional<std::string> server;     // from the file
   std::optional<std::string> workspace;  // from the file
-  std::map<std::string, Credentials> credentials;  // by server URL
+  // The chosen workspace's name when it was chosen: the one thing left to
+  // call it by once the server no longer lists it (you were removed).
+  std::optional<std::string> workspace_name;
+  // By server URL, in its canonical form (ServerUrl::ToString()); keys written
+  // in another spelling by older versions are read into that form.
+  std::map<std::string, Credentials> credentials;
 
   static Result<CliConfig> Load();
+  // The credentials key for `url`: its own, else that of another loopback
+  // name for the same port (localhost and 127.0.0.1 are one server).
+  std::optional<std::string> CredentialsKey(const ServerUrl& url) const;
+  void ChooseWorkspace(const std::string& id, const std::string& name);
+  void ForgetWorkspace();
   Status SaveConfig() const;
   Status SaveCredentials() const;  // written 0600, atomically
   std::string config_path() const { return config_dir + "/config.toml"; }

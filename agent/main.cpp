@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
   if (!url.ok()) return Fail(url.status(), 2);
   std::string token;
   if (const char* t = std::getenv("MGTEAM_TOKEN"); t && *t) token = t;
-  else if (auto it = config->credentials.find(url->ToString()); it != config->credentials.end())
-    token = it->second.token;
+  else if (auto key = config->CredentialsKey(*url))
+    token = config->credentials.at(*key).token;
   if (token.empty())
     return Fail(Status::Unauthenticated("not signed in to " + url->ToString() + "; run `mgteam login` first"), 3);
 

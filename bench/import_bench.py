@@ -11,6 +11,10 @@ its own data dir, signs a user up with the real CLI, and times, end to end:
   export    `mgteam export --format mgteam -o FILE`
   list      the first `mgteam memory list` after it, which loads the replica
             (a snapshot of everything imported)
+  complete  one shell <TAB> over that replica: `mgteam __complete memory get
+            0000` (a memory-id prefix every memory shares, so the lookup returns
+            its full 100 candidates) and `mgteam __complete mem` (commands
+            only), 30 runs each, median and worst (docs/cli.md, "Completion")
 
 Prints one JSON summary.
 Usage: bench/import_bench.py SERVER_BINARY CLI_BINARY [--count N]
@@ -95,6 +99,8 @@ def main():
             again, out2 = timed([cli, "--json", "import", export], env)
             exported, _ = timed([cli, "export", "--format", "mgteam", "-o", os.path.join(tmp, "out.json")], env)
             listed, _ = timed([cli, "memory", "list", "-n", "1"], env)
+            tab_ids = sorted(timed([cli, "__complete", "memory", "get", "0000"], env)[0] for _ in range(30))
+            tab_cmds = sorted(timed([cli, "__complete", "mem"], env)[0] for _ in range(30))
         finally:
             proc.terminate()
             proc.wait()
@@ -104,6 +110,8 @@ def main():
             "import_s": round(first, 1), "created": summary["memories"]["created"] + summary["relationships"]["created"],
             "reimport_s": round(again, 1), "reimport_existing": json.loads(out2)["memories"]["existing"],
             "export_s": round(exported, 1), "first_list_with_snapshot_s": round(listed, 1),
+            "complete_memory_id_ms": {"median": round(tab_ids[15] * 1000, 1), "max": round(tab_ids[-1] * 1000, 1)},
+            "complete_command_ms": {"median": round(tab_cmds[15] * 1000, 1), "max": round(tab_cmds[-1] * 1000, 1)},
         }))
 
 

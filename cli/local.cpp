@@ -27,7 +27,20 @@ Status Refused(agent::Replica& replica, const std::string& op_id) {
   return Status(why.code(), why.reason(), message);
 }
 
+// The name the replica knows the workspace `choice` by ("" if none): once the
+// server stops listing a team, discovery forgets it, name included.
+std::string NameInReplica(const std::vector<agent::ReplicaWorkspace>& known, const std::string& choice) {
+  if (choice.empty()) return "";
+  auto picked = PickWorkspace(Refs(known), choice, false);
+  return picked.ok() ? picked->name : "";
+}
+
 }  // namespace
+
+bool AgentSyncs(const ServerUrl& url) {
+  auto status = agent::LocalApiClient(agent::SocketPath()).Status();
+  return status.ok() && status->value("server", "") == url.ToString();
+}
 
 Status Queued(const std::string& why) {
   return Status(Code::kUnavailable, "queued",
@@ -43,7 +56,9 @@ Result<Local> OpenLocal(Session& s, bool catch_up) {
   l.api.emplace(std::move(api));
   MG_RETURN_IF_ERROR(agent::EnsurePrivateDir(agent::DataDir()));
   MG_ASSIGN_OR_RETURN(l.replica, agent::Replica::Open(agent::ReplicaPath(url.ToString())));
-  l.agent_running = agent::LocalApiClient(agent::SocketPath()).Running();
+  // An agent syncing another server (or another name for this one) does
+  // not sync this replica: this command is on its own.
+  l.agent_running = AgentSyncs(url);
 
   // With an agent running, the replica is its business: it is bound to the
   // account and kept current, so everything below comes from disk.
@@ -70,8 +85,12 @@ Result<Local> OpenLocal(Session& s, bool catch_up) {
     return me.status();
   }
 
+  MG_ASSIGN_OR_RETURN(std::string choice, s.WorkspaceChoice());
   std::vector<agent::ReplicaWorkspace> known;
+  std::string known_name;  // of the chosen workspace, read before discovery may forget it
   if (l.online) {
+    MG_ASSIGN_OR_RETURN(auto before, l.replica->Workspaces());
+    known_name = NameInReplica(before, choice);
     auto found = agent::DiscoverWorkspaces(*l.api, *l.replica);
     if (found.ok()) {
       known = std::move(found).value();
@@ -87,8 +106,13 @@ Result<Local> OpenLocal(Session& s, bool catch_up) {
     if (known.empty())
       return Status::Unavailable("unreachable", l.offline_reason + "; and there is no local copy yet");
   }
-  MG_ASSIGN_OR_RETURN(std::string choice, s.WorkspaceChoice());
-  MG_ASSIGN_OR_RETURN(l.ws, PickWorkspace(Refs(known), choice, false));
+  // Online, `known` is the server's word: a saved team missing from it is one
+  // you were removed from. Offline it is only this machine's copy.
+  if (l.online) {
+    MG_ASSIGN_OR_RETURN(l.ws, s.PickCurrent(Refs(known), known_name));
+  } else {
+    MG_ASSIGN_OR_RETURN(l.ws, PickWorkspace(Refs(known), choice, false));
+  }
 
   if (catch_up && l.online && !l.agent_running) {
     bool shown = false;

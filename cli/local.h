@@ -29,6 +29,9 @@ struct Local {
 // brings the workspace up to date first (a snapshot the first time).
 Result<Local> OpenLocal(Session& s, bool catch_up);
 
+// Whether an agent runs and syncs `url` (the replica this command uses).
+bool AgentSyncs(const ServerUrl& url);
+
 // After a local write that queued `op_id`: hands it to the agent (waiting for
 // the server's answer with `wait`), or sends it now when no agent runs.
 // Returns the server's refusal as an error; an unreachable server leaves the

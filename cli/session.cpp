@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "exit_codes.h"
+#include "render.h"
 
 #include "mgteam/ids.h"
 
@@ -35,10 +36,13 @@ Result<CliConfig*> Session::Config() {
   return &*config_;
 }
 
+bool Session::ServerGiven() const { return !global_.server.empty() || Env("MGTEAM_SERVER"); }
+
 Result<ServerUrl> Session::Server() {
   std::optional<std::string> raw;
   if (!global_.server.empty()) raw = global_.server;
   else if (auto e = Env("MGTEAM_SERVER")) raw = e;
+  else if (link_server_) return *link_server_;
   else {
     MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
     raw = c->server;
@@ -50,20 +54,93 @@ Result<ServerUrl> Session::Server() {
   return ParseServerUrl(*raw);
 }
 
+Status Session::UseLinkServer(const ServerUrl& link) {
+  if (ServerGiven()) {
+    MG_ASSIGN_OR_RETURN(ServerUrl given, Server());
+    if (!SameServer(given, link))
+      Note("note: the invitation link names " + link.ToString() + "; using " + given.ToString() +
+           " as --server/MGTEAM_SERVER say");
+    return Status::Ok();
+  }
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  if (c->server) {
+    auto configured = ParseServerUrl(*c->server);
+    if (configured.ok() && SameServer(*configured, link)) return Status::Ok();
+  }
+  link_server_ = link;
+  return Status::Ok();
+}
+
+Status Session::AdoptLinkServer() {
+  if (!link_server_) return Status::Ok();
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  const std::string url = link_server_->ToString();
+  if (c->server == url) return Status::Ok();
+  const std::optional<std::string> before = c->server;
+  c->server = url;
+  c->ForgetWorkspace();  // workspaces belong to a server
+  MG_RETURN_IF_ERROR(c->SaveConfig());
+  if (before)
+    Note("Now using " + url + " (the invitation's server) instead of " + *before +
+         "; switch back: mgteam server set " + *before);
+  else
+    Note("Server set to " + url + " (from the invitation link)");
+  return Status::Ok();
+}
+
 Result<std::string> Session::Token(const ServerUrl& server) {
   if (auto e = Env("MGTEAM_TOKEN")) return *e;
   MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
-  auto it = c->credentials.find(server.ToString());
-  return it == c->credentials.end() ? std::string() : it->second.token;
+  auto key = c->CredentialsKey(server);
+  return key ? c->credentials.at(*key).token : std::string();
+}
+
+Status Session::StoreToken(const ServerUrl& server, const nlohmann::json& reply) {
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  const auto& user = reply["user"];
+  // One entry per server: a token stored under another loopback name is
+  // replaced, not kept beside the new one.
+  if (auto old = c->CredentialsKey(server); old && *old != server.ToString()) c->credentials.erase(*old);
+  c->credentials[server.ToString()] =
+      Credentials{reply.value("token", ""), user.value("email", ""), user.value("id", "")};
+  if (!c->server) c->server = server.ToString();
+  MG_RETURN_IF_ERROR(c->SaveCredentials());
+  return c->SaveConfig();
+}
+
+Status CheckReachable(const ServerUrl& url) {
+  ApiClient api(url);
+  api.set_timeout(std::chrono::seconds(3), std::chrono::seconds(5));
+  auto health = api.Get("/healthz");
+  if (health.ok()) return Status::Ok();
+  const Status& why = health.status();
+  if (why.reason() == "unreachable")
+    return Status::Unavailable("unreachable", "cannot reach " + url.ToString() + ": " +
+                                                  why.details().value("cause", why.message()) +
+                                                  "; is the server running? check the URL (`mgteam server show`; "
+                                                  "change it with `mgteam server set URL`)");
+  if (why.code() == Code::kUnavailable) return why;  // TLS, or the server is shutting down: its own words
+  return Status::Unavailable("not_mgteam", url.ToString() + " answers, but not like an mgteam server (" +
+                                               why.message() + "); check the URL (`mgteam server show`)");
+}
+
+Status Session::NotSignedIn(const ServerUrl& server) {
+  MG_RETURN_IF_ERROR(CheckReachable(server));
+  std::string message = "you are not signed in to " + server.ToString() +
+                        "; run `mgteam login` (or `mgteam signup`), or set MGTEAM_TOKEN";
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  std::string others;
+  for (const auto& [url, cr] : c->credentials) others += (others.empty() ? "" : ", ") + url;
+  if (!others.empty())
+    message += ". You are signed in to " + others + " (use it: mgteam server set URL, or --server URL)";
+  return Status::Unauthenticated(message);
 }
 
 Result<ApiClient> Session::Client(bool need_token) {
   MG_ASSIGN_OR_RETURN(ServerUrl url, Server());
   ApiClient api(url);
   MG_ASSIGN_OR_RETURN(std::string token, Token(url));
-  if (need_token && token.empty())
-    return Status::Unauthenticated("you are not signed in to " + url.ToString() +
-                                   "; run `mgteam login` (or `mgteam signup`), or set MGTEAM_TOKEN");
+  if (need_token && token.empty()) return NotSignedIn(url);
   api.set_token(token);
   return api;
 }
@@ -92,12 +169,17 @@ Result<WorkspaceRef> PickWorkspace(const std::vector<WorkspaceRef>& list, const 
                           "' that you belong to; see `mgteam workspace list`");
 }
 
-Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
+Result<std::vector<WorkspaceRef>> Session::ListWorkspaces(ApiClient& api) {
   MG_ASSIGN_OR_RETURN(nlohmann::json listing, api.Get("/api/v1/workspaces"));
   std::vector<WorkspaceRef> list;
   for (const auto& w : listing.value("workspaces", nlohmann::json::array()))
     list.push_back(WorkspaceRef{w.value("id", ""), w.value("name", ""), w.value("slug", ""), w.value("type", ""),
                                 w.value("role", "")});
+  return list;
+}
+
+Result<WorkspaceRef> Session::Resolve(ApiClient& api, const std::string& ref, bool team_only) {
+  MG_ASSIGN_OR_RETURN(auto list, ListWorkspaces(api));
   return PickWorkspace(list, ref, team_only);
 }
 
@@ -108,9 +190,28 @@ Result<std::string> Session::WorkspaceChoice() {
   return c->workspace.value_or("");
 }
 
-Result<WorkspaceRef> Session::Workspace(ApiClient& api) {
+bool Session::ChoiceIsSaved() const { return global_.workspace.empty() && !Env("MGTEAM_WORKSPACE"); }
+
+Result<WorkspaceRef> Session::PickCurrent(const std::vector<WorkspaceRef>& list, const std::string& known_name) {
   MG_ASSIGN_OR_RETURN(std::string ref, WorkspaceChoice());
-  return Resolve(api, ref, false);
+  auto picked = PickWorkspace(list, ref, false);
+  // A choice made for this command alone stays an error: it was just typed.
+  if (picked.ok() || picked.status().code() != Code::kNotFound || ref.empty() || ref == "personal" ||
+      !ChoiceIsSaved())
+    return picked;
+  MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  // The replica follows renames; the config has the name from when it was chosen.
+  std::string name = known_name.empty() ? c->workspace_name.value_or("") : known_name;
+  c->ForgetWorkspace();
+  MG_RETURN_IF_ERROR(c->SaveConfig());
+  Note("you were removed from " + (name.empty() ? std::string("the team you had chosen") : name) +
+       "; now using your personal workspace");
+  return PickWorkspace(list, "", false);
+}
+
+Result<WorkspaceRef> Session::Workspace(ApiClient& api) {
+  MG_ASSIGN_OR_RETURN(auto list, ListWorkspaces(api));
+  return PickCurrent(list);
 }
 
 Result<WorkspaceRef> Session::Team(ApiClient& api, const std::string& ref) {
@@ -185,6 +286,12 @@ Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, boo
   if (confirm && ask("Repeat password: ") != pw)
     return Status::Invalid("password_mismatch", "the passwords do not match; try again");
   return pw;
+}
+
+std::string CliTokenName() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) return "mgteam CLI on unknown host";
+  return std::string("mgteam CLI on ") + host;
 }
 
 std::string NewIdempotencyKey() { return NewUuidV7(); }

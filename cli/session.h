@@ -42,30 +42,65 @@ class Session {
 
   // Loads config and credentials (lazily, once).
   Result<CliConfig*> Config();
-  // --server > MGTEAM_SERVER > config file.
+  // --server > MGTEAM_SERVER > an invitation link's server (UseLinkServer) >
+  // config file; in canonical form.
   Result<ServerUrl> Server();
-  // An API client; with `need_token`, fails (exit 3) when not signed in.
+  // Whether this command was told the server (--server or MGTEAM_SERVER).
+  bool ServerGiven() const;
+  // The server an invitation link names, for this command: unless the
+  // command was told one (which wins: a link may carry an address only the
+  // server's own machine can use) or the configured one is the same server.
+  Status UseLinkServer(const ServerUrl& link);
+  // Makes the link's server the configured one (once the link worked):
+  // a user who joins a team from a link expects the next command to see it.
+  // Says so on stderr, with the way back.
+  Status AdoptLinkServer();
+  // An API client; with `need_token`, fails when there is no token for the
+  // server: exit 8 when it does not answer, else exit 3 (naming the servers
+  // you are signed in to).
   Result<ApiClient> Client(bool need_token = true);
-  // The token for `server`: MGTEAM_TOKEN, else the credentials file; "" if none.
+  // The token for `server`: MGTEAM_TOKEN, else the credentials file (the
+  // server's own entry, else another loopback name's); "" if none.
   Result<std::string> Token(const ServerUrl& server);
+  // Stores the token of a signup or login `reply` for `server`; the first
+  // server signed in to becomes the configured one.
+  Status StoreToken(const ServerUrl& server, const nlohmann::json& reply);
   // Resolves --workspace > MGTEAM_WORKSPACE > config to a workspace you
   // belong to (by id, slug or name); defaults to your personal workspace.
   Result<WorkspaceRef> Workspace(ApiClient& api);
   // The reference the user chose ("" for the default).
   Result<std::string> WorkspaceChoice();
+  // Picks the current workspace (WorkspaceChoice()) out of `list`, the
+  // server's listing. A team saved with `workspace use` that the server no
+  // longer lists means you were removed from it (or it was deleted): says so
+  // once, forgets the choice and uses your personal workspace. The team is
+  // called `known_name` (what the replica held), else what the config says.
+  Result<WorkspaceRef> PickCurrent(const std::vector<WorkspaceRef>& list, const std::string& known_name = "");
   // Resolves an explicit team reference (id, slug or name).
   Result<WorkspaceRef> Team(ApiClient& api, const std::string& ref);
   // Resolves a workspace reference: id, slug, name, or "personal" ("" is
   // personal too).
   Result<WorkspaceRef> Resolve(ApiClient& api, const std::string& ref, bool team_only);
+  // The workspaces you belong to, as the server lists them.
+  Result<std::vector<WorkspaceRef>> ListWorkspaces(ApiClient& api);
 
   bool json() const { return global_.json; }
   const GlobalOptions& global() const { return global_; }
 
  private:
+  Status NotSignedIn(const ServerUrl& server);
+  // The workspace choice comes from the config (not a flag or MGTEAM_WORKSPACE).
+  bool ChoiceIsSaved() const;
+
   const GlobalOptions& global_;
   std::optional<CliConfig> config_;
+  std::optional<ServerUrl> link_server_;
 };
+
+// OK when an mgteam server answers at `url` (GET /healthz, within seconds);
+// else why not, as exit 8: nothing answers, or something that is not an
+// mgteam server does.
+Status CheckReachable(const ServerUrl& url);
 
 // The command line, shared by all command files: each subcommand stores
 // what to run in `action`; main() runs it after parsing.
@@ -113,6 +148,19 @@ Status StopAgentOf(Session& s, const std::string& server);
 void AddConflictCommands(CLI::App& app, Cli& cli);
 void AddActivityCommands(CLI::App& app, Cli& cli);
 void AddMemberCommands(CLI::App& app, Cli& cli);  // invite, join, member
+struct JoinOptions {
+  std::string invitation;  // the link, or the bare token
+  std::string email, name;  // for signing up (or in) on the way
+  bool password_stdin = false;
+};
+// mgteam join: accepts an invitation, signing up or in first when this
+// machine holds no token for the link's server (cli/commands/join.cpp).
+Status Join(Session& s, const JoinOptions& o);
+// After an invitation was accepted (`join`, `signup --invitation`): makes the
+// team the current workspace when none was chosen, and says so or how to
+// switch. `out` is what --json prints (a signup's answer, its token taken
+// out); `member` is the new membership (cli/commands/join.cpp).
+Status ReportJoined(Session& s, ApiClient& api, nlohmann::json out, const nlohmann::json& member);
 void AddTransferCommand(CLI::App& team, Cli& cli);  // team transfer
 void AddMcpCommands(CLI::App& app, Cli& cli);       // mcp, mcp install
 void AddGraphFileCommands(CLI::App& app, Cli& cli); // import, export
@@ -135,6 +183,8 @@ Status WriteFileAtomically(const std::string& path, const std::string& text, uns
 // Reads a password: from stdin (first line) when `from_stdin`, else from the
 // terminal without echo; fails with a hint when there is no terminal.
 Result<std::string> ReadPassword(bool from_stdin, const std::string& prompt, bool confirm);
+// The name of the tokens this CLI creates: "mgteam CLI on HOST".
+std::string CliTokenName();
 // A fresh Idempotency-Key for one logical write, so a retried request never
 // applies twice.
 std::string NewIdempotencyKey();

@@ -1,4 +1,6 @@
 // mgteam server set|show, signup, login, logout, whoami.
+#include "exit_codes.h"
+#include "invitation_link.h"
 #include "paths.h"
 #include "render.h"
 #include "replica.h"
@@ -9,36 +11,34 @@
 #include <filesystem>
 #include <memory>
 
-#include <unistd.h>
-
 namespace mgteam::cli {
 namespace {
 
-std::string HostName() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown host";
-  return buf;
-}
-
-// Stores the token for the server and prints who is signed in.
-Status Remember(Session& s, const nlohmann::json& reply, const std::string& verb) {
-  MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
-  MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
-  const auto& user = reply["user"];
-  c->credentials[url.ToString()] =
-      Credentials{reply.value("token", ""), user.value("email", ""), user.value("id", "")};
-  if (!c->server) c->server = url.ToString();
-  MG_RETURN_IF_ERROR(c->SaveCredentials());
-  MG_RETURN_IF_ERROR(c->SaveConfig());
+// Prints who is signed in, after StoreToken().
+void PrintSignedIn(Session& s, const ServerUrl& url, const nlohmann::json& reply, const std::string& verb) {
   if (s.json()) {
     nlohmann::json out = reply;
     out.erase("token");  // the secret stays in the credentials file
     PrintJson(out);
-  } else {
-    Say(verb + " as " + user.value("name", "") + " <" + user.value("email", "") + "> on " +
-        url.ToString());
+    return;
   }
+  const auto& user = reply["user"];
+  Say(verb + " as " + user.value("name", "") + " <" + user.value("email", "") + "> on " + url.ToString());
+}
+
+// Stores the token for the server and prints who is signed in.
+Status Remember(Session& s, const ServerUrl& url, const nlohmann::json& reply, const std::string& verb) {
+  MG_RETURN_IF_ERROR(s.StoreToken(url, reply));
+  PrintSignedIn(s, url, reply, verb);
   return Status::Ok();
+}
+
+// `server set`: another spelling of the configured server is not another
+// server, and keeps the chosen workspace.
+bool SameAsConfigured(const CliConfig& c, const ServerUrl& url) {
+  if (!c.server) return false;
+  auto configured = ParseServerUrl(*c.server);
+  return configured.ok() && SameServer(*configured, url);
 }
 
 }  // namespace
@@ -52,19 +52,22 @@ void AddServerCommands(CLI::App& app, Cli& cli) {
   set->add_option("url", *url, "e.g. http://127.0.0.1:8474")->required();
   set->callback([&cli, url] {
     cli.action = [url](Session& s) -> Status {
-      MG_ASSIGN_OR_RETURN(ServerUrl parsed, ParseServerUrl(*url));
+      // Checked before anything changes: a mistyped URL leaves the server and
+      // the chosen workspace as they were.
+      auto parsed = ParseServerUrl(*url);
+      if (!parsed.ok()) return UsageError(parsed.status().message());
       MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
-      c->server = parsed.ToString();
-      c->workspace.reset();  // workspaces belong to a server
+      if (!SameAsConfigured(*c, *parsed)) c->ForgetWorkspace();  // workspaces belong to a server
+      c->server = parsed->ToString();
       MG_RETURN_IF_ERROR(c->SaveConfig());
-      ApiClient api(parsed);
-      api.set_timeout(std::chrono::seconds(3), std::chrono::seconds(5));
-      auto health = api.Get("/healthz");
+      // A server that is down now is still the right one to choose (it may be
+      // starting): accepted, with a warning.
+      Status reachable = CheckReachable(*parsed);
       if (s.json()) {
-        PrintJson({{"server", parsed.ToString()}, {"reachable", health.ok()}});
+        PrintJson({{"server", parsed->ToString()}, {"reachable", reachable.ok()}});
       } else {
-        Say("Server set to " + parsed.ToString());
-        if (!health.ok()) Note("warning: " + health.status().message());
+        Say("Server set to " + parsed->ToString());
+        if (!reachable.ok()) Note("warning: " + reachable.message());
       }
       return Status::Ok();
     };
@@ -102,18 +105,33 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
   signup->add_option("--email", o->email, "Your email address")->required();
   signup->add_option("--name", o->name, "Your display name (default: the part of the email before @)");
   signup->add_flag("--password-stdin", o->password_stdin, "Read the password from stdin (scripts)");
-  signup->add_option("--invitation", o->invitation, "An invitation token, to sign up on a closed server");
+  signup->add_option("--invitation", o->invitation,
+                     "The invitation link (or its mgi_ token): sign up on the link's server and join the team, "
+                     "even where sign-up is closed");
   signup->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
+      std::optional<InvitationLink> invitation;
+      if (!o->invitation.empty()) {
+        MG_ASSIGN_OR_RETURN(invitation, ParseInvitationLink(o->invitation));
+        if (invitation->server) MG_RETURN_IF_ERROR(s.UseLinkServer(*invitation->server));
+      }
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client(false));
       MG_ASSIGN_OR_RETURN(std::string pw, ReadPassword(o->password_stdin, "Choose a password: ", true));
-      nlohmann::json body = {{"email", o->email}, {"password", pw},
-                             {"token_name", "mgteam CLI on " + HostName()}};
+      nlohmann::json body = {{"email", o->email}, {"password", pw}, {"token_name", CliTokenName()}};
       if (!o->name.empty()) body["name"] = o->name;
-      if (!o->invitation.empty()) body["invitation_token"] = o->invitation;
-      MG_ASSIGN_OR_RETURN(nlohmann::json reply,
-                          api.Post("/api/v1/auth/signup", body, NewIdempotencyKey()));
-      return Remember(s, reply, "Signed up");
+      if (invitation) body["invitation_token"] = invitation->token;
+      auto signed_up = api.Post("/api/v1/auth/signup", body, NewIdempotencyKey());
+      if (invitation && signed_up.status().reason() == "email_taken")
+        return Status(Code::kConflict, "email_taken",
+                      o->email + " has an account on " + api.url().ToString() + "; join with it: mgteam join " +
+                          invitation->ToString() + " --email " + o->email);
+      MG_ASSIGN_OR_RETURN(nlohmann::json reply, std::move(signed_up));
+      MG_RETURN_IF_ERROR(s.AdoptLinkServer());
+      if (!invitation) return Remember(s, api.url(), reply, "Signed up");
+      MG_RETURN_IF_ERROR(s.StoreToken(api.url(), reply));
+      api.set_token(reply.value("token", ""));
+      if (!s.json()) PrintSignedIn(s, api.url(), reply, "Signed up");
+      return ReportJoined(s, api, reply, reply.value("membership", nlohmann::json::object()));
     };
   });
 
@@ -126,9 +144,8 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
       MG_ASSIGN_OR_RETURN(std::string pw, ReadPassword(o->password_stdin, "Password: ", false));
       MG_ASSIGN_OR_RETURN(nlohmann::json reply,
                           api.Post("/api/v1/auth/login",
-                                   {{"email", o->email}, {"password", pw},
-                                    {"token_name", "mgteam CLI on " + HostName()}}));
-      return Remember(s, reply, "Logged in");
+                                   {{"email", o->email}, {"password", pw}, {"token_name", CliTokenName()}}));
+      return Remember(s, api.url(), reply, "Logged in");
     };
   });
 
@@ -155,17 +172,17 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
                                   "`mgteam logout --force` drops them")
               .with("pending", pending);
       }
-      auto it = c->credentials.find(url.ToString());
-      const bool signed_in = it != c->credentials.end();
+      const auto key = c->CredentialsKey(url);
+      const bool signed_in = key.has_value();
       if (signed_in) {
         ApiClient api(url);
-        api.set_token(it->second.token);
+        api.set_token(c->credentials.at(*key).token);
         auto revoked = api.Post("/api/v1/auth/logout", nlohmann::json::object());
         // A token the server no longer knows is as good as revoked.
         if (!revoked.ok() && revoked.status().code() != Code::kUnauthenticated)
           Note("warning: the server could not revoke the token (" + revoked.status().message() +
                "); it was forgotten here anyway");
-        c->credentials.erase(it);
+        c->credentials.erase(*key);
         MG_RETURN_IF_ERROR(c->SaveCredentials());
       }
       MG_RETURN_IF_ERROR(StopAgentOf(s, url.ToString()));

@@ -32,14 +32,6 @@ Result<int64_t> Duration(const std::string& v) {
   return Status::Invalid("usage", "--expires takes a duration like 7d, 12h or 30m");
 }
 
-// The token in "mgi_..." or ".../join/mgi_...".
-std::string TokenFrom(const std::string& v) {
-  auto at = v.rfind("/join/");
-  std::string t = at == std::string::npos ? v : v.substr(at + 6);
-  while (!t.empty() && (t.back() == '/' || t.back() == '\n')) t.pop_back();
-  return t;
-}
-
 // A pending invitation's id from its id or the invited email.
 Result<std::string> PendingId(ApiClient& api, const WorkspaceRef& t, const std::string& ref) {
   if (auto id = NormalizeUuid(ref)) return *id;
@@ -57,9 +49,10 @@ void PrintDelivery(const json& r, const std::string& email) {
   }
   if (r.value("delivery", "") == "failed")
     Note("The mail could not be sent (" + r.value("delivery_error", "") + "); pass the link on yourself.");
-  Say("Send them this link: " + r.value("accept_url", ""));
-  Say("They join with: mgteam join " + r.value("token", "") + "  (new to this server: mgteam signup --email " + email +
-      " --invitation " + r.value("token", "") + ")");
+  const std::string link = r.value("accept_url", "");
+  Say("Send them this link: " + link);
+  Say("They join with: mgteam join " + link + "  (new to this server: mgteam join " + link + " --email " + email +
+      ")");
 }
 
 void PrintMembers(const json& members) {
@@ -74,7 +67,7 @@ void PrintMembers(const json& members) {
 
 void AddMemberCommands(CLI::App& app, Cli& cli) {
   struct Opts {
-    std::string team, email, role = "member", expires, id, who, token;
+    std::string team, email, role = "member", expires, id, who;
     bool yes = false;
   };
   auto o = std::make_shared<Opts>();
@@ -165,27 +158,15 @@ void AddMemberCommands(CLI::App& app, Cli& cli) {
     };
   });
 
-  auto* join = app.add_subcommand("join", "Join a team with an invitation: mgteam join TOKEN-OR-LINK");
-  join->add_option("invitation", o->token, "The mgi_ token or the link you were sent")->required();
-  join->callback([&cli, o] {
-    cli.action = [o](Session& s) -> Status {
-      std::string token = TokenFrom(o->token);
-      auto api = s.Client();
-      if (!api.ok() && api.status().code() == Code::kUnauthenticated)
-        return Status(Code::kUnauthenticated, "not_signed_in",
-                      "sign in first (mgteam login), or create your account with the invitation: "
-                      "mgteam signup --email YOU --invitation " + token);
-      MG_RETURN_IF_ERROR(api.status());
-      MG_ASSIGN_OR_RETURN(json r, api->Post("/api/v1/invitations/" + token + "/accept", json::object(), NewUuidV7()));
-      if (s.json()) {
-        PrintJson(r);
-        return Status::Ok();
-      }
-      const json& w = r["workspace"];
-      Say("You joined " + w.value("name", "") + " as " + r["member"].value("role", "") + ".");
-      Say("Make it your default workspace: mgteam workspace use " + w.value("slug", ""));
-      return Status::Ok();
-    };
+  auto join_opts = std::make_shared<JoinOptions>();
+  auto* join = app.add_subcommand("join", "Join a team from an invitation link: mgteam join LINK");
+  join->add_option("invitation", join_opts->invitation, "The link you were sent (or its mgi_ token)")->required();
+  join->add_option("--email", join_opts->email,
+                   "Not signed in to the link's server: your email there (creates the account if it has none)");
+  join->add_option("--name", join_opts->name, "For a new account: your display name (default: from the email)");
+  join->add_flag("--password-stdin", join_opts->password_stdin, "Read the password from stdin (scripts)");
+  join->callback([&cli, join_opts] {
+    cli.action = [join_opts](Session& s) { return Join(s, *join_opts); };
   });
 
   // ---- members ----

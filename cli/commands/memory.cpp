@@ -211,8 +211,8 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   };
 
   auto* add = memory->add_subcommand("add", "Record a new memory");
-  add->add_option("title", o->title, "A short title (1-200 characters)");
-  add->add_option("--title,-t", o->title, "The title (instead of the positional argument)");
+  auto* title_arg = add->add_option("title", o->title, "A short title (1-200 characters)");
+  auto* title_flag = add->add_option("--title,-t", o->title, "The title (instead of the positional argument)");
   add->add_option("--type", o->type, "task, code_pattern, problem, solution, project, technology, error, "
                                      "fix, command, file_context, workflow, general, conversation")
       ->default_str("general")
@@ -222,9 +222,12 @@ void AddMemoryCommands(CLI::App& app, Cli& cli) {
   add->add_flag("--quiet,-q", o->quiet, "Print only the new memory's id");
   add->add_flag("--wait", o->wait, "Wait until the server has accepted it");
   content_flags(add);
-  add->callback([&cli, o] {
-    cli.action = [o](Session& s) -> Status {
-      if (o->title.empty())
+  add->callback([&cli, o, title_arg, title_flag] {
+    // No title at all is a usage mistake (exit 2); an empty one given is
+    // input the validation refuses (exit 1, too_short) like the server would.
+    const bool titled = title_arg->count() + title_flag->count() > 0;
+    cli.action = [o, titled](Session& s) -> Status {
+      if (!titled)
         return UsageError("give the memory a title: mgteam memory add \"Redis timeouts under load\" --type problem");
       json body = {{"title", o->title}, {"type", o->type.empty() ? "general" : o->type}};
       MG_ASSIGN_OR_RETURN(auto content, ReadContent(o->content));

@@ -129,12 +129,23 @@ Status PrintSyncStatus(Session& s) {
   return Status::Ok();
 }
 
+// A sync that could not reach the server: exit 8, not 7 (nothing was saved,
+// nothing was sent), saying what still waits on this machine.
+Status NotSynced(agent::Replica& replica, const Status& why) {
+  int pending = 0;
+  for (const auto& op : replica.Ops().value_or({})) pending += op.state == agent::OpState::kPending;
+  std::string message = "not synced: " + why.message();
+  if (pending > 0)
+    message += "; " + std::to_string(pending) + " write(s) made here wait and are sent once the server is reachable";
+  return Status(Code::kUnavailable, "unreachable", message);
+}
+
 // Catches every workspace up and sends every pending op, from here.
 Status SyncFromHere(Session& s) {
   MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
   MG_ASSIGN_OR_RETURN(auto replica, OpenReplica(s));
   auto me = api.Get("/api/v1/me");
-  if (!me.ok()) return agent::IsOffline(me.status()) ? Queued(me.status().message()) : me.status();
+  if (!me.ok()) return agent::IsOffline(me.status()) ? NotSynced(*replica, me.status()) : me.status();
   MG_RETURN_IF_ERROR(replica->Bind(api.url().ToString(), (*me)["user"].value("id", "")));
   MG_ASSIGN_OR_RETURN(auto workspaces, agent::DiscoverWorkspaces(api, *replica));
   int refused = 0, lost_merges = 0;
@@ -164,7 +175,7 @@ Status SyncFromHere(Session& s) {
   if (lost_merges)
     Note(std::to_string(lost_merges) + " of your edits lost to someone else's (a later edit, or a delete) and " +
          (lost_merges == 1 ? "is" : "are") + " kept: `mgteam conflicts list` shows them, `mgteam conflicts resolve` restores them.");
-  if (!offline.ok()) return agent::IsOffline(offline) ? Queued(offline.message()) : offline;
+  if (!offline.ok()) return agent::IsOffline(offline) ? NotSynced(*replica, offline) : offline;
   return Status::Ok();
 }
 
@@ -425,13 +436,19 @@ void AddSyncCommands(CLI::App& app, Cli& cli) {
       ->callback([&cli] { cli.action = [](Session& s) { return PrintSyncStatus(s); }; });
   sync->add_subcommand("now", "Catch up and send pending writes now")->callback([&cli] {
     cli.action = [](Session& s) -> Status {
-      agent::LocalApiClient agent(agent::SocketPath());
-      if (agent.Running()) {
-        MG_RETURN_IF_ERROR(agent.Sync());
-        Say("Asked the agent to sync now; `mgteam sync status` shows the result.");
-        return Status::Ok();
+      MG_ASSIGN_OR_RETURN(ServerUrl url, s.Server());
+      if (!AgentSyncs(url)) return SyncFromHere(s);
+      MG_RETURN_IF_ERROR(agent::LocalApiClient(agent::SocketPath()).Sync());
+      // The agent syncs in the background and keeps trying; whether it can
+      // succeed now is the server's to say, and a script asking for a sync
+      // must hear that it cannot.
+      if (Status reachable = CheckReachable(url); !reachable.ok()) {
+        MG_ASSIGN_OR_RETURN(auto replica, OpenReplica(s));
+        return NotSynced(*replica, Status(reachable.code(), reachable.reason(),
+                                          reachable.message() + " (the agent keeps trying)"));
       }
-      return SyncFromHere(s);
+      Say("Asked the agent to sync now; `mgteam sync status` shows the result.");
+      return Status::Ok();
     };
   });
   sync->add_subcommand("retry", "Send refused writes again (after fixing the cause)")->callback([&cli] {

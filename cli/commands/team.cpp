@@ -111,6 +111,11 @@ void AddTeamCommands(CLI::App& app, Cli& cli) {
       if (!o->slug.empty()) body["slug"] = o->slug;
       MG_ASSIGN_OR_RETURN(nlohmann::json w,
                           api.Patch("/api/v1/teams/" + ref.id, body, NewIdempotencyKey()));
+      MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
+      if (c->workspace == ref.id) {  // the name it is remembered by
+        c->ChooseWorkspace(ref.id, w.value("name", ""));
+        MG_RETURN_IF_ERROR(c->SaveConfig());
+      }
       if (s.json()) PrintJson(w);
       else Say("Renamed team to " + Bold(w.value("name", "")) + " (slug " + w.value("slug", "") + ")");
       return Status::Ok();
@@ -137,7 +142,7 @@ void AddTeamCommands(CLI::App& app, Cli& cli) {
       MG_RETURN_IF_ERROR(api.Delete("/api/v1/teams/" + ref.id, NewIdempotencyKey()).status());
       MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
       if (c->workspace && (*c->workspace == ref.id || *c->workspace == ref.slug)) {
-        c->workspace.reset();
+        c->ForgetWorkspace();
         MG_RETURN_IF_ERROR(c->SaveConfig());
       }
       if (s.json()) PrintJson({{"deleted", ref.id}});
@@ -164,7 +169,7 @@ void AddWorkspaceCommands(CLI::App& app, Cli& cli) {
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
       MG_ASSIGN_OR_RETURN(WorkspaceRef w, s.Resolve(api, *ref, false));
       MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
-      c->workspace = w.id;
+      c->ChooseWorkspace(w.id, w.name);
       MG_RETURN_IF_ERROR(c->SaveConfig());
       if (s.json()) PrintJson({{"id", w.id}, {"name", w.name}, {"slug", w.slug}, {"type", w.type}, {"role", w.role}});
       else Say("Now using " + Bold(w.name) + " (" + w.slug + ")");

@@ -2,12 +2,83 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstring>
 
 namespace mgteam {
 
-std::string ServerUrl::Origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+namespace {
+
+bool IsIpv6(const std::string& host) { return host.find(':') != std::string::npos; }
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A host name or IPv4 address: letters, digits, dots, hyphens (and the
+// underscores some container names have).
+bool IsHostName(const std::string& h) {
+  return !h.empty() && std::all_of(h.begin(), h.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+         });
+}
+
+bool IsIpv6Literal(const std::string& h) {
+  return !h.empty() && std::all_of(h.begin(), h.end(), [](unsigned char c) {
+           return std::isxdigit(c) || c == ':' || c == '.';
+         });
+}
+
+// Characters no server base URL has: they come from pasting a sentence, a
+// query or a fragment along with it.
+bool HasForeignCharacter(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](unsigned char c) {
+    return c <= ' ' || c >= 0x7f || std::strchr("?#\"<>\\^`{|}", c) != nullptr;
+  });
+}
+
+// "/mgteam/" -> "/mgteam", "/api/v1/" -> "", "/mgteam/api/v1" -> "/mgteam".
+std::string CanonicalPrefix(std::string prefix) {
+  auto trim = [&] {
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  };
+  trim();
+  constexpr std::string_view kApi = "/api/v1";
+  if (prefix.size() >= kApi.size() && prefix.compare(prefix.size() - kApi.size(), kApi.size(), kApi) == 0) {
+    prefix.resize(prefix.size() - kApi.size());
+    trim();
+  }
+  return prefix;
+}
+
+// Why a request got no answer, in words a user can act on (httplib's own
+// names say "Connection" for a refused connection and an unknown host alike).
+std::string Cause(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection: return "could not connect (no such host, or nothing listening on that port)";
+    case httplib::Error::ConnectionTimeout: return "the connection timed out";
+    case httplib::Error::Read: return "no answer (the connection closed or timed out)";
+    case httplib::Error::Write: return "the request could not be sent";
+    default: return httplib::to_string(e);
+  }
+}
+
+}  // namespace
+
+std::string ServerUrl::Origin() const {
+  return scheme + "://" + (IsIpv6(host) ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
 std::string ServerUrl::ToString() const { return Origin() + prefix; }
+
+bool ServerUrl::IsLoopback() const { return host == "localhost" || host == "127.0.0.1" || host == "::1"; }
+
+bool SameServer(const ServerUrl& a, const ServerUrl& b) {
+  if (a.scheme != b.scheme || a.port != b.port || a.prefix != b.prefix) return false;
+  return a.host == b.host || (a.IsLoopback() && b.IsLoopback());
+}
 
 Result<ServerUrl> ParseServerUrl(const std::string& raw) {
   auto bad = [&](const std::string& why) {
@@ -15,10 +86,12 @@ Result<ServerUrl> ParseServerUrl(const std::string& raw) {
                            "'" + raw + "' is not a server URL (" + why +
                                "); use e.g. http://127.0.0.1:8474");
   };
+  if (raw.empty()) return bad("it is empty");
+  if (HasForeignCharacter(raw)) return bad("it has spaces, a query or a fragment");
   ServerUrl u;
   std::string rest = raw;
   if (auto p = rest.find("://"); p != std::string::npos) {
-    u.scheme = rest.substr(0, p);
+    u.scheme = Lower(rest.substr(0, p));
     rest = rest.substr(p + 3);
   } else {
     u.scheme = "http";
@@ -27,13 +100,19 @@ Result<ServerUrl> ParseServerUrl(const std::string& raw) {
   auto slash = rest.find('/');
   std::string hostport = rest.substr(0, slash);
   u.prefix = slash == std::string::npos ? "" : rest.substr(slash);
-  while (!u.prefix.empty() && u.prefix.back() == '/') u.prefix.pop_back();
+  if (u.prefix.find("/join/") != std::string::npos)
+    return bad("that is an invitation link; accept it with `mgteam join LINK`");
+  u.prefix = CanonicalPrefix(u.prefix);
+  if (hostport.find('@') != std::string::npos)
+    return bad("user names and passwords do not go in the URL; sign in with `mgteam login`");
   if (hostport.empty()) return bad("no host");
   u.port = u.scheme == "https" ? 443 : 80;
-  if (hostport.front() == '[') {  // [::1]:8080
+  const bool bracketed = hostport.front() == '[';
+  if (bracketed) {  // [::1]:8080
     auto close = hostport.find(']');
     if (close == std::string::npos) return bad("unbalanced [");
     u.host = hostport.substr(1, close - 1);
+    if (!IsIpv6Literal(u.host)) return bad("not an IPv6 address in [ ]");
     hostport = hostport.substr(close + 1);
     if (!hostport.empty() && hostport.front() != ':') return bad("junk after ]");
     if (!hostport.empty()) hostport = "x" + hostport;  // reuse the colon parsing below
@@ -50,6 +129,8 @@ Result<ServerUrl> ParseServerUrl(const std::string& raw) {
     u.host = hostport;
   }
   if (u.host.empty()) return bad("no host");
+  u.host = Lower(u.host);
+  if (!bracketed && !IsHostName(u.host)) return bad("'" + u.host + "' is not a host name (an IPv6 address goes in [ ])");
   return u;
 }
 
@@ -139,10 +220,10 @@ Result<nlohmann::json> ApiClient::Send(const char* method, const std::string& pa
                           "SSL_CERT_FILE at that certificate (docs/security.md, \"TLS\")");
   if (!res) {
     return Status::Unavailable(
-        "unreachable", "cannot reach the mgteam server at " + url_.ToString() + " (" +
-                           httplib::to_string(res.error()) +
+        "unreachable", "cannot reach the mgteam server at " + url_.ToString() + " (" + Cause(res.error()) +
                            "); check that it is running and that the URL is right "
-                           "(mgteam server set URL, or MGTEAM_SERVER)");
+                           "(mgteam server set URL, or MGTEAM_SERVER)")
+        .with("cause", Cause(res.error()));
   }
   if (res->status >= 400) return StatusFromErrorBody(res->status, res->body);
   if (res->body.empty()) return nlohmann::json();

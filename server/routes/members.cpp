@@ -73,16 +73,15 @@ Result<Reply> Deliver(Request& r, Result<Reply> written, bool fresh, const std::
                       const std::string& role) {
   if (!written.ok() || !fresh || !r.config().smtp.enabled()) return written;
   json& body = written->body;
-  const std::string token = body.value("token", ""), url = body.value("accept_url", "");
+  const std::string url = body.value("accept_url", "");
   const std::string inviter = r.actor().name + " (" + r.auth().user.email + ")";
   MailMessage m;
   m.to = email;
   m.subject = r.actor().name + " invited you to " + r.workspace().name + " on mgteam";
   m.body = inviter + " invited you to join \"" + r.workspace().name + "\" on mgteam as " + role +
            ".\n\nAccept the invitation:\n  " + url +
-           "\n\nOr with the mgteam command line:\n  mgteam server set " + r.config().public_url +
-           "\n  mgteam join " + token + "                        (if you have an account)\n  mgteam signup --email " +
-           email + " --invitation " + token + "   (if you are new)\n\nThe invitation expires at " +
+           "\n\nOr with the mgteam command line (it creates your account if you have none there):\n  mgteam join " +
+           url + " --email " + email + "\n\nThe invitation expires at " +
            body["invitation"].value("expires_at", "") +
            ".\nIf you did not expect it, ignore this mail: nothing happens until it is accepted.\n";
   Status sent = SendMail(r.config().smtp, m);

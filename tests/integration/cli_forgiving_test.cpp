@@ -278,3 +278,23 @@ TEST_CASE("completion: bash, zsh and fish complete commands, flags, memory id pr
     FAIL("zsh is not installed (scripts/deps installs it)");
   }
 }
+
+TEST_CASE("sync status: LAST SYNC moves with the live stream, not only at the agent's start") {
+  TeamServer ts("Live Status");
+  Machine alice(ts.url(), ts.alice), bob(ts.url(), ts.bob);
+  alice.StartAgent();
+  REQUIRE(alice.WaitCursor(ts.team, ts.Head()));
+  auto last_sync = [&] {
+    json status = alice.CliJson({"sync", "status"});
+    for (const auto& w : status["workspaces"])
+      if (w["id"] == ts.team) return w.value("last_sync_at", "");
+    return std::string();
+  };
+  const std::string before = last_sync();
+  REQUIRE_FALSE(before.empty());
+  REQUIRE(bob.Cli({"-w", ts.team, "memory", "add", "From Bob", "--wait"}).exit_code == 0);
+  REQUIRE(alice.WaitCursor(ts.team, ts.Head()));
+  CHECK(last_sync() > before);  // RFC 3339 in UTC with milliseconds: ordered as strings
+  auto table = alice.Cli({"sync", "status"});
+  CHECK(table.out.find("now (live)") != std::string::npos);
+}

@@ -23,16 +23,32 @@ class Client;
 namespace mgteam {
 
 struct ServerUrl {
-  std::string scheme;  // http | https
-  std::string host;
-  int port = 0;
+  std::string scheme;  // http | https, lower case
+  std::string host;    // lower case; an IPv6 address without its brackets
+  int port = 0;        // always set: 80/443 when the URL leaves it out
   std::string prefix;  // path prefix without trailing slash ("" or "/mgteam")
 
-  std::string Origin() const;  // scheme://host:port
+  std::string Origin() const;  // scheme://host:port ([host] for IPv6)
+  // The canonical spelling, Origin() + prefix: one server, one string. It is
+  // the key of the server's token, the config's `server`, and the name and
+  // binding of its replica file. The port is always written, the default one
+  // too: replicas have always been named and bound that way, and renaming
+  // them would strand the writes they still hold.
   std::string ToString() const;
+  // localhost, 127.0.0.1 or ::1.
+  bool IsLoopback() const;
 };
-// Accepts "http://host:port[/prefix]", "https://...", or "host:port" (http).
+// Parses a server URL in one canonical form, so that the spellings a user
+// types or pastes name one server: "http://host:port[/prefix]", "https://...",
+// or "host:port" (http). Scheme and host become lower case, a missing port
+// the scheme's default, and trailing slashes and a trailing /api/v1 (a URL
+// copied from an API call) are dropped. Refuses what cannot be a server's base
+// URL: spaces, a query, a fragment, user info, an invitation link.
 Result<ServerUrl> ParseServerUrl(const std::string& url);
+// Whether `a` and `b` are one server: equal, or both loopback names for this
+// machine with the same scheme, port and prefix (a token got through
+// http://localhost:8474 is good for http://127.0.0.1:8474).
+bool SameServer(const ServerUrl& a, const ServerUrl& b);
 
 // Percent-encodes a query parameter value.
 std::string UrlEncode(const std::string& s);
