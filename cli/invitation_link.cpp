@@ -26,8 +26,13 @@ std::string TokenAt(const std::string& s) {
 }
 
 Status NotAnInvitation(const std::string& text) {
-  return UsageError("'" + Trim(text) + "' is not an invitation: pass the link the invitation came with "
-                    "(http://HOST:PORT/join/mgi_...) or its mgi_... token");
+  // Appended, not "'" + Trim(text): GCC 12 at -O3 reports a bogus
+  // -Wrestrict for a literal + std::string&& (GCC bug 105329).
+  std::string message = "'";
+  message += Trim(text);
+  message += "' is not an invitation: pass the link the invitation came with "
+             "(http://HOST:PORT/join/mgi_...) or its mgi_... token";
+  return UsageError(message);
 }
 
 }  // namespace

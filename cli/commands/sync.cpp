@@ -326,22 +326,69 @@ std::string ServiceFile() {
 #endif
 }
 
-Status InstallAgent(Session& s) {
-  MG_ASSIGN_OR_RETURN(std::string bin, AgentBinary());
-  std::string file = ServiceFile();
+// The unit a package or `cmake --install` put next to this program:
+// <prefix>/lib/systemd/user/mgteam-agent.service for <prefix>/bin/mgteam.
+// Empty when there is none (a build tree; macOS).
+std::string InstalledUnit() {
+#ifdef __APPLE__
+  return "";
+#else
+  fs::path bin = SelfDir();
+  if (bin.filename() != "bin") return "";
+  fs::path unit = bin.parent_path() / "lib/systemd/user/mgteam-agent.service";
   std::error_code ec;
+  return fs::is_regular_file(unit, ec) ? unit.string() : "";
+#endif
+}
+
+// systemd's user manager reads units from these prefixes itself; a copy in
+// ~/.config would only hide the package's unit and go stale on upgrades.
+bool SystemdReads(const std::string& unit) {
+  return unit == "/usr/lib/systemd/user/mgteam-agent.service" ||
+         unit == "/usr/local/lib/systemd/user/mgteam-agent.service";
+}
+
+// This user's service file: a copy of the installed unit, or else the
+// built-in template filled with the agent's path.
+Result<std::string> ServiceText(const std::string& installed) {
+  if (!installed.empty()) {
+    std::ifstream in(installed);
+    if (!in) return Status::Internal("cannot read " + installed);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+  MG_ASSIGN_OR_RETURN(std::string bin, AgentBinary());
+#ifdef __APPLE__
+  return Fill(LaunchdPlistTemplate(), {{"@AGENT@", bin}, {"@LOG@", LogFile()}});
+#else
+  return Fill(SystemdUnitTemplate(), {{"@AGENT@", bin}});
+#endif
+}
+
+// Puts the service file where the service manager finds it, and says which
+// file that is.
+Status PlaceServiceFile() {
+  std::string file = ServiceFile();
+  std::string installed = InstalledUnit();
+  std::error_code ec;
+  if (SystemdReads(installed)) {
+    if (fs::remove(file, ec)) Say("Removed " + file + ", an older copy that would hide " + installed);
+    Say("Using " + installed);
+    return Status::Ok();
+  }
+  MG_ASSIGN_OR_RETURN(std::string text, ServiceText(installed));
   fs::create_directories(fs::path(file).parent_path(), ec);
   std::ofstream out(file, std::ios::trunc);
-#ifdef __APPLE__
-  out << Fill(LaunchdPlistTemplate(), {{"@AGENT@", bin}, {"@LOG@", LogFile()}});
-#else
-  out << Fill(SystemdUnitTemplate(), {{"@AGENT@", bin}});
-#endif
+  out << text;
   out.close();
   if (!out) return Status::Internal("cannot write " + file);
-  Say("Wrote " + file);
+  Say("Wrote " + file + (installed.empty() ? "" : " (a copy of " + installed + ")"));
+  return Status::Ok();
+}
+
+Status InstallAgent(Session& s) {
+  MG_RETURN_IF_ERROR(PlaceServiceFile());
 #ifdef __APPLE__
-  bool enabled = RunQuietly({"launchctl", "load", "-w", file}) == 0;
+  bool enabled = RunQuietly({"launchctl", "load", "-w", ServiceFile()}) == 0;
 #else
   bool enabled = RunQuietly({"systemctl", "--user", "daemon-reload"}) == 0 &&
                  RunQuietly({"systemctl", "--user", "enable", "--now", "mgteam-agent.service"}) == 0;
@@ -364,9 +411,12 @@ Status UninstallAgent(Session& s) {
 #else
   RunQuietly({"systemctl", "--user", "disable", "--now", "mgteam-agent.service"});
 #endif
+  // Only this user's copy goes; a package's unit belongs to the package.
   std::error_code ec;
-  bool removed = fs::remove(file, ec);
-  Say(removed ? "Removed " + file : "No service file at " + file);
+  if (fs::remove(file, ec)) Say("Removed " + file);
+  else if (std::string installed = InstalledUnit(); SystemdReads(installed))
+    Say("Disabled the service; " + installed + " belongs to the installed package and stays");
+  else Say("No service file at " + file);
   return StopAgent(s);
 }
 

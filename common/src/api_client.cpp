@@ -154,7 +154,13 @@ std::string QueryString(const std::map<std::string, std::string>& params) {
   std::string q;
   for (const auto& [k, v] : params) {
     if (v.empty()) continue;
-    q += (q.empty() ? "?" : "&") + UrlEncode(k) + "=" + UrlEncode(v);
+    // Appended piece by piece: `const char* + std::string&&` makes GCC 12 at
+    // -O3 report a bogus -Wrestrict overlap (GCC bug 105329), and appending
+    // into q builds no temporaries anyway.
+    q += q.empty() ? '?' : '&';
+    q += UrlEncode(k);
+    q += '=';
+    q += UrlEncode(v);
   }
   return q;
 }

@@ -340,6 +340,38 @@ TEST_CASE("mgteam agent start, stop and install manage the agent process") {
   CHECK_FALSE(a.Agent().Running());
 }
 
+TEST_CASE("mgteam agent install copies the unit of an install prefix systemd does not read, and uninstall keeps it") {
+  World w;
+  Machine a(w.url(), w.alice);
+  auto env = a.Env();
+  env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent";  // no user service manager here
+  // What `cmake --install build --prefix ~/.local` leaves: the CLI in bin/
+  // and the agent's unit in lib/systemd/user/, where systemd does not look.
+  TempDir temp;
+  std::string prefix = std::filesystem::weakly_canonical(temp.path()).string();
+  std::filesystem::create_directories(prefix + "/bin");
+  std::filesystem::create_directories(prefix + "/lib/systemd/user");
+  std::string cli = prefix + "/bin/mgteam";
+  std::filesystem::copy_file(CliBinary(), cli);
+  std::string installed = prefix + "/lib/systemd/user/mgteam-agent.service";
+  std::string installed_text = "# the prefix's unit\n[Service]\nExecStart=" + AgentBinary() + "\n";
+  std::ofstream(installed) << installed_text;
+
+  auto install = Run({cli, "agent", "install"}, env);
+  REQUIRE_MESSAGE(install.exit_code == 0, install.err);
+  std::string copy = a.home() + "/config/systemd/user/mgteam-agent.service";
+  std::ifstream in(copy);
+  CHECK(std::string((std::istreambuf_iterator<char>(in)), {}) == installed_text);  // not the built-in template
+  CHECK_MESSAGE(install.out.find("Wrote " + copy + " (a copy of " + installed + ")") != std::string::npos, install.out);
+  CHECK(a.Agent().Running());  // started directly: no systemd user session here
+
+  auto uninstall = Run({cli, "agent", "uninstall"}, env);
+  REQUIRE_MESSAGE(uninstall.exit_code == 0, uninstall.err);
+  CHECK_FALSE(std::filesystem::exists(copy));
+  CHECK(std::filesystem::exists(installed));  // the install's own file stays
+  CHECK_FALSE(a.Agent().Running());
+}
+
 TEST_CASE("a workspace of 50,000 memories syncs from scratch") {
   TempDir data;
   ServerProcess::Options options;

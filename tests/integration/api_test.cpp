@@ -6,6 +6,7 @@
 #include "process.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <arpa/inet.h>
 #include <csignal>
@@ -393,7 +394,7 @@ TEST_CASE("the change log is dense and each event carries the entity's state aft
   World w;
   std::string team = CreateTeam(w.http, w.alice, "Log");
   std::vector<std::string> ids;
-  for (int i = 0; i < 6; ++i) ids.push_back(AddMemory(w.http, w.alice, team, "m" + std::to_string(i))["id"]);
+  for (int i = 0; i < 6; ++i) ids.push_back(AddMemory(w.http, w.alice, team, fmt::format("m{}", i))["id"]);
   w.http.Patch(w.Mem(team) + "/" + ids[0], {{"title", "m0 edited"}}, w.alice.token);
   w.http.Post(w.Rel(team), {{"from_memory_id", ids[1]}, {"to_memory_id", ids[2]}, {"type", "CAUSES"}}, w.alice.token);
   w.http.Delete(w.Mem(team) + "/" + ids[2], w.alice.token);  // cascades the relationship

@@ -6,6 +6,7 @@
 #include "machine.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -405,7 +406,7 @@ TEST_CASE("three mgteam mcp processes writing 200 memories each beside the agent
     for (int p = 0; p < 3; ++p)
       REQUIRE(mcps[p]->WriteLine(ToolCall(i + 1, "store_memory",
                                           {{"workspace", "Busy Team"}, {"type", "general"},
-                                           {"title", "p" + std::to_string(p) + " #" + std::to_string(i)},
+                                           {"title", fmt::format("p{} #{}", p, i)},
                                            {"content", "concurrent"}})
                                      .dump()));
   for (int p = 0; p < 3; ++p) mcps[p]->CloseStdin();
@@ -434,7 +435,7 @@ TEST_CASE("three mgteam mcp processes writing 200 memories each beside the agent
   } while (!cursor.empty());
   CHECK(titles.size() == 600);
   for (int p = 0; p < 3; ++p)
-    for (int i = 0; i < 200; ++i) CHECK(titles.count("p" + std::to_string(p) + " #" + std::to_string(i)) == 1);
+    for (int i = 0; i < 200; ++i) CHECK(titles.count(fmt::format("p{} #{}", p, i)) == 1);
 }
 
 TEST_CASE("mgteam mcp install writes Claude Code's entry beside other servers and refuses to clobber a broken file") {

@@ -5,6 +5,7 @@
 #include "sse_client.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <csignal>
 #include <filesystem>
@@ -107,7 +108,7 @@ TEST_CASE("several clients get every event in order") {
   for (int w = 0; w < 3; ++w)
     writers.emplace_back([&, w] {
       Http mine(server->port());
-      for (int i = 0; i < 20; ++i) AddMemory(mine, alice, team, "w" + std::to_string(w) + "-" + std::to_string(i));
+      for (int i = 0; i < 20; ++i) AddMemory(mine, alice, team, fmt::format("w{}-{}", w, i));
     });
   for (auto& t : writers) t.join();
   int64_t end = Head(http, alice, team);

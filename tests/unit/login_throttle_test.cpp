@@ -1,6 +1,7 @@
 #include "login_throttle.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <optional>
 #include <vector>
@@ -166,7 +167,7 @@ TEST_CASE("login throttle: memory stays bounded") {
   LoginThrottle t(p, clock.fn());
   // Successes without failures leave nothing behind.
   for (int i = 0; i < 50; ++i)
-    CHECK(Attempt(t, "u" + std::to_string(i) + "@example.com", "198.51.100.1", LoginThrottle::Outcome::kSuccess));
+    CHECK(Attempt(t, fmt::format("u{}@example.com", i), "198.51.100.1", LoginThrottle::Outcome::kSuccess));
   CHECK(t.size() == 0);
   // A spray of distinct accounts and addresses never holds more than the cap.
   for (int i = 0; i < 500; ++i) {

@@ -8,6 +8,7 @@
 #include "store/sqlite_store.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -98,7 +99,7 @@ TEST_CASE("seqs are dense per workspace across mixed operations and concurrent w
       for (int i = 0; i < 25; ++i) {
         const std::string& ws = (i % 2) ? team.id : f.personal.id;
         auto m = f.store->WriteValue<Memory>(
-            [&](Tx& tx) { return CreateMemory(tx, f.actor(), ws, Draft("m" + std::to_string(t * 100 + i))); });
+            [&](Tx& tx) { return CreateMemory(tx, f.actor(), ws, Draft(fmt::format("m{}", t * 100 + i))); });
         REQUIRE(m.ok());
         MemoryPatch p;
         p.title = "edited";

@@ -1,6 +1,7 @@
 #include "mgteam/validate.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace mgteam;
 using nlohmann::json;
@@ -52,7 +53,7 @@ TEST_CASE("tags are lowercased, trimmed, de-duplicated and bounded") {
   REQUIRE(m.ok());
   CHECK(m->tags == std::vector<std::string>{"café", "redis", "timeout"});
   json many = json::array();
-  for (int i = 0; i < 51; ++i) many.push_back("t" + std::to_string(i));
+  for (int i = 0; i < 51; ++i) many.push_back(fmt::format("t{}", i));
   CHECK(ReasonOf({{"title", "x"}, {"tags", many}}) == "too_many_tags");
   CHECK(ReasonOf({{"title", "x"}, {"tags", {std::string(65, 't')}}}) == "invalid_tag");
   CHECK(ReasonOf({{"title", "x"}, {"tags", "redis"}}) == "wrong_type");
