@@ -57,7 +57,7 @@ Completion Values(const CLI::Option* o, const std::string& prefix, const std::st
     for (auto t : MemoryTypes()) add(t);
   } else if (kind == kRelationshipTypeValue) {
     for (auto t : RelationshipTypes()) add(t);
-  } else if (kind == kMemoryIdValue || kind == kWorkspaceValue) {
+  } else if (kind == kMemoryIdValue || kind == kDeletedMemoryIdValue || kind == kWorkspaceValue) {
     if (lookup) c.candidates = lookup(kind, prefix, workspace);
   } else {
     for (const auto& m : SetMembers(type)) add(m);
@@ -186,6 +186,13 @@ struct Walk {
     if (!after_dashes && w == "--") {
       after_dashes = true;
       return;
+    }
+    if (!after_dashes && w.size() > 2 && w[0] == '-' && w[1] != '-') {
+      // "-n5", "-wplatform": a short option with its value attached.
+      if (CLI::Option* o = FindOption(app, w.substr(0, 2)); o && TakesValue(o)) {
+        if (IsWorkspaceOption(o)) workspace = w.substr(2);
+        return;
+      }
     }
     if (!after_dashes && w.size() > 1 && w[0] == '-') {
       size_t eq = StartsWith(w, "--") ? w.find('=') : std::string::npos;

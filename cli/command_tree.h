@@ -19,6 +19,7 @@ namespace mgteam::cli {
 // them with ->type_name(). Enumerations need none: a CLI::IsMember check's
 // set is completed as it is.
 inline constexpr const char* kMemoryIdValue = "MEMORY_ID";
+inline constexpr const char* kDeletedMemoryIdValue = "DELETED_MEMORY_ID";  // memory restore
 inline constexpr const char* kWorkspaceValue = "WORKSPACE";
 inline constexpr const char* kMemoryTypeValue = "MEMORY_TYPE";
 inline constexpr const char* kRelationshipTypeValue = "RELATIONSHIP_TYPE";
@@ -37,7 +38,7 @@ struct Candidate {
   std::string description;
 };
 
-// Values of a dynamic kind (kMemoryIdValue, kWorkspaceValue) that begin with
+// Values of a dynamic kind (memory ids, workspaces) that begin with
 // `prefix`; `workspace` is what the line chose with --workspace/-w ("" for
 // the configured one).
 using ValueLookup = std::function<std::vector<Candidate>(const std::string& kind, const std::string& prefix,

@@ -40,7 +40,10 @@ int ExplainParseError(CLI::App& app, const std::vector<std::string>& args, const
     std::fprintf(stderr, "%s\nSee `%s --help` for its options.\n", msg.c_str(), path.c_str());
     return kExitUsage;
   }
-  if (stop.needs_subcommand) {
+  // Only "a subcommand is required": a flag missing its value (`--server`
+  // at the end) is a mistake like any other, exit 2.
+  if (stop.needs_subcommand && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+      std::string(e.what()).find("ubcommand") != std::string::npos) {
     std::fputs(stop.app->help().c_str(), stdout);
     return kExitOk;
   }

@@ -51,7 +51,27 @@ Result<ServerUrl> Session::Server() {
     return Status::Invalid("no_server",
                            "no server is set; run `mgteam server set http://HOST:PORT` "
                            "(or set MGTEAM_SERVER)");
-  return ParseServerUrl(*raw);
+  MG_ASSIGN_OR_RETURN(ServerUrl url, ParseServerUrl(*raw));
+  // The configured server under another spelling (localhost for 127.0.0.1):
+  // use the configured one, so the local copy, the agent it belongs to and
+  // the saved workspace are the same ones, not a second copy no agent syncs.
+  if (ServerGiven()) {
+    MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+    if (c->server) {
+      auto configured = ParseServerUrl(*c->server);
+      if (configured.ok() && SameServer(*configured, url)) return *configured;
+    }
+  }
+  return url;
+}
+
+bool Session::OnConfiguredServer() {
+  if (!ServerGiven() && !link_server_) return true;
+  auto used = Server();
+  auto c = Config();
+  if (!used.ok() || !c.ok() || !(*c)->server) return false;
+  auto configured = ParseServerUrl(*(*c)->server);
+  return configured.ok() && SameServer(*used, *configured);
 }
 
 Status Session::UseLinkServer(const ServerUrl& link) {
@@ -89,7 +109,8 @@ Status Session::AdoptLinkServer() {
 }
 
 Result<std::string> Session::Token(const ServerUrl& server) {
-  if (auto e = Env("MGTEAM_TOKEN")) return *e;
+  const bool link_only = link_server_ && SameServer(*link_server_, server);
+  if (auto e = Env("MGTEAM_TOKEN"); e && !link_only) return *e;
   MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
   auto key = c->CredentialsKey(server);
   return key ? c->credentials.at(*key).token : std::string();
@@ -187,6 +208,9 @@ Result<std::string> Session::WorkspaceChoice() {
   if (!global_.workspace.empty()) return global_.workspace;
   if (auto e = Env("MGTEAM_WORKSPACE")) return *e;
   MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
+  // The saved choice names a workspace of the configured server; on another
+  // one (--server, MGTEAM_SERVER) it means nothing: the personal workspace.
+  if (!OnConfiguredServer()) return std::string();
   return c->workspace.value_or("");
 }
 

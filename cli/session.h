@@ -47,6 +47,9 @@ class Session {
   Result<ServerUrl> Server();
   // Whether this command was told the server (--server or MGTEAM_SERVER).
   bool ServerGiven() const;
+  // Whether the server in use is the configured one (under any spelling):
+  // only there do the saved workspace choice and its forgetting apply.
+  bool OnConfiguredServer();
   // The server an invitation link names, for this command: unless the
   // command was told one (which wins: a link may carry an address only the
   // server's own machine can use) or the configured one is the same server.
@@ -61,6 +64,8 @@ class Session {
   Result<ApiClient> Client(bool need_token = true);
   // The token for `server`: MGTEAM_TOKEN, else the credentials file (the
   // server's own entry, else another loopback name's); "" if none.
+  // MGTEAM_TOKEN is never sent to a server only an invitation link named: a
+  // link is text from someone else, and the token is not theirs to collect.
   Result<std::string> Token(const ServerUrl& server);
   // Stores the token of a signup or login `reply` for `server`; the first
   // server signed in to becomes the configured one.

@@ -110,7 +110,9 @@ Status ReportJoined(Session& s, ApiClient& api, json out, const json& member) {
   // Someone who never chose a workspace joined to work in this team; someone
   // who did keeps their choice and is shown the way over.
   MG_ASSIGN_OR_RETURN(CliConfig * c, s.Config());
-  const bool switched = !c->workspace;
+  // The config's workspace belongs to the configured server: a join on
+  // another one (--server) chooses nothing there.
+  const bool switched = !c->workspace && s.OnConfiguredServer();
   if (switched) {
     c->ChooseWorkspace(w.value("id", ""), w.value("name", ""));
     MG_RETURN_IF_ERROR(c->SaveConfig());

@@ -548,7 +548,7 @@ void AddRelationshipCommands(CLI::App& app, Cli& cli) {
 
   auto* list = rel->add_subcommand("list", "List relationships, newest first");
   list->add_option("--memory", o->memory, "Only those touching this memory")->type_name(kMemoryIdValue);
-  list->add_option("--type", o->type, "Only this type")->type_name(kMemoryTypeValue);
+  list->add_option("--type", o->type, "Only this type")->transform(UpperCase)->type_name(kRelationshipTypeValue);
   list->add_option("--limit,-n", o->limit, "At most this many (default 50)")->check(CLI::Range(1, 100000));
   list->add_flag("--all", o->all, "All of them");
   list->add_flag("--include-deleted", o->include_deleted, "Include deleted ones");

@@ -45,7 +45,7 @@ void AddRevisionCommands(CLI::App& app, Cli& cli) {
 
   CLI::App* memory = app.get_subcommand("memory");
   auto* restore = memory->add_subcommand("restore", "Bring back a deleted memory (its relationships stay deleted)");
-  restore->add_option("id", o->id, "The deleted memory's id (or a unique prefix)")->required()->type_name(kMemoryIdValue);
+  restore->add_option("id", o->id, "The deleted memory's id (or a unique prefix)")->required()->type_name(kDeletedMemoryIdValue);
   restore->callback([&cli, o] {
     cli.action = [o](Session& s) -> Status {
       MG_ASSIGN_OR_RETURN(Local l, OpenLocal(s, true));

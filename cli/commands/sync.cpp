@@ -371,7 +371,14 @@ Status PlaceServiceFile() {
   std::string installed = InstalledUnit();
   std::error_code ec;
   if (SystemdReads(installed)) {
-    if (fs::remove(file, ec)) Say("Removed " + file + ", an older copy that would hide " + installed);
+    // An older copy would hide the package's unit. It may hold the user's own
+    // edits: moved aside, not deleted (drop-ins are the way to change it now).
+    if (fs::exists(file, ec)) {
+      fs::rename(file, file + ".bak", ec);
+      if (ec) return Status::Internal("cannot move " + file + " aside (it would hide " + installed + "): " + ec.message());
+      Say("Moved " + file + " to " + file + ".bak: it would hide " + installed +
+          " (to change the unit, use `systemctl --user edit mgteam-agent`)");
+    }
     Say("Using " + installed);
     return Status::Ok();
   }

@@ -250,6 +250,24 @@ TEST_CASE("completion: bash, zsh and fish complete commands, flags, memory id pr
   CHECK(bash("mgteam -w comp", 2) == "completion-team\n");
   CHECK(bash("mgteam memory list --ta", 3) == "--tag\n");
   CHECK(bash("mgteam relate x y --type SOL", 5) == "SOLVES\n");
+  // With bash-completion loaded (as a login shell has it): a URL and
+  // --opt=value are one word again, and only the part after '=' is replaced.
+  auto bash_full = [&](const std::string& line, const std::string& words, int cword) {
+    std::string cmd = "source /usr/share/bash-completion/bash_completion\n" + script("bash") + "\nCOMP_LINE='" + line +
+                      "'; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(" + words + "); COMP_CWORD=" + std::to_string(cword) +
+                      "; _mgteam; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    auto r = Run({"/bin/bash", "-c", cmd}, env);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return r.out;
+  };
+  CHECK(bash_full("mgteam --server http://127.0.0.1:9 memory up", "mgteam --server http : //127.0.0.1 : 9 memory up",
+                  8) == "update\n");
+  CHECK(bash_full("mgteam --workspace=comp", "mgteam --workspace = comp", 3) == "completion-team\n");
+  CHECK(bash("mgteam memory restore " + id.substr(0, 6), 3) == "\n");  // live: nothing to restore
+  REQUIRE(alice.Cli({"memory", "delete", id}).exit_code == 0);
+  CHECK(bash("mgteam memory restore " + id.substr(0, 6), 3) == id + "\n");
+  CHECK(bash("mgteam memory get " + id.substr(0, 6), 3) == "\n");
+  REQUIRE(alice.Cli({"memory", "restore", id}).exit_code == 0);
 
   // fish: its own `complete -C` runs the registered completion.
   if (std::filesystem::exists("/usr/bin/fish")) {
@@ -277,6 +295,40 @@ TEST_CASE("completion: bash, zsh and fish complete commands, flags, memory id pr
   } else {
     FAIL("zsh is not installed (scripts/deps installs it)");
   }
+}
+
+TEST_CASE("--server naming another server leaves the saved workspace alone and uses the personal one there") {
+  TeamServer ts("Saved Choice");
+  Machine alice(ts.url(), ts.alice);
+  REQUIRE(alice.Cli({"workspace", "use", ts.team}).exit_code == 0);
+  auto other = ServerProcess::Start();
+  Http other_http(other->port());
+  TestUser elsewhere = SignUp(other_http, "elsewhere");
+  auto env = alice.Env();
+  env["MGTEAM_TOKEN"] = elsewhere.token;
+  auto there = Run({CliBinary(), "--server", other->url(), "--json", "memory", "add", "On the other server"}, env);
+  REQUIRE_MESSAGE(there.exit_code == 0, there.err);
+  CHECK(json::parse(there.out)["workspace_id"] == elsewhere.personal_ws);
+  CHECK(there.err.find("removed") == std::string::npos);
+  CHECK(alice.CliJson({"workspace", "show"})["id"] == ts.team);  // still chosen on the configured server
+  // Bare `--server` at the end is a mistake (exit 2), not a help page.
+  CHECK(alice.Cli({"--server"}).exit_code == 2);
+}
+
+TEST_CASE("MGTEAM_TOKEN is never sent to a server that only an invitation link named") {
+  TeamServer ts("Home Team");
+  Machine alice(ts.url(), ts.alice);  // MGTEAM_TOKEN: her token for her own server
+  auto other = ServerProcess::Start();
+  Http other_http(other->port());
+  TestUser owner = SignUp(other_http, "stranger");
+  std::string team = CreateTeam(other_http, owner, "Elsewhere");
+  auto inv = other_http.Post("/api/v1/teams/" + team + "/invite", {{"email", ts.alice.email}}, owner.token);
+  REQUIRE(inv.status == 201);
+  // Before: the token went to the link's server as a Bearer token (refused
+  // there as not valid). Now that server is one she is not signed in to.
+  auto joined = alice.Cli({"join", inv.body["accept_url"].get<std::string>()});
+  CHECK(joined.exit_code == 3);
+  CHECK(joined.err.find("not signed in to " + other->url()) != std::string::npos);
 }
 
 TEST_CASE("sync status: LAST SYNC moves with the live stream, not only at the agent's start") {

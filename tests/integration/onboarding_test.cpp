@@ -91,6 +91,15 @@ struct Team {
     REQUIRE(link.find("/join/mgi_") != std::string::npos);
     return link;
   }
+  // A new member `name`, signed in on `h` with the team chosen.
+  TestUser MemberSignedInAt(Home& h, const std::string& name) {
+    TestUser u = SignUp(*http, name);
+    AddToTeam(*http, owner, id, u, "member");
+    h.Ok({"server", "set", server->url()});
+    h.Ok({"login", "--email", u.email, "--password-stdin"}, "password-" + name + "\n");
+    h.Ok({"workspace", "use", "platform-team"});
+    return u;
+  }
   std::string TokenOf(const std::string& link) { return link.substr(link.rfind('/') + 1); }
   std::string RoleOf(const std::string& email) {
     auto r = http->Get("/api/v1/teams/" + id + "/members", owner.token);
@@ -168,11 +177,16 @@ TEST_CASE("join when signed in just joins, and one who chose a workspace is told
   CHECK(other.exit_code == 2);
   CHECK(Has(other.err, "signed in to " + team.server->url() + " as carol@example.com"));
 
-  // A machine with only a token (CI) and no server set: the link's server.
+  // A machine with only a token (CI): MGTEAM_TOKEN goes to the server
+  // MGTEAM_SERVER names, never to one only the link names (a link is text
+  // from someone else).
   TestUser erin = SignUp(*team.http, "erin");
   std::string link3 = team.Invite(erin.email);
   Home ci;
-  auto token_only = ci({"join", link3}, "", {{"MGTEAM_TOKEN", erin.token}});
+  auto link_only = ci({"join", link3}, "", {{"MGTEAM_TOKEN", erin.token}});
+  CHECK(link_only.exit_code == 3);
+  CHECK(Has(link_only.err, "not signed in to " + team.server->url()));
+  auto token_only = ci({"join", link3}, "", {{"MGTEAM_TOKEN", erin.token}, {"MGTEAM_SERVER", team.server->url()}});
   REQUIRE_MESSAGE(token_only.exit_code == 0, token_only.err);
   CHECK(Has(token_only.out, "You joined Platform Team as member."));
 }
@@ -330,12 +344,8 @@ TEST_CASE("credentials saved under an older spelling of the server URL still sig
 
 TEST_CASE("server set: a mistyped URL changes nothing, another spelling of the same server keeps the workspace") {
   Team team;
-  TestUser lee = SignUp(*team.http, "lee");
-  AddToTeam(*team.http, team.owner, team.id, lee, "member");
   Home h;
-  h.Ok({"server", "set", team.server->url()});
-  h.Ok({"login", "--email", lee.email, "--password-stdin"}, "password-lee\n");
-  h.Ok({"workspace", "use", "platform-team"});
+  team.MemberSignedInAt(h, "lee");
   const std::string config = h.File("config.toml");
   for (const char* typo : {"not a url", "http://127.0.0.1:port", "http://exa mple.com", "ftp://example.com"}) {
     auto r = h({"server", "set", typo});
@@ -358,12 +368,8 @@ TEST_CASE("server set: a mistyped URL changes nothing, another spelling of the s
 
 TEST_CASE("removed from a team: the next command says so once and falls back to the personal workspace") {
   Team team;
-  TestUser mia = SignUp(*team.http, "mia");
-  AddToTeam(*team.http, team.owner, team.id, mia, "member");
   Home h;
-  h.Ok({"server", "set", team.server->url()});
-  h.Ok({"login", "--email", mia.email, "--password-stdin"}, "password-mia\n");
-  h.Ok({"workspace", "use", "platform-team"});
+  TestUser mia = team.MemberSignedInAt(h, "mia");
   h.Ok({"memory", "list"});  // the replica knows the team now
   // Written by an older version: the team's id only. Its name is in the replica.
   h.Rewrite("config.toml", "workspace_name", "# workspace_name");
