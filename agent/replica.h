@@ -246,8 +246,8 @@ class Replica {
   // with the other memory's title and type.
   Result<std::vector<MemoryLink>> Links(const std::string& ws, const std::string& id, int limit);
   Result<GraphStats> Statistics(const std::string& ws);
-  // Memories whose id starts with `prefix`, in id order, at most `limit`:
-  // what a typed prefix (`memory get 01a2`, shell completion) can mean.
+  // Memories whose id starts with `prefix` (any case), in id order, at most
+  // `limit`: what a typed prefix (`memory get 01A2`, shell completion) can mean.
   Result<std::vector<MemoryHead>> MemoriesByIdPrefix(const std::string& ws, const std::string& prefix,
                                                      bool include_deleted, int limit);
   // Memories created or changed at or after `since` (RFC 3339), optionally

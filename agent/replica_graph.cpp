@@ -9,6 +9,7 @@
 #include "replica.h"
 
 #include "mgteam/sql_rows.h"
+#include "mgteam/text.h"
 
 #include <algorithm>
 
@@ -257,7 +258,7 @@ Result<std::vector<MemoryHead>> Replica::MemoriesByIdPrefix(const std::string& w
   MG_ASSIGN_OR_RETURN(auto q, db_.Prepared("SELECT id, title, type, deleted FROM memories WHERE workspace_id = ?1 "
                                            "AND id >= ?2 AND id < ?2 || char(127) AND (?3 OR deleted = 0) "
                                            "ORDER BY id LIMIT ?4"));
-  q->Bind(1, ws).Bind(2, prefix).Bind(3, include_deleted).Bind(4, static_cast<int64_t>(limit));
+  q->Bind(1, ws).Bind(2, AsciiLower(prefix)).Bind(3, include_deleted).Bind(4, static_cast<int64_t>(limit));
   std::vector<MemoryHead> out;
   while (q->Step()) out.push_back(MemoryHead{q->Text(0), q->Text(1), q->Text(2), q->Int(3) != 0});
   MG_RETURN_IF_ERROR(q->status());

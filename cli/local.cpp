@@ -7,13 +7,14 @@
 #include "mgteam/clock.h"
 
 namespace mgteam::cli {
-namespace {
 
 std::vector<WorkspaceRef> Refs(const std::vector<agent::ReplicaWorkspace>& list) {
   std::vector<WorkspaceRef> out;
   for (const auto& w : list) out.push_back(WorkspaceRef{w.id, w.name, w.slug, w.kind, w.role});
   return out;
 }
+
+namespace {
 
 // The server's refusal of a queued write, with its own code (so a role
 // refusal exits 4 and a conflict 6), dismissed: it is reported here and now.

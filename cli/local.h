@@ -41,6 +41,9 @@ Status Deliver(Session& s, Local& l, const std::string& op_id, bool wait);
 // A note on stderr when the data shown may be stale (offline).
 void NoteIfOffline(const Local& l);
 
+// The replica's workspaces as PickWorkspace() takes them.
+std::vector<WorkspaceRef> Refs(const std::vector<agent::ReplicaWorkspace>& list);
+
 // Status: offline and queued (exit 7).
 Status Queued(const std::string& why);
 

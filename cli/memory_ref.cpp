@@ -6,12 +6,10 @@ namespace mgteam::cli {
 
 Result<std::string> ResolveMemoryId(Local& l, const std::string& ref, bool include_deleted) {
   if (auto id = NormalizeUuid(ref)) return *id;
-  std::string prefix = ref;
-  for (auto& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (prefix.size() < kMinIdPrefix)
+  if (ref.size() < kMinIdPrefix)
     return Status::NotFound("no memory " + ref + " in " + l.ws.name + "; give the id, or at least its first " +
                             std::to_string(kMinIdPrefix) + " characters");
-  MG_ASSIGN_OR_RETURN(auto heads, l.replica->MemoriesByIdPrefix(l.ws.id, prefix, include_deleted, 6));
+  MG_ASSIGN_OR_RETURN(auto heads, l.replica->MemoriesByIdPrefix(l.ws.id, ref, include_deleted, 6));
   if (heads.size() == 1) return heads.front().id;
   if (heads.empty()) return Status::NotFound("no memory " + ref + " in " + l.ws.name);
   std::string list;

@@ -26,6 +26,13 @@ std::optional<std::string> Env(const char* name) {
   return std::string(v);
 }
 
+// The configured server, when there is one and it parses.
+std::optional<ServerUrl> Configured(const CliConfig& c) {
+  if (!c.server) return std::nullopt;
+  auto url = ParseServerUrl(*c.server);
+  return url.ok() ? std::optional<ServerUrl>(*url) : std::nullopt;
+}
+
 }  // namespace
 
 Result<CliConfig*> Session::Config() {
@@ -57,10 +64,7 @@ Result<ServerUrl> Session::Server() {
   // the saved workspace are the same ones, not a second copy no agent syncs.
   if (ServerGiven()) {
     MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
-    if (c->server) {
-      auto configured = ParseServerUrl(*c->server);
-      if (configured.ok() && SameServer(*configured, url)) return *configured;
-    }
+    if (auto configured = Configured(*c); configured && SameServer(*configured, url)) return *configured;
   }
   return url;
 }
@@ -69,9 +73,9 @@ bool Session::OnConfiguredServer() {
   if (!ServerGiven() && !link_server_) return true;
   auto used = Server();
   auto c = Config();
-  if (!used.ok() || !c.ok() || !(*c)->server) return false;
-  auto configured = ParseServerUrl(*(*c)->server);
-  return configured.ok() && SameServer(*used, *configured);
+  if (!used.ok() || !c.ok()) return false;
+  auto configured = Configured(**c);
+  return configured && SameServer(*used, *configured);
 }
 
 Status Session::UseLinkServer(const ServerUrl& link) {
@@ -83,10 +87,7 @@ Status Session::UseLinkServer(const ServerUrl& link) {
     return Status::Ok();
   }
   MG_ASSIGN_OR_RETURN(CliConfig * c, Config());
-  if (c->server) {
-    auto configured = ParseServerUrl(*c->server);
-    if (configured.ok() && SameServer(*configured, link)) return Status::Ok();
-  }
+  if (auto configured = Configured(*c); configured && SameServer(*configured, link)) return Status::Ok();
   link_server_ = link;
   return Status::Ok();
 }

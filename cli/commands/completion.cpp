@@ -5,6 +5,7 @@
 // local copy, read without touching the network so a <TAB> stays fast
 // (< 50 ms) and works offline.
 #include "command_tree.h"
+#include "local.h"
 #include "render.h"
 #include "session.h"
 
@@ -128,17 +129,13 @@ std::vector<Candidate> LocalValues(Session& s, const std::string& kind, const st
       out.push_back({"personal", "your personal workspace"});
     return out;
   }
-  std::vector<WorkspaceRef> refs;
-  for (const auto& w : *known) refs.push_back(WorkspaceRef{w.id, w.name, w.slug, w.kind, w.role});
   std::string choice = typed_workspace;
   if (choice.empty()) choice = s.WorkspaceChoice().value_or("");
-  auto ws = PickWorkspace(refs, choice, false);
+  auto ws = PickWorkspace(Refs(*known), choice, false);
   if (!ws.ok()) return out;
-  std::string lower = prefix;
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   // `memory restore` takes deleted memories only; the rest live ones.
   const bool deleted = kind == kDeletedMemoryIdValue;
-  auto heads = replica->MemoriesByIdPrefix(ws->id, lower, deleted, 100);
+  auto heads = replica->MemoriesByIdPrefix(ws->id, prefix, deleted, 100);
   if (!heads.ok()) return out;
   for (const auto& h : *heads)
     if (h.deleted == deleted) out.push_back({h.id, h.title});

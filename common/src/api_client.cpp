@@ -1,5 +1,7 @@
 #include "mgteam/api_client.h"
 
+#include "mgteam/text.h"
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -12,11 +14,6 @@ namespace mgteam {
 namespace {
 
 bool IsIpv6(const std::string& host) { return host.find(':') != std::string::npos; }
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // A host name or IPv4 address: letters, digits, dots, hyphens (and the
 // underscores some container names have).
@@ -91,7 +88,7 @@ Result<ServerUrl> ParseServerUrl(const std::string& raw) {
   ServerUrl u;
   std::string rest = raw;
   if (auto p = rest.find("://"); p != std::string::npos) {
-    u.scheme = Lower(rest.substr(0, p));
+    u.scheme = AsciiLower(rest.substr(0, p));
     rest = rest.substr(p + 3);
   } else {
     u.scheme = "http";
@@ -129,7 +126,7 @@ Result<ServerUrl> ParseServerUrl(const std::string& raw) {
     u.host = hostport;
   }
   if (u.host.empty()) return bad("no host");
-  u.host = Lower(u.host);
+  u.host = AsciiLower(u.host);
   if (!bracketed && !IsHostName(u.host)) return bad("'" + u.host + "' is not a host name (an IPv6 address goes in [ ])");
   return u;
 }
