@@ -1,6 +1,7 @@
 #include "app.h"
 
 #include "http/http_server.h"
+#include "http/static_site.h"
 #include "http/task_queue.h"
 #include "routes/routes.h"
 #include "store/sqlite_store.h"
@@ -132,6 +133,7 @@ Status App::Run() {
   http.set_read_timeout(std::chrono::seconds(30));
   http.set_write_timeout(std::chrono::seconds(30));
   router_->Install(http);
+  InstallStaticSite(http, config_);
 
   int port = config_.listen_port == 0 ? http.bind_to_any_port(config_.listen_host)
                                       : (http.bind_to_port(config_.listen_host, config_.listen_port)

@@ -54,6 +54,12 @@ struct ServerConfig {
   // Idempotency records older than this are purged (docs/api.md).
   std::chrono::seconds idempotency_ttl{24 * 3600};
   std::string idempotency_ttl_text;  // --idempotency-ttl as given ("24h")
+  // How long a dashboard sign-in lasts (docs/dashboard.md).
+  std::chrono::seconds session_ttl{14 * 24 * 3600};
+  std::string session_ttl_text;  // --session-ttl as given ("14d")
+  // Serve the dashboard from this directory instead of the copy built in
+  // (development: edit, reload, no rebuild).
+  std::string web_dir;
   // Reverse proxies whose X-Forwarded-For is believed, and which are exempt
   // from the per-address connection cap (docs/security.md, "Behind a proxy").
   std::vector<std::string> trusted_proxies;

@@ -103,6 +103,12 @@ int main(int argc, char** argv) {
   app.add_option("--idempotency-ttl", cfg.idempotency_ttl_text,
                  "How long a write's Idempotency-Key is remembered (default 24h; e.g. 7d)")
       ->envname("MGTEAM_IDEMPOTENCY_TTL");
+  app.add_option("--session-ttl", cfg.session_ttl_text,
+                 "How long a dashboard sign-in lasts (default 14d; e.g. 12h)")
+      ->envname("MGTEAM_SESSION_TTL");
+  app.add_option("--web-dir", cfg.web_dir,
+                 "Serve the dashboard's files from this directory instead of the built-in copy (development)")
+      ->envname("MGTEAM_WEB_DIR");
   app.add_option("--tls-cert", cfg.tls_cert, "Serve HTTPS with this PEM certificate chain (re-read on SIGHUP)")
       ->envname("MGTEAM_TLS_CERT");
   app.add_option("--tls-key", cfg.tls_key, "The PEM private key for --tls-cert (re-read on SIGHUP)")

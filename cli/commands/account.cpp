@@ -255,7 +255,7 @@ void AddTokenCommands(CLI::App& app, Cli& cli) {
         PrintJson(tokens);
         return Status::Ok();
       }
-      Table t({"ID", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES", "STATUS"}, {0, 40});
+      Table t({"ID", "KIND", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES", "STATUS"}, {0, 40});
       const std::string now = NowRfc3339();
       for (const auto& x : tokens) {
         const bool expired = x.value("expires_at", nlohmann::json()).is_string() &&
@@ -264,7 +264,9 @@ void AddTokenCommands(CLI::App& app, Cli& cli) {
                              : expired                    ? "expired"
                              : x.value("current", false) ? "active (this one)"
                                                          : "active";
-        t.Add({x.value("id", ""), x.value("name", ""), x.value("prefix", "") + "…",
+        // A "session" is a dashboard sign-in (docs/dashboard.md).
+        t.Add({x.value("id", ""), x.value("kind", "token") == "session" ? "browser" : "token", x.value("name", ""),
+               x.value("prefix", "") + "…",
                Ago(x.value("created_at", "")),
                x["last_used_at"].is_null() ? "never" : Ago(x["last_used_at"].get<std::string>()),
                x.value("expires_at", nlohmann::json()).is_string() ? x["expires_at"].get<std::string>() : "never",
@@ -276,14 +278,25 @@ void AddTokenCommands(CLI::App& app, Cli& cli) {
   });
 
   auto id = std::make_shared<std::string>();
-  auto* revoke = token->add_subcommand("revoke", "Revoke a token");
-  revoke->add_option("id", *id, "The token's id (see `mgteam token list`)")->required();
-  revoke->callback([&cli, id] {
-    cli.action = [id](Session& s) -> Status {
+  auto sessions = std::make_shared<bool>(false);
+  auto* revoke = token->add_subcommand("revoke", "Revoke a token or browser session (or all sessions)");
+  revoke->add_option("id", *id, "The token's id (see `mgteam token list`)");
+  revoke->add_flag("--sessions", *sessions, "Sign out of the dashboard in every browser (tokens stay)");
+  revoke->callback([&cli, id, sessions] {
+    cli.action = [id, sessions](Session& s) -> Status {
+      if (id->empty() == !*sessions)
+        return UsageError("name what to revoke: a token id (see `mgteam token list`) or --sessions, one of them");
       MG_ASSIGN_OR_RETURN(ApiClient api, s.Client());
+      if (*sessions) {
+        MG_ASSIGN_OR_RETURN(nlohmann::json r, api.Delete("/api/v1/auth/sessions"));
+        if (s.json()) PrintJson(r);
+        else Say("Signed out of " + std::to_string(r.value("revoked", 0)) + " browser session(s)");
+        return Status::Ok();
+      }
       MG_ASSIGN_OR_RETURN(nlohmann::json t, api.Delete("/api/v1/tokens/" + UrlEncode(*id)));
       if (s.json()) PrintJson(t);
-      else Say("Revoked token '" + t.value("name", "") + "'");
+      else Say("Revoked " + std::string(t.value("kind", "token") == "session" ? "browser session" : "token") + " '" +
+               t.value("name", "") + "'");
       return Status::Ok();
     };
   });

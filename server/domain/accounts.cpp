@@ -37,8 +37,8 @@ Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, Signup
 }
 
 Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name,
-                               std::optional<std::chrono::seconds> lifetime) {
-  MintedToken minted = MintToken();
+                               std::optional<std::chrono::seconds> lifetime, CredentialKind kind) {
+  MintedToken minted = MintToken(kind == CredentialKind::kSession ? "mgs_" : "mg_");
   IssuedToken out;
   out.secret = minted.secret;
   out.record.id = NewUuidV7();
@@ -65,17 +65,34 @@ Result<TokenRecord> RevokeToken(Tx& tx, const std::string& user_id, const std::s
   return Status::NotFound("you have no token " + token_id + "; see `mgteam token list`");
 }
 
-Result<Authenticated> Authenticate(Tx& tx, const std::string& secret) {
-  const Status invalid = Status::Unauthenticated(
-      "the token is not valid (revoked, mistyped, or for another server); run `mgteam login`");
-  if (secret.rfind("mg_", 0) != 0 || secret.size() > 200) return invalid;
+Result<std::vector<TokenRecord>> RevokeSessions(Tx& tx, const std::string& user_id) {
+  MG_ASSIGN_OR_RETURN(auto tokens, tx.ListTokens(user_id));
+  std::vector<TokenRecord> revoked;
+  const std::string now = NowRfc3339();
+  for (auto& t : tokens) {
+    if (!t.session() || t.revoked_at || t.expired(now)) continue;
+    t.revoked_at = now;
+    MG_RETURN_IF_ERROR(tx.UpdateToken(t));
+    revoked.push_back(t);
+  }
+  return revoked;
+}
+
+Result<Authenticated> Authenticate(Tx& tx, const std::string& secret, CredentialKind kind) {
+  const bool session = kind == CredentialKind::kSession;
+  const Status invalid =
+      session ? Status(Code::kUnauthenticated, "session_ended",
+                       "your dashboard session has ended (signed out, revoked or expired); sign in again")
+              : Status::Unauthenticated(
+                    "the token is not valid (revoked, mistyped, or for another server); run `mgteam login`");
+  if (secret.rfind(session ? "mgs_" : "mg_", 0) != 0 || secret.size() > 200) return invalid;
   std::string hash = HashSecret(secret);
   MG_ASSIGN_OR_RETURN(auto token, tx.FindTokenByHash(hash));
   // The lookup is by hash; comparing again in constant time costs nothing and
   // keeps the guarantee independent of how the store implements the lookup.
   if (!token || !ConstantTimeEquals(token->hash, hash) || token->revoked_at) return invalid;
   if (token->expired(NowRfc3339()))
-    return Status(Code::kUnauthenticated, "token_expired",
+    return session ? invalid : Status(Code::kUnauthenticated, "token_expired",
                   "the token '" + token->name + "' expired at " + *token->expires_at +
                       "; create a new one (mgteam token create) or log in again");
   MG_ASSIGN_OR_RETURN(auto user, tx.FindUser(token->user_id));

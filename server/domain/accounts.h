@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mgteam::server {
 
@@ -31,13 +32,20 @@ Status CheckSignupAllowed(Tx& tx, const NewAccount& a, bool open_signup, SignupG
 // server's setting. 409 email_taken if the address has an account.
 Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate);
 
+// An access token ("mg_...", sent as a bearer token by the CLI, the agent and
+// scripts) or a browser session ("mgs_...", sent only in the dashboard's
+// cookie; docs/dashboard.md). Both live in the tokens table, so `mgteam
+// token list` shows sessions and revoking works the same for both.
+enum class CredentialKind { kToken, kSession };
+
 struct IssuedToken {
   TokenRecord record;
   std::string secret;  // returned to the caller once, never stored
 };
 // `lifetime`: the token stops working that long from now (none: never).
 Result<IssuedToken> IssueToken(Tx& tx, const std::string& user_id, const std::string& name,
-                               std::optional<std::chrono::seconds> lifetime = std::nullopt);
+                               std::optional<std::chrono::seconds> lifetime = std::nullopt,
+                               CredentialKind kind = CredentialKind::kToken);
 // Revokes one of the user's tokens; 404 if it is not theirs.
 Result<TokenRecord> RevokeToken(Tx& tx, const std::string& user_id, const std::string& token_id);
 
@@ -45,8 +53,14 @@ struct Authenticated {
   User user;
   TokenRecord token;
 };
-// Resolves "mg_..." to its live token and user; 401 with a message that says
-// what to do otherwise.
-Result<Authenticated> Authenticate(Tx& tx, const std::string& secret);
+// Revokes every live browser session of the user ("sign out everywhere");
+// returns the revoked records.
+Result<std::vector<TokenRecord>> RevokeSessions(Tx& tx, const std::string& user_id);
+
+// Resolves a secret of the given kind to its live token and user; 401 with a
+// message that says what to do otherwise. A session secret is not a bearer
+// token, nor a token a session.
+Result<Authenticated> Authenticate(Tx& tx, const std::string& secret,
+                                   CredentialKind kind = CredentialKind::kToken);
 
 }  // namespace mgteam::server

@@ -1,5 +1,7 @@
 #include "http/request_input.h"
 
+#include "http/browser_session.h"
+
 #include "mgteam/text.h"
 #include "mgteam/validate.h"
 
@@ -40,6 +42,7 @@ Result<RequestInput> ReadRequestInput(const RawRequestInput& raw) {
     // The scheme name is case-insensitive (RFC 7235 section 2.1): "bearer" too.
     if (h.size() > 7 && AsciiLower(h.substr(0, 7)) == "bearer ") in.bearer = Trim(h.substr(7));
   }
+  if (raw.cookie) in.session = SessionFromCookie(*raw.cookie).value_or("");
   return in;
 }
 

@@ -21,12 +21,14 @@ struct RawRequestInput {
   std::string_view body;
   std::optional<std::string> idempotency_key;               // the header, when sent
   std::optional<std::string> authorization;                 // the header, when sent
+  std::optional<std::string> cookie;                        // the Cookie header, when sent
 };
 
 struct RequestInput {
   json body = json::object();                  // a JSON object; {} when there was no body
   std::optional<std::string> idempotency_key;  // set only on mutations
   std::string bearer;                          // empty when no bearer token was sent
+  std::string session;                         // the dashboard's session cookie; empty when none
 };
 
 // 400 invalid_utf8 (query or body), 400 malformed_json, 422 wrong_type (a body

@@ -85,6 +85,14 @@ std::optional<std::string> Request::Header(const std::string& name) const {
   return http_.get_header_value(name.c_str());
 }
 
+RequestOrigin Request::Origin() const {
+  return RequestOrigin{Header("Sec-Fetch-Site"), Header("Origin"), Header("Host"), config().public_url};
+}
+
+bool Request::SecureOrigin() const {
+  return config().tls() || config().public_url.rfind("https://", 0) == 0;
+}
+
 std::string Request::RemoteAddress() const {
   return ClientAddress(http_.remote_addr, http_.get_header_value("X-Forwarded-For"), config().trusted_proxies);
 }
@@ -114,18 +122,25 @@ Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
 }
 
 Status Router::Prepare(const Route& route, Request& r, const httplib::Request& req) {
-  RawRequestInput raw{route.method, {req.params.begin(), req.params.end()}, req.body, std::nullopt, std::nullopt};
+  RawRequestInput raw{route.method, {req.params.begin(), req.params.end()}, req.body, std::nullopt, std::nullopt, std::nullopt};
   if (req.has_header("Idempotency-Key")) raw.idempotency_key = req.get_header_value("Idempotency-Key");
   if (req.has_header("Authorization")) raw.authorization = req.get_header_value("Authorization");
+  if (req.has_header("Cookie")) raw.cookie = req.get_header_value("Cookie");
   MG_ASSIGN_OR_RETURN(RequestInput input, ReadRequestInput(raw));
   r.body_ = std::move(input.body);
   r.idempotency_key_ = std::move(input.idempotency_key);
-  const std::string& bearer = input.bearer;
-  if (bearer.empty()) return route.access == Access::kPublic ? Status::Ok() : Unauthenticated();
+  // A bearer token wins; the session cookie is the dashboard's. A change
+  // the cookie authenticates must come from our own pages (cross-site
+  // request forgery), checked before anything is looked up.
+  const bool by_session = input.bearer.empty() && !input.session.empty();
+  const std::string& secret = by_session ? input.session : input.bearer;
+  if (secret.empty()) return route.access == Access::kPublic ? Status::Ok() : Unauthenticated();
+  if (by_session && route.access != Access::kPublic && IsUnsafeMethod(route.method))
+    MG_RETURN_IF_ERROR(CheckSameOrigin(r.Origin()));
+  r.by_session_ = by_session;
 
-  std::optional<TimePoint> last_used;
   Status s = ctx_.store.Read([&](Tx& tx) -> Status {
-    auto auth = Authenticate(tx, bearer);
+    auto auth = Authenticate(tx, secret, by_session ? CredentialKind::kSession : CredentialKind::kToken);
     if (!auth.ok()) return route.access == Access::kPublic ? Status::Ok() : auth.status();
     r.auth_ = std::move(auth).value();
     if (route.access != Access::kWorkspace && route.access != Access::kTeam) return Status::Ok();
@@ -188,6 +203,7 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
   res.set_header("X-Request-Id", request_id);
   if (reply.ok()) {
     if (r.replayed_) res.set_header("Idempotent-Replayed", "true");
+    for (const auto& [name, value] : reply->headers) res.set_header(name, value);
     if (reply->status == 204) {
       res.status = 204;
     } else if (!reply->content_type.empty() && reply->body.is_string()) {
@@ -254,8 +270,10 @@ void Router::Install(httplib::Server& http) {
         s = Status(Code::kBadRequest, "method_not_allowed",
                    req.method + " is not supported on " + req.path);
       } else {
+        const bool api = req.path.rfind("/api/", 0) == 0;
         s = Status(Code::kNotFound, "route_not_found",
-                   "no such API route: " + req.method + " " + req.path + " (see /api/v1/openapi.json)");
+                   api ? "no such API route: " + req.method + " " + req.path + " (see /api/v1/openapi.json)"
+                       : "no such page: " + req.path + " (the dashboard is at /, the API under /api/v1)");
       }
     } else if (res.status == 400 && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
                !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "domain/accounts.h"
+#include "http/browser_session.h"
 #include "mgteam/rbac.h"
 #include "store/store.h"
 
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace httplib {
@@ -39,6 +41,8 @@ struct Reply {
   json body;
   // When set, `body` is a string sent verbatim with this content type.
   std::string content_type;
+  // Extra response headers (Set-Cookie for a dashboard session).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class Bus;
@@ -77,10 +81,17 @@ class Request {
   // under that header name, but a client can send one first.
   std::string RemoteAddress() const;
   const json& body() const { return body_; }
+  // Where a browser says the request came from (http/browser_session.h).
+  RequestOrigin Origin() const;
+  // The request came by TLS, or through a proxy that --public-url says
+  // serves HTTPS: the session cookie must be Secure.
+  bool SecureOrigin() const;
 
   // Set for every route but public ones.
   const Authenticated& auth() const { return *auth_; }
   bool signed_in() const { return auth_.has_value(); }
+  // Authenticated by the dashboard's session cookie, not a bearer token.
+  bool by_session() const { return by_session_; }
   Actor actor() const { return Actor{auth_->user.id, auth_->user.name}; }
   // Set for workspace and team routes.
   const Workspace& workspace() const { return *workspace_; }
@@ -103,6 +114,7 @@ class Request {
   std::optional<Role> role_;
   std::optional<std::string> idempotency_key_;
   bool replayed_ = false;
+  bool by_session_ = false;
 };
 
 using Handler = std::function<Result<Reply>(Request&)>;

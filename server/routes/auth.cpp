@@ -3,6 +3,7 @@
 #include "bus/bus.h"
 #include "domain/accounts.h"
 #include "domain/workspaces.h"
+#include "http/browser_session.h"
 #include "login_throttle.h"
 #include "metrics.h"
 #include "mgteam/text.h"
@@ -70,14 +71,28 @@ class LoginGuard {
   std::optional<LoginThrottle> throttle_;
 };
 
+// A new browser session for `user`: its record, and the cookie that
+// carries its secret (the secret is never in the body).
+Result<Reply> StartSession(Request& r, Tx& tx, const User& user) {
+  MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, user.id, "browser session", r.config().session_ttl,
+                                                CredentialKind::kSession));
+  Reply reply{200, {{"session", {{"id", t.record.id}, {"expires_at", *t.record.expires_at}}}}};
+  reply.headers.emplace_back("Set-Cookie", SessionSetCookie(t.secret, r.config().session_ttl.count(),
+                                                            r.SecureOrigin()));
+  return reply;
+}
+
 Result<Reply> Signup(Request& r) {
-  FieldReader f(r.body(), {"email", "password", "name", "invitation_token", "token_name"});
+  FieldReader f(r.body(), {"email", "password", "name", "invitation_token", "token_name", "session"});
   auto email = f.Email("email", true);
   auto name = f.Text("name", kName);
   auto invitation = f.Text("invitation_token", {1, 200, false, true});
   auto token_name = f.Text("token_name", kName);
+  const bool session = f.Boolean("session").value_or(false);
   MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
   if (!f.ok()) return f.status();
+  // The dashboard signs up into a cookie session: only its own pages may.
+  if (session) MG_RETURN_IF_ERROR(CheckSameOrigin(r.Origin()));
   NewAccount a;
   a.email = Trim(r.body()["email"].get<std::string>());
   a.email_norm = *email;
@@ -110,12 +125,44 @@ Result<Reply> Signup(Request& r) {
     } else {
       MG_ASSIGN_OR_RETURN(user, CreateAccount(tx, a, r.config().open_signup, SignupGate::kFirstOrOpen));
     }
-    MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, user.id, token_name ? *token_name : "signup"));
     out["user"] = user.ToJson();
+    if (session) {
+      MG_ASSIGN_OR_RETURN(Reply reply, StartSession(r, tx, user));
+      out["session"] = reply.body["session"];
+      reply.status = 201;
+      reply.body = out;
+      return reply;
+    }
+    MG_ASSIGN_OR_RETURN(IssuedToken t, IssueToken(tx, user.id, token_name ? *token_name : "signup"));
     out["token"] = t.secret;
     out["token_id"] = t.record.id;
     return Reply{201, out};
   });
+}
+
+// The account behind an email and password, through the login throttle.
+Result<UserRecord> CheckPassword(Request& r, LoginGuard& guard, const std::string& email,
+                                 const std::string& password) {
+  // A throttled attempt is refused before the account is looked up or any
+  // password is hashed: the refusal costs nothing, and since the account key
+  // is the email as typed (normalised), it says nothing about whether an
+  // account has that email.
+  auto ticket = guard.For(r.config()).Admit(email, ClientAddressKey(r.RemoteAddress()));
+  if (!ticket.ok()) {
+    if (r.server().metrics) r.server().metrics->logins_throttled++;
+    return ticket.status();
+  }
+  // Returning early from here on (a database error) leaves the attempt
+  // uncounted: the ticket is abandoned when it goes out of scope.
+  MG_ASSIGN_OR_RETURN(auto found, r.store().ReadValue<std::optional<UserRecord>>(
+                                      [&](Tx& tx) { return tx.FindUserByEmail(email); }));
+  bool ok = VerifyPassword(found ? found->password_hash : DummyHash(), password);
+  if (!found || !ok) {
+    ticket->Report(LoginThrottle::Outcome::kFailure);
+    return Status(Code::kUnauthenticated, "invalid_credentials", "wrong email or password");
+  }
+  ticket->Report(LoginThrottle::Outcome::kSuccess);
+  return std::move(*found);
 }
 
 Result<Reply> Login(Request& r, LoginGuard& guard) {
@@ -124,29 +171,28 @@ Result<Reply> Login(Request& r, LoginGuard& guard) {
   auto token_name = f.Text("token_name", kName);
   MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
   if (!f.ok()) return f.status();
-  // A throttled attempt is refused before the account is looked up or any
-  // password is hashed: the refusal costs nothing, and since the account key
-  // is the email as typed (normalised), it says nothing about whether an
-  // account has that email.
-  auto ticket = guard.For(r.config()).Admit(*email, ClientAddressKey(r.RemoteAddress()));
-  if (!ticket.ok()) {
-    if (r.server().metrics) r.server().metrics->logins_throttled++;
-    return ticket.status();
-  }
-  // Returning early from here on (a database error) leaves the attempt
-  // uncounted: the ticket is abandoned when it goes out of scope.
-  MG_ASSIGN_OR_RETURN(auto found, r.store().ReadValue<std::optional<UserRecord>>(
-                                      [&](Tx& tx) { return tx.FindUserByEmail(*email); }));
-  bool ok = VerifyPassword(found ? found->password_hash : DummyHash(), password);
-  if (!found || !ok) {
-    ticket->Report(LoginThrottle::Outcome::kFailure);
-    return Status(Code::kUnauthenticated, "invalid_credentials", "wrong email or password");
-  }
-  ticket->Report(LoginThrottle::Outcome::kSuccess);
+  MG_ASSIGN_OR_RETURN(UserRecord found, CheckPassword(r, guard, *email, password));
   return r.Write([&](Tx& tx) -> Result<Reply> {
     MG_ASSIGN_OR_RETURN(IssuedToken t,
-                        IssueToken(tx, found->user.id, token_name ? *token_name : "login"));
-    return Reply{200, {{"user", found->user.ToJson()}, {"token", t.secret}, {"token_id", t.record.id}}};
+                        IssueToken(tx, found.user.id, token_name ? *token_name : "login"));
+    return Reply{200, {{"user", found.user.ToJson()}, {"token", t.secret}, {"token_id", t.record.id}}};
+  });
+}
+
+// Dashboard sign-in: the same check as a login, answered with a session
+// cookie instead of a token (docs/dashboard.md). No Idempotency-Key replay:
+// a replayed answer could not set the cookie again.
+Result<Reply> SignIn(Request& r, LoginGuard& guard) {
+  FieldReader f(r.body(), {"email", "password"});
+  auto email = f.Email("email", true);
+  MG_ASSIGN_OR_RETURN(std::string password, PasswordField(f));
+  if (!f.ok()) return f.status();
+  MG_RETURN_IF_ERROR(CheckSameOrigin(r.Origin()));
+  MG_ASSIGN_OR_RETURN(UserRecord found, CheckPassword(r, guard, *email, password));
+  return r.store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(Reply reply, StartSession(r, tx, found.user));
+    reply.body["user"] = found.user.ToJson();
+    return reply;
   });
 }
 
@@ -161,6 +207,32 @@ Result<Reply> Logout(Request& r) {
     MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
     return Reply{200, {{"revoked", t.ToJson()}}};
   }), r.auth().token.id);
+}
+
+// Ends the dashboard session the request came with, and clears its cookie.
+// Also clears a cookie the server no longer knows (expired, revoked), so
+// the route never leaves a dead cookie behind.
+Result<Reply> SignOut(Request& r) {
+  if (!r.by_session())
+    return Status::BadRequest("not_a_session",
+                              "this ends a dashboard session; to revoke a token use POST /api/v1/auth/logout");
+  auto reply = AnnounceRevoked(r, r.store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
+    return Reply{200, {{"revoked", t.ToJson()}}};
+  }), r.auth().token.id);
+  if (reply.ok()) reply->headers.emplace_back("Set-Cookie", ClearedSessionCookie(r.SecureOrigin()));
+  return reply;
+}
+
+// Signs the caller out of every browser (their tokens stay).
+Result<Reply> SignOutEverywhere(Request& r) {
+  MG_ASSIGN_OR_RETURN(auto revoked, r.store().WriteValue<std::vector<TokenRecord>>(
+                                        [&](Tx& tx) { return RevokeSessions(tx, r.auth().user.id); }));
+  if (r.server().bus)
+    for (const auto& t : revoked) r.server().bus->PublishTokenRevoked(t.id);
+  Reply reply{200, {{"revoked", revoked.size()}}};
+  if (r.by_session()) reply.headers.emplace_back("Set-Cookie", ClearedSessionCookie(r.SecureOrigin()));
+  return reply;
 }
 
 Result<Reply> Me(Request& r) {
@@ -209,6 +281,11 @@ void AddAuthRoutes(Router& router) {
   router.Add({"POST", "/api/v1/auth/login", Access::kPublic, {}, "", "Log in: get a new token",
               [guard](Request& r) { return Login(r, *guard); }});
   router.Add({"POST", "/api/v1/auth/logout", Access::kUser, {}, "", "Revoke the calling token", Logout});
+  router.Add({"POST", "/api/v1/auth/session", Access::kPublic, {}, "", "Dashboard sign-in: a session cookie",
+              [guard](Request& r) { return SignIn(r, *guard); }});
+  router.Add({"DELETE", "/api/v1/auth/session", Access::kUser, {}, "", "Dashboard sign-out", SignOut});
+  router.Add({"DELETE", "/api/v1/auth/sessions", Access::kUser, {}, "", "Sign out of every browser",
+              SignOutEverywhere});
   router.Add({"GET", "/api/v1/me", Access::kUser, {}, "", "The caller", Me});
   router.Add({"GET", "/api/v1/tokens", Access::kUser, {}, "", "List your tokens", ListTokens});
   router.Add({"POST", "/api/v1/tokens", Access::kUser, {}, "", "Create a named token", CreateToken});

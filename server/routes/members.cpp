@@ -159,6 +159,27 @@ Result<Reply> AcceptRoute(Request& r) {
   });
 }
 
+// What the invitation landing page (/join/TOKEN) shows before anyone signs
+// in: whose team, for which address, with what role. Only the holder of the
+// link can ask, and the link was sent to that address.
+Result<Reply> PreviewInvitationRoute(Request& r) {
+  return r.store().ReadValue<Reply>([&](Tx& tx) -> Result<Reply> {
+    MG_ASSIGN_OR_RETURN(InvitationRecord inv, FindUsableInvitation(tx, r.Param("token")));
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(inv.workspace_id));
+    if (!ws) return Status(Code::kNotFound, "invitation_not_found", "this invitation's team no longer exists");
+    MG_ASSIGN_OR_RETURN(auto inviter, tx.FindUser(inv.inviter_id));
+    return Reply{200,
+                 {{"invitation",
+                   {{"team_name", ws->name},
+                    {"team_slug", ws->slug},
+                    {"workspace_id", ws->id},
+                    {"email", inv.email_norm},
+                    {"role", inv.role},
+                    {"expires_at", inv.expires_at},
+                    {"invited_by_name", inviter ? json(inviter->name) : json(nullptr)}}}}};
+  });
+}
+
 }  // namespace
 
 void AddMemberRoutes(Router& router) {
@@ -179,6 +200,8 @@ void AddMemberRoutes(Router& router) {
               "", "Send a pending invitation again with a new link and expiry", ResendInvitationRoute});
   router.Add({"DELETE", "/api/v1/teams/{team_id}/invitations/{id}", Access::kTeam,
               Permission::kMemberInvite, "", "Revoke an invitation", RevokeInvitationRoute});
+  router.Add({"GET", "/api/v1/invitations/{token}", Access::kPublic, {}, "",
+              "What an invitation is for (the /join page)", PreviewInvitationRoute});
   router.Add({"POST", "/api/v1/invitations/{token}/accept", Access::kUser, {}, "",
               "Accept an invitation", AcceptRoute});
 }

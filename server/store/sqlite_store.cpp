@@ -680,6 +680,7 @@ Status SqliteStore::Ping() {
 json TokenRecord::ToJson() const {
   return {{"id", id},
           {"name", name},
+          {"kind", session() ? "session" : "token"},
           {"prefix", prefix},
           {"created_at", created_at},
           {"last_used_at", last_used_at ? json(*last_used_at) : json(nullptr)},

@@ -45,6 +45,8 @@ struct TokenRecord {
   std::optional<std::string> expires_at;  // RFC 3339; none: never
 
   bool expired(const std::string& now_rfc3339) const;
+  // A browser session ("mgs_..."), not an access token (accounts.h).
+  bool session() const { return prefix.rfind("mgs_", 0) == 0; }
   json ToJson() const;
 };
 
