@@ -21,7 +21,7 @@ struct RawRequestInput {
   std::string_view body;
   std::optional<std::string> idempotency_key;               // the header, when sent
   std::optional<std::string> authorization;                 // the header, when sent
-  std::optional<std::string> cookie;                        // the Cookie header, when sent
+  std::optional<std::string> cookie = std::nullopt;         // the Cookie header, when sent
 };
 
 struct RequestInput {

@@ -38,3 +38,12 @@ TEST_CASE("the Idempotency-Key is checked on mutations, the bearer token trimmed
   CHECK(ReadRequestInput({"GET", {}, "", std::nullopt, std::string("bearer  tok ")})->bearer == "tok");
   CHECK(ReadRequestInput({"GET", {}, "", std::nullopt, std::string("Basic dXNlcg==")})->bearer.empty());
 }
+
+TEST_CASE("the dashboard's session comes from the Cookie header, apart from the bearer token") {
+  auto in = ReadRequestInput({"GET", {}, "", std::nullopt, std::string("Bearer mg_t"),
+                              std::string("theme=dark; mgteam_session=mgs_s")});
+  REQUIRE(in.ok());
+  CHECK(in->bearer == "mg_t");
+  CHECK(in->session == "mgs_s");
+  CHECK(ReadRequestInput({"GET", {}, "", std::nullopt, std::nullopt, std::string("theme=dark")})->session.empty());
+}

@@ -1,0 +1,127 @@
+// The dashboard's cookie and same-origin rule (server/http/browser_session.h)
+// and the lookup of its files (server/web_files.h), without a server.
+#include "http/browser_session.h"
+#include "web_files.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+using namespace mgteam;
+using namespace mgteam::server;
+
+TEST_CASE("session cookie: found among other cookies, empty values ignored, quotes removed") {
+  CHECK(SessionFromCookie("mgteam_session=mgs_abc") == "mgs_abc");
+  CHECK(SessionFromCookie("theme=dark; mgteam_session=mgs_abc; x=1") == "mgs_abc");
+  CHECK(SessionFromCookie(" theme=dark ;mgteam_session = \"mgs_q\" ") == "mgs_q");
+  CHECK(SessionFromCookie("mgteam_session=; mgteam_session=mgs_2") == "mgs_2");
+  CHECK_FALSE(SessionFromCookie("mgteam_sessionx=mgs_abc").has_value());
+  CHECK_FALSE(SessionFromCookie("xmgteam_session=mgs_abc").has_value());
+  CHECK_FALSE(SessionFromCookie("").has_value());
+  CHECK_FALSE(SessionFromCookie(";;;=;").has_value());
+}
+
+TEST_CASE("session cookie: HttpOnly, SameSite=Strict, Path=/, Secure only when asked; clearing sets Max-Age=0") {
+  const std::string c = SessionSetCookie("mgs_x", 3600, false);
+  CHECK(c == "mgteam_session=mgs_x; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
+  CHECK(SessionSetCookie("mgs_x", 60, true).find("; Secure") != std::string::npos);
+  CHECK(ClearedSessionCookie(false) == "mgteam_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+}
+
+TEST_CASE("same-origin rule: Sec-Fetch-Site decides when a browser sends it") {
+  RequestOrigin o;
+  o.host = "127.0.0.1:8474";
+  o.public_url = "http://127.0.0.1:8474";
+  o.sec_fetch_site = "same-origin";
+  CHECK(CheckSameOrigin(o).ok());
+  o.sec_fetch_site = "none";
+  CHECK(CheckSameOrigin(o).ok());
+  for (const char* site : {"cross-site", "same-site", "CROSS-SITE", "garbage"}) {
+    CAPTURE(site);
+    o.sec_fetch_site = site;
+    o.origin = "http://127.0.0.1:8474";  // a matching Origin does not overrule it
+    Status s = CheckSameOrigin(o);
+    CHECK(s.code() == Code::kPermissionDenied);
+    CHECK(s.reason() == "cross_site_request");
+  }
+}
+
+TEST_CASE("same-origin rule: without Sec-Fetch-Site, Origin must name this server") {
+  RequestOrigin o;
+  o.host = "mg.example.com";
+  o.public_url = "https://mg.example.com";
+  CHECK(CheckSameOrigin(o).reason() == "cross_site_request");  // neither header
+  o.origin = "null";
+  CHECK(CheckSameOrigin(o).reason() == "cross_site_request");  // an opaque origin
+  o.origin = "https://evil.example";
+  CHECK(CheckSameOrigin(o).reason() == "cross_site_request");
+  o.origin = "https://mg.example.com.evil.example";
+  CHECK(CheckSameOrigin(o).reason() == "cross_site_request");
+  o.origin = "https://MG.example.com";
+  CHECK(CheckSameOrigin(o).ok());
+  o.origin = "https://mg.example.com:443";  // default port on one side only
+  CHECK(CheckSameOrigin(o).ok());
+  // Behind a proxy that rewrites Host, the public URL still identifies us.
+  o.host = "127.0.0.1:8474";
+  o.origin = "https://mg.example.com";
+  CHECK(CheckSameOrigin(o).ok());
+  o.origin = "http://127.0.0.1:8474";
+  CHECK(CheckSameOrigin(o).ok());
+  o.origin = "http://127.0.0.1:8475";
+  CHECK(CheckSameOrigin(o).reason() == "cross_site_request");
+}
+
+TEST_CASE("unsafe methods are the ones that change something") {
+  for (const char* m : {"POST", "PUT", "PATCH", "DELETE"}) CHECK(IsUnsafeMethod(m));
+  for (const char* m : {"GET", "HEAD", "OPTIONS"}) CHECK_FALSE(IsUnsafeMethod(m));
+}
+
+TEST_CASE("web paths: traversal, hidden files and control characters never resolve") {
+  CHECK(SafeWebPath("/app.js") == "app.js");
+  CHECK(SafeWebPath("js/api.js") == "js/api.js");
+  for (const char* bad : {"", "/", "../etc/passwd", "js/../../x", "./app.js", "js//api.js", ".git/config",
+                          "js/.hidden", "a\\b", "js/"}) {
+    CAPTURE(bad);
+    CHECK(SafeWebPath(bad).empty());
+  }
+  CHECK(SafeWebPath(std::string("a\0b", 3)).empty());
+  CHECK(SafeWebPath(std::string(201, 'a')).empty());
+}
+
+TEST_CASE("web files: content types by extension") {
+  CHECK(ContentTypeFor("index.html") == "text/html; charset=utf-8");
+  CHECK(ContentTypeFor("js/app.js") == "text/javascript; charset=utf-8");
+  CHECK(ContentTypeFor("style.css") == "text/css; charset=utf-8");
+  CHECK(ContentTypeFor("favicon.svg") == "image/svg+xml");
+  CHECK(ContentTypeFor("README") == "application/octet-stream");
+}
+
+TEST_CASE("web files: the built-in copy has index.html; a directory is read afresh with a new ETag per change") {
+  auto embedded = WebFiles::Embedded();
+  auto index = embedded.Find("index.html");
+  REQUIRE(index.has_value());
+  CHECK(index->body.find("<html") != std::string::npos);
+  CHECK(index->etag.size() == 34);
+  CHECK(index->etag.front() == '"');
+
+  auto dir = std::filesystem::temp_directory_path() / ("mgteam-web-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "js");
+  std::ofstream(dir / "js" / "a.js") << "one";
+  auto files = WebFiles::FromDirectory(dir.string());
+  auto first = files.Find("js/a.js");
+  REQUIRE(first.has_value());
+  CHECK(first->body == "one");
+  CHECK(first->content_type == "text/javascript; charset=utf-8");
+  std::ofstream(dir / "js" / "a.js") << "two";
+  auto second = files.Find("js/a.js");
+  REQUIRE(second.has_value());
+  CHECK(second->body == "two");
+  CHECK(second->etag != first->etag);
+  CHECK_FALSE(files.Find("js").has_value());  // a directory is not a file
+  CHECK_FALSE(files.Find("missing.js").has_value());
+  CHECK_FALSE(files.Find("../" + dir.filename().string() + "/js/a.js").has_value());
+  std::filesystem::remove_all(dir);
+}
