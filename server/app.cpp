@@ -211,6 +211,11 @@ void App::Housekeeping() {
     auto purged = store_->WriteValue<int64_t>([&](Tx& tx) { return tx.PurgeIdempotency(before); });
     if (!purged.ok()) spdlog::warn("purging idempotency records: {}", purged.status().ToString());
     else if (*purged > 0) spdlog::debug("purged {} idempotency records older than {}", *purged, before);
+    // Ended browser sessions stay listed (`mgteam token list`) for a week.
+    const std::string week_ago = FormatRfc3339(Now() - std::chrono::hours(24 * 7));
+    auto sessions = store_->WriteValue<int64_t>([&](Tx& tx) { return tx.PurgeEndedSessions(week_ago); });
+    if (!sessions.ok()) spdlog::warn("purging ended browser sessions: {}", sessions.status().ToString());
+    else if (*sessions > 0) spdlog::debug("purged {} browser sessions that ended before {}", *sessions, week_ago);
     lock.lock();
   }
 }

@@ -452,6 +452,13 @@ class SqliteTx final : public Tx {
     return q->Run();
   }
 
+  Result<int64_t> PurgeEndedSessions(const std::string& before) override {
+    MG_RETURN_IF_ERROR(Exec("DELETE FROM tokens WHERE prefix LIKE 'mgs\\_%' ESCAPE '\\' AND "
+                            "(revoked_at < ? OR expires_at < ?)",
+                            before, before));
+    return c_.db.Changes();
+  }
+
   Result<int64_t> PurgeIdempotency(const std::string& before) override {
     MG_RETURN_IF_ERROR(Exec("DELETE FROM idempotency WHERE created_at < ?", before));
     return c_.db.Changes();

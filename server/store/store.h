@@ -151,6 +151,10 @@ class Tx {
   // Notes a use of a token that is not revoked: sets last_used_at only, so a
   // copy read before a revocation can never write the revocation back.
   virtual Status TouchToken(const std::string& token_id, const std::string& at) = 0;
+  // Deletes browser sessions that ended (revoked or expired) before
+  // `before` (RFC 3339): each sign-in makes one, and an ended one is of no
+  // use once it has been listed for a while. Tokens are kept. How many went.
+  virtual Result<int64_t> PurgeEndedSessions(const std::string& before) = 0;
 
   // Workspaces and memberships.
   virtual Status InsertWorkspace(const Workspace& w) = 0;

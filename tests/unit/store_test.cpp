@@ -286,3 +286,47 @@ TEST_CASE("noting a token's use after it was revoked never brings it back") {
       CHECK(t.last_used_at != std::optional<std::string>("2026-11-29T12:00:00.000Z"));
     }
 }
+
+TEST_CASE("browser sessions: their own kind of secret, revoked together, purged a while after they end") {
+  Fixture f;
+  auto issue = [&](CredentialKind kind, std::optional<std::chrono::seconds> life) {
+    auto t = f.store->WriteValue<IssuedToken>(
+        [&](Tx& tx) { return IssueToken(tx, f.alice.id, "x", life, kind); });
+    REQUIRE(t.ok());
+    return *t;
+  };
+  const IssuedToken token = issue(CredentialKind::kToken, std::nullopt);
+  const IssuedToken live = issue(CredentialKind::kSession, std::chrono::hours(1));
+  const IssuedToken gone = issue(CredentialKind::kSession, std::chrono::seconds(1));
+  CHECK(live.secret.rfind("mgs_", 0) == 0);
+  CHECK(live.record.session());
+  CHECK_FALSE(token.record.session());
+  auto auth = [&](const std::string& secret, CredentialKind kind) {
+    return f.store->ReadValue<Authenticated>([&](Tx& tx) { return Authenticate(tx, secret, kind); });
+  };
+  CHECK(auth(live.secret, CredentialKind::kSession).ok());
+  // Neither kind passes for the other.
+  CHECK_FALSE(auth(live.secret, CredentialKind::kToken).ok());
+  CHECK_FALSE(auth(token.secret, CredentialKind::kSession).ok());
+
+  auto revoked = f.store->WriteValue<std::vector<TokenRecord>>([&](Tx& tx) { return RevokeSessions(tx, f.alice.id); });
+  REQUIRE(revoked.ok());
+  CHECK(revoked->size() == 2);
+  CHECK_FALSE(auth(live.secret, CredentialKind::kSession).ok());
+  CHECK(auth(token.secret, CredentialKind::kToken).ok());
+
+  auto count = [&] {
+    auto tokens = f.store->ReadValue<std::vector<TokenRecord>>([&](Tx& tx) { return tx.ListTokens(f.alice.id); });
+    REQUIRE(tokens.ok());
+    return tokens->size();
+  };
+  CHECK(count() == 3);
+  // Ended before a time long past: nothing goes yet.
+  auto none = f.store->WriteValue<int64_t>([&](Tx& tx) { return tx.PurgeEndedSessions("2000-01-01T00:00:00.000Z"); });
+  REQUIRE(none.ok());
+  CHECK(*none == 0);
+  auto purged = f.store->WriteValue<int64_t>([&](Tx& tx) { return tx.PurgeEndedSessions("2999-01-01T00:00:00.000Z"); });
+  REQUIRE(purged.ok());
+  CHECK(*purged == 2);
+  CHECK(count() == 1);  // the access token stays, revoked or not
+}
