@@ -41,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (in.Bool()) raw.idempotency_key = in.Text(255);
   if (uint8_t auth = in.Byte(); auth & 1) raw.authorization = (auth & 2 ? "Bearer " : "") + in.Text(64);
+  if (in.Bool()) raw.cookie = in.Text(120);
   std::string body(in.Rest());
   raw.body = body;
 
@@ -74,6 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_REQUIRE(!key.empty() && key.size() <= 255 && !HasControlChars(key, false));
   } else {
     FUZZ_REQUIRE(!mutation || !raw.idempotency_key);
+  }
+
+  // A session comes only from a cookie pair of that name, one value, trimmed.
+  if (!input.session.empty()) {
+    FUZZ_REQUIRE(raw.cookie && raw.cookie->find("mgteam_session") != std::string::npos);
+    FUZZ_REQUIRE(input.session.find(';') == std::string::npos);
+    FUZZ_REQUIRE(input.session.front() != ' ' && input.session.back() != ' ');
   }
 
   if (!input.bearer.empty()) {
