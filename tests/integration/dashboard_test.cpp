@@ -178,7 +178,7 @@ TEST_CASE("a browser session: HttpOnly SameSite=Strict cookie, hashed like a tok
   CHECK(http.Delete("/api/v1/auth/session", alice.token).error_code() == "not_a_session");
 }
 
-TEST_CASE("writes the cookie authenticates must come from our own pages; bearer writes need no origin") {
+TEST_CASE("writes the cookie authenticates must come from our own pages, bearer writes need no origin") {
   auto server = ServerProcess::Start();
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");
@@ -244,7 +244,7 @@ TEST_CASE("sign-in goes through the login throttle and gives no hint which email
   CHECK(Header(throttled, "Set-Cookie").empty());
 }
 
-TEST_CASE("sign out everywhere ends every browser session and its streams; tokens stay") {
+TEST_CASE("sign out everywhere ends every browser session and its streams, tokens stay") {
   ServerProcess::Options o;
   o.args = {"--session-ttl", "1h"};
   auto server = ServerProcess::Start(o);
@@ -288,7 +288,7 @@ TEST_CASE("sign out everywhere ends every browser session and its streams; token
   CHECK(m.Cli({"token", "revoke"}).exit_code == 2);
 }
 
-TEST_CASE("the invitation preview names the team and address; sign-up with it lands in the team with a session") {
+TEST_CASE("the invitation preview names the team and address, sign-up with it lands in the team with a session") {
   auto server = ServerProcess::Start();
   Http http(server->port());
   TestUser alice = SignUp(http, "alice");

@@ -24,7 +24,7 @@ TEST_CASE("session cookie: found among other cookies, empty values ignored, quot
   CHECK_FALSE(SessionFromCookie(";;;=;").has_value());
 }
 
-TEST_CASE("session cookie: HttpOnly, SameSite=Strict, Path=/, Secure only when asked; clearing sets Max-Age=0") {
+TEST_CASE("session cookie: HttpOnly, SameSite=Strict, Path=/, Secure only when asked, clearing sets Max-Age=0") {
   const std::string c = SessionSetCookie("mgs_x", 3600, false);
   CHECK(c == "mgteam_session=mgs_x; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
   CHECK(SessionSetCookie("mgs_x", 60, true).find("; Secure") != std::string::npos);
@@ -99,7 +99,7 @@ TEST_CASE("web files: content types by extension") {
   CHECK(ContentTypeFor("README") == "application/octet-stream");
 }
 
-TEST_CASE("web files: the built-in copy has index.html; a directory is read afresh with a new ETag per change") {
+TEST_CASE("web files: the built-in copy has index.html, a directory is read afresh with a new ETag per change") {
   auto embedded = WebFiles::Embedded();
   auto index = embedded.Find("index.html");
   REQUIRE(index.has_value());
