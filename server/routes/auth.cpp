@@ -209,17 +209,22 @@ Result<Reply> Logout(Request& r) {
   }), r.auth().token.id);
 }
 
-// Ends the dashboard session the request came with, and clears its cookie.
-// Also clears a cookie the server no longer knows (expired, revoked), so
-// the route never leaves a dead cookie behind.
+// Ends the dashboard session the request came with and clears its cookie.
+// Public, so that a cookie the server no longer honours (expired, revoked
+// elsewhere) is cleared too instead of answering 401 and staying behind.
 Result<Reply> SignOut(Request& r) {
-  if (!r.by_session())
+  if (r.signed_in() && !r.by_session())
     return Status::BadRequest("not_a_session",
                               "this ends a dashboard session; to revoke a token use POST /api/v1/auth/logout");
-  auto reply = AnnounceRevoked(r, r.store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
-    MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
-    return Reply{200, {{"revoked", t.ToJson()}}};
-  }), r.auth().token.id);
+  // Public routes skip the router's same-origin check: make it here, so
+  // another site cannot sign a visitor out either.
+  MG_RETURN_IF_ERROR(CheckSameOrigin(r.Origin()));
+  Result<Reply> reply = Reply{200, {{"revoked", nullptr}}};
+  if (r.signed_in())
+    reply = AnnounceRevoked(r, r.store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+      MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
+      return Reply{200, {{"revoked", t.ToJson()}}};
+    }), r.auth().token.id);
   if (reply.ok()) reply->headers.emplace_back("Set-Cookie", ClearedSessionCookie(r.SecureOrigin()));
   return reply;
 }
@@ -283,7 +288,7 @@ void AddAuthRoutes(Router& router) {
   router.Add({"POST", "/api/v1/auth/logout", Access::kUser, {}, "", "Revoke the calling token", Logout});
   router.Add({"POST", "/api/v1/auth/session", Access::kPublic, {}, "", "Dashboard sign-in: a session cookie",
               [guard](Request& r) { return SignIn(r, *guard); }});
-  router.Add({"DELETE", "/api/v1/auth/session", Access::kUser, {}, "", "Dashboard sign-out", SignOut});
+  router.Add({"DELETE", "/api/v1/auth/session", Access::kPublic, {}, "", "Dashboard sign-out", SignOut});
   router.Add({"DELETE", "/api/v1/auth/sessions", Access::kUser, {}, "", "Sign out of every browser",
               SignOutEverywhere});
   router.Add({"GET", "/api/v1/me", Access::kUser, {}, "", "The caller", Me});

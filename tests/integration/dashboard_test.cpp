@@ -173,6 +173,16 @@ TEST_CASE("a browser session: HttpOnly SameSite=Strict cookie, hashed like a tok
   auto dead = http.Send("GET", "/api/v1/me", "", "", WithCookie(secret));
   CHECK(dead.status == 401);
   CHECK(dead.error_code() == "session_ended");
+  // Signing out again with the dead cookie still clears it.
+  auto again = http.Send("DELETE", "/api/v1/auth/session", "", "", WithCookie(secret, kSameOrigin));
+  CHECK(again.status == 200);
+  CHECK(again.body["revoked"].is_null());
+  CHECK(Header(again, "Set-Cookie").find("Max-Age=0") != std::string::npos);
+  // Another site cannot sign a visitor out.
+  const std::string fresh = SignIn(http, alice);
+  auto forced = http.Send("DELETE", "/api/v1/auth/session", "", "", WithCookie(fresh, {{"Sec-Fetch-Site", "cross-site"}}));
+  CHECK(forced.error_code() == "cross_site_request");
+  CHECK(http.Send("GET", "/api/v1/me", "", "", WithCookie(fresh)).status == 200);
   // The bearer token is untouched, and cannot end a "session".
   CHECK(http.Get("/api/v1/me", alice.token).status == 200);
   CHECK(http.Delete("/api/v1/auth/session", alice.token).error_code() == "not_a_session");
