@@ -42,7 +42,8 @@ const SCENARIO_TIMEOUT_MS = 60000;
 // all closed at its end whatever happened.
 class Scenario {
   constructor(env, name) {
-    Object.assign(this, { env, name, servers: [], contexts: [], watched: [], deferred: [], lastStep: 'setup' });
+    Object.assign(this, { env, name, servers: [], contexts: [], watched: [], deferred: [], lastStep: 'setup',
+      started: Date.now() });
   }
 
   async server() {
@@ -65,7 +66,10 @@ class Scenario {
     return page;
   }
 
-  step(what) { this.lastStep = what; }
+  step(what) {
+    this.lastStep = what;
+    if (process.env.MGTEAM_TEST_VERBOSE) this.note(`${Date.now() - this.started} ms: ${what}`);
+  }
   note(text) { console.log(`    # ${text.replace(/\n/g, '\n    # ')}`); }
   defer(fn) { this.deferred.push(fn); }
   problems() { return this.watched.flatMap((w) => w.problems); }

@@ -13,6 +13,14 @@ import assert from 'node:assert/strict';
 import { addMemory, createTeam, listMemories, signInContext, signUp } from './harness.mjs';
 import { idbOutboxCount, isNetworkFailure, openPage, submit, waitOutbox, waitServiceWorker, waitState } from './ui.mjs';
 
+// Requests the server logged (at --log-level debug) since log offset `from`,
+// but the change stream's: a stream is logged when it ends, and the one the
+// page held before going offline ends after that.
+function requestsSince(server, from) {
+  return server.log().slice(from).split('\n')
+    .filter((l) => / debug (GET|POST|PUT|PATCH|DELETE|HEAD) /.test(l) && !l.includes('/api/v1/sync/stream'));
+}
+
 async function events(server, user, ws) {
   const r = await server.call(200, 'GET', `/api/v1/workspaces/${ws}/events?since=0&limit=1000`, { token: user.token });
   return r.events;
@@ -41,6 +49,7 @@ export async function offlineOutbox(t) {
     'the edit form is not filled with the memory');
   await context.setOffline(true);
   await waitState(page, 'offline');
+  let mark = server.log().length;
 
   t.step('editing offline');
   await page.fill('form#memory-form input[name="title"]', editedTitle);
@@ -64,16 +73,24 @@ export async function offlineOutbox(t) {
     const all = await listMemories(server, alice, team.ws);
     return { created: all.filter((m) => m.title === newTitle), edited: all.find((m) => m.id === edited.id) };
   };
+  assert.deepEqual(requestsSince(server, mark), [], 'the offline page reached the server');
   let s = await onServer();
   assert.equal(s.created.length, 0, 'the offline create reached the server while offline');
   assert.equal(s.edited.version, 1, 'the offline edit reached the server while offline');
 
   t.step('reloading while offline');
+  // The offline emulation must reach the service worker too, or a
+  // network-first worker would fetch the page from the (running) server.
+  const [worker] = context.serviceWorkers();
+  assert.ok(worker, 'playwright sees no service worker');
+  assert.equal(await worker.evaluate(() => navigator.onLine), false, 'the service worker is not offline');
+  mark = server.log().length;
   const response = await page.reload();
   assert.ok(response?.fromServiceWorker(), 'the offline reload was not answered by the service worker');
   await waitState(page, 'offline');
   await waitOutbox(page, 2, 'pending');
   assert.equal(await idbOutboxCount(page), 2, 'the IndexedDB outbox lost writes in the reload');
+  assert.deepEqual(requestsSince(server, mark), [], 'the offline reload reached the server');
   s = await onServer();
   assert.equal(s.created.length, 0, 'the offline create reached the server during the offline reload');
   assert.equal(s.edited.version, 1, 'the offline edit reached the server during the offline reload');
