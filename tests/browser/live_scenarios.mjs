@@ -4,6 +4,8 @@
 //   with an alert, no cookie), pick the team, and a memory the real `mgteam`
 //   CLI writes from another "machine" shows up in the feed within 1 s of the
 //   command's exit. This is the issue's promise: the team sees it live.
+//   It ends with "sign out everywhere" from a second browser: the first
+//   page turns "signed out" and shows the sign-in form again.
 // restart-resume: the server is stopped (SIGTERM) under the open page, which
 //   says "reconnecting"; restarted on the same port and data, with writes
 //   landing right after the restart (while the page reconnects), the page is
@@ -85,6 +87,18 @@ export async function cliToFeed(t) {
   assert.ok(await row.locator('a').evaluateAll((as, id) => as.some((a) => a.getAttribute('href')?.includes(id)), id),
     `the feed row has no link to memory ${id}`);
   assert.equal((await feedSeqs(page))[0], head, 'the newest entry is not first');
+
+  t.step('signing out everywhere from another browser');
+  const other = await t.context();
+  await signInContext(other, server, alice);
+  const otherPage = await t.page(other, isSignedOutProbe);
+  await openPage(otherPage, server, team.ws, 'feed', `ol#feed > li[data-seq="${head}"]`);
+  await otherPage.click('#signout-all');
+  await otherPage.waitForSelector('form#signin');
+  await waitState(page, 'signed-out');
+  await page.waitForSelector('form#signin');
+  const me = await server.api('GET', '/api/v1/me', { cookie: `mgteam_session=${cookie.value}` });
+  assert.equal(me.status, 401, `the first browser's session still works after signing out everywhere: ${me.status}`);
 }
 
 export async function restartResume(t) {
@@ -102,7 +116,18 @@ export async function restartResume(t) {
   await waitState(page, 'live');
   await page.evaluate(() => { window.__sameDocument = true; });
 
+  const seen = head; // what the page had when the server went away
+
   t.step('stopping the server');
+  // The stream requests that succeed from now on: the first must resume
+  // from the last seq the page saw (?since= or Last-Event-ID), so the
+  // writes below reach the page through the server's replay.
+  const resumed = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/api/v1/sync/stream') && r.status() === 200) {
+      resumed.push({ since: new URL(r.url()).searchParams.get('since'), lastEventId: r.request().headers()['last-event-id'] });
+    }
+  });
   await server.stop();
   await waitState(page, 'reconnecting');
 
@@ -110,6 +135,9 @@ export async function restartResume(t) {
   await server.restart();
   for (let i = 1; i <= 3; i++) await addMemory(server, alice, team.ws, { title: `After the restart ${i}` });
   await waitState(page, 'live', 20000);
+  assert.ok(resumed.length >= 1, 'no stream request succeeded after the restart');
+  const cursor = resumed[0].lastEventId ?? resumed[0].since;
+  assert.equal(Number(cursor), seen, `the page resumed the stream from ${JSON.stringify(resumed[0])}, not seq ${seen}`);
   for (let i = 4; i <= 5; i++) await addMemory(server, alice, team.ws, { title: `After the restart ${i}` });
   head = await headSeq(server, alice, team.ws);
   await page.waitForSelector(`ol#feed > li[data-seq="${head}"]`);

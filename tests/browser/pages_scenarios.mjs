@@ -11,11 +11,13 @@
 //   and the feed also at 375x740 (OUT/feed-phone.png), for a human to review.
 //   What it asserts is that every page renders with its contract hooks and
 //   without a console error or CSP violation.
+// Both also check the headers of the pages (/ and /join/TOKEN): the CSP of
+// the contract, X-Frame-Options, Referrer-Policy, nosniff.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { addMemory, addToTeam, createTeam, headSeq, invite, isSignedOutProbe, signInContext, signUp } from './harness.mjs';
-import { openPage, waitState } from './ui.mjs';
+import { checkPageHeaders, openPage, waitState } from './ui.mjs';
 
 const AXE = fs.readFileSync(new URL('../js/node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
 
@@ -39,7 +41,7 @@ async function tour(t, visit) {
 
   const anon = await t.context();
   const signin = await t.page(anon, isSignedOutProbe);
-  await signin.goto(`${server.base}/`);
+  await checkPageHeaders(await signin.goto(`${server.base}/`), 'the sign-in page');
   await signin.waitForSelector('form#signin');
   await visit('signin', signin);
 
@@ -71,7 +73,7 @@ async function tour(t, visit) {
 
   const joinContext = await t.context();
   const join = await t.page(joinContext, isSignedOutProbe);
-  await join.goto(joinLink);
+  await checkPageHeaders(await join.goto(joinLink), 'the join page');
   await join.waitForSelector('section#join form#signup');
   await visit('join', join);
 

@@ -115,3 +115,22 @@ export async function waitServiceWorker(page, timeout = 10000) {
 // the server was down or the browser offline.
 export const isNetworkFailure = (m) =>
   /^Failed to load resource: net::ERR_/.test(m.text()) && /\/api\/v1\//.test(m.location()?.url ?? '');
+
+// The headers the contract puts on every page; without the CSP, "no CSP
+// violation" on a page would prove nothing.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const directives = (v) => (v ?? '').split(';').map((d) => d.trim().replace(/\s+/g, ' ')).filter(Boolean).sort();
+
+export async function checkPageHeaders(response, what) {
+  if (!response) throw new Error(`${what}: no response`);
+  const h = await response.allHeaders();
+  const want = { 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+  const wrong = Object.entries(want).filter(([k, v]) => (h[k] ?? '').toLowerCase() !== v.toLowerCase())
+    .map(([k, v]) => `${k}: ${h[k]} (want ${v})`);
+  if (directives(h['content-security-policy']).join('; ') !== directives(CSP).join('; ')) {
+    wrong.push(`content-security-policy: ${h['content-security-policy']} (want ${CSP})`);
+  }
+  if (!/^text\/html/.test(h['content-type'] ?? '')) wrong.push(`content-type: ${h['content-type']}`);
+  if (wrong.length) throw new Error(`${what} (${response.url()}): ${wrong.join('; ')}`);
+}
