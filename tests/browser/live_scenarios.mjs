@@ -31,8 +31,11 @@ export async function cliToFeed(t) {
   await waitState(page, 'signed-out');
 
   t.step('a wrong password is refused with an alert');
+  const alerts = () => page.$$eval('[role="alert"]', (es) => es.map((e) => e.textContent.trim()).filter(Boolean));
+  assert.deepEqual(await alerts(), [], 'an alert is shown before signing in');
   await fillSignIn(page, alice.email, 'not-the-password');
   await page.waitForFunction(() => [...document.querySelectorAll('[role="alert"]')].some((e) => e.textContent.trim()));
+  t.note(`alert: ${(await alerts()).join(' | ')}`);
   assert.equal((await context.cookies()).filter((c) => c.name === 'mgteam_session').length, 0,
     'a refused sign-in set a session cookie');
   assert.ok(await page.isVisible('form#signin'), 'the sign-in form went away after a refused sign-in');

@@ -90,6 +90,8 @@ export async function accessibility(t) {
     await page.evaluate(AXE);
     const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
     pages++;
+    assert.ok(result.passes.length > 10, `axe checked almost nothing on ${name} (${result.passes.length} rules passed)`);
+    t.note(`${name}: ${result.passes.length} axe rules passed, ${result.violations.length} violated`);
     for (const v of result.violations) {
       const line = `${name}: [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${v.nodes.slice(0, 5)
         .map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`).join('\n')}`;
