@@ -151,5 +151,11 @@ async function main() {
 }
 
 process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    fs.writeSync(2, `${sig}: killing the servers and removing temp dirs\n`);
+    cleanup();
+    process.exit(130);
+  });
+}
 main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });
