@@ -1,7 +1,8 @@
 // Access scenarios of the dashboard's browser tests:
 //
 // roles-and-csrf: the members page offers the role dropdown and the remove
-//   button to the owner and not to a member or a viewer; a member who forges
+//   button to the owner and not to a member or a viewer (and a memory's page
+//   offers edit to owner and member, delete to the owner); a member who forges
 //   the request anyway (a fetch from the page, with their cookie) gets 403.
 //   A session cookie must not be usable from another origin: a page served on
 //   another loopback port (same site, so SameSite=Strict still sends the
@@ -14,7 +15,7 @@
 //   and inviter, signs up with the invited email prefilled, joins, and lands
 //   in the team's feed.
 import assert from 'node:assert/strict';
-import { addToTeam, createTeam, invite, isSignedOutProbe, listMemories, otherOriginServer, sessionCookie,
+import { addMemory, addToTeam, createTeam, invite, isSignedOutProbe, listMemories, otherOriginServer, sessionCookie,
   signInContext, signUp } from './harness.mjs';
 import { openPage, submit, waitFeedRow, waitState } from './ui.mjs';
 
@@ -62,6 +63,17 @@ export async function rolesAndCsrf(t) {
     for (const [id, n] of Object.entries(c)) {
       assert.deepEqual(n, { role: 0, remove: 0 }, `the ${who} is offered controls on row ${id}`);
     }
+  }
+
+  t.step('the memory page offers edit and delete by role');
+  const memory = await addMemory(server, alice, team.ws, { title: 'Rotate the staging keys' });
+  const want = { owner: { edit: 1, del: 1 }, member: { edit: 1, del: 0 }, viewer: { edit: 0, del: 0 } };
+  for (const who of Object.keys(want)) {
+    await openPage(pages[who], server, team.ws, `memories/${memory.id}`, `article#memory[data-memory-id="${memory.id}"]`);
+    if (want[who].edit) await pages[who].waitForSelector('#edit-memory');
+    if (want[who].del) await pages[who].waitForSelector('#delete-memory');
+    const got = { edit: await pages[who].locator('#edit-memory').count(), del: await pages[who].locator('#delete-memory').count() };
+    assert.deepEqual(got, want[who], `the ${who}'s memory page offers ${JSON.stringify(got)}`);
   }
 
   t.step('a member forging a role change and a removal from the page');
