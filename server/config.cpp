@@ -75,7 +75,8 @@ Status ServerConfig::Finish() {
                               "--invitation-ttl must be like 30m, 48h or 7d (at most 90d)", invitation_ttl));
   MG_RETURN_IF_ERROR(ParseTtl(idempotency_ttl_text, 1, 3650LL * 86400, "--idempotency-ttl must be like 24h or 30d",
                               idempotency_ttl));
-  if (!web_dir.empty() && !std::filesystem::is_regular_file(std::filesystem::path(web_dir) / "index.html"))
+  std::error_code ec;  // an unreadable directory is a refusal, not an exception
+  if (!web_dir.empty() && !std::filesystem::is_regular_file(std::filesystem::path(web_dir) / "index.html", ec))
     return Status::Invalid("invalid_config", "--web-dir " + web_dir +
                                                  " holds no index.html; point it at the dashboard's files (server/web)");
   MG_RETURN_IF_ERROR(ParseTtl(session_ttl_text, 60, 366LL * 86400,

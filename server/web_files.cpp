@@ -63,9 +63,9 @@ std::string SafeWebPath(std::string_view p) {
 }
 
 WebFiles WebFiles::Embedded() {
-  auto files = std::make_shared<std::unordered_map<std::string, WebFile>>();
+  auto files = std::make_shared<std::unordered_map<std::string, std::shared_ptr<const WebFile>>>();
   for (const auto& f : EmbeddedWebFiles())
-    files->emplace(std::string(f.path), Describe(f.path, std::string(f.bytes)));
+    files->emplace(std::string(f.path), std::make_shared<const WebFile>(Describe(f.path, std::string(f.bytes))));
   WebFiles w;
   w.files_ = std::move(files);
   return w;
@@ -73,27 +73,33 @@ WebFiles WebFiles::Embedded() {
 
 WebFiles WebFiles::FromDirectory(std::string dir) {
   WebFiles w;
-  w.dir_ = std::move(dir);
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(dir, ec);
+  w.dir_ = ec ? std::move(dir) : canonical.string();
   return w;
 }
 
-std::optional<WebFile> WebFiles::Find(std::string_view path) const {
+std::shared_ptr<const WebFile> WebFiles::Find(std::string_view path) const {
   const std::string safe = SafeWebPath(path);
-  if (safe.empty()) return std::nullopt;
+  if (safe.empty()) return nullptr;
   if (dir_.empty()) {
     auto it = files_->find(safe);
-    if (it == files_->end()) return std::nullopt;
-    return it->second;
+    return it == files_->end() ? nullptr : it->second;
   }
-  const std::string file = dir_ + "/" + safe;
+  // Resolved first, then opened by its resolved name: a symlink may point
+  // within the directory, never out of it.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
+  const auto file = std::filesystem::weakly_canonical(std::filesystem::path(dir_) / safe, ec);
+  if (ec || !std::filesystem::is_regular_file(file, ec) || ec) return nullptr;
+  const std::string resolved = file.string();
+  if (resolved.size() <= dir_.size() || resolved.compare(0, dir_.size(), dir_) != 0 || resolved[dir_.size()] != '/')
+    return nullptr;
+  std::ifstream in(resolved, std::ios::binary);
+  if (!in) return nullptr;
   std::ostringstream body;
   body << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return Describe(safe, body.str());
+  if (in.bad()) return nullptr;
+  return std::make_shared<const WebFile>(Describe(safe, body.str()));
 }
 
 }  // namespace mgteam::server

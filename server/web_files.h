@@ -8,7 +8,6 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,13 +42,15 @@ class WebFiles {
   // Files read from `dir` on every lookup.
   static WebFiles FromDirectory(std::string dir);
 
-  // The file at `path` ("index.html", "js/api.js"), if there is one.
-  std::optional<WebFile> Find(std::string_view path) const;
+  // The file at `path` ("index.html", "js/api.js"), if there is one. From a
+  // directory, only a regular file inside it (a symlink leading out of it
+  // is not served).
+  std::shared_ptr<const WebFile> Find(std::string_view path) const;
   size_t embedded_count() const { return files_ ? files_->size() : 0; }
 
  private:
-  std::string dir_;  // set: read from disk
-  std::shared_ptr<const std::unordered_map<std::string, WebFile>> files_;
+  std::string dir_;  // set: read from disk (canonical)
+  std::shared_ptr<const std::unordered_map<std::string, std::shared_ptr<const WebFile>>> files_;
 };
 
 }  // namespace mgteam::server

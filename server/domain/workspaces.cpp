@@ -242,7 +242,9 @@ Result<InvitationRecord> FindUsableInvitation(Tx& tx, const std::string& token) 
 Result<Member> AcceptInvitation(Tx& tx, const User& user, const std::string& email_norm,
                                 const std::string& token) {
   MG_ASSIGN_OR_RETURN(InvitationRecord inv, FindUsableInvitation(tx, token));
-  // Names neither the invited address nor the team: the link may have leaked.
+  // Does not name the invited address: the caller signed in as someone
+  // else. (The link's holder can see it in the /join page's preview, which
+  // needs it to fill in the sign-up form; docs/dashboard.md.)
   if (inv.email_norm != email_norm)
     return Status(Code::kPermissionDenied, "invitation_email_mismatch",
                   "this invitation was sent to a different email address; sign in with the "

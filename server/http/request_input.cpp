@@ -42,7 +42,11 @@ Result<RequestInput> ReadRequestInput(const RawRequestInput& raw) {
     // The scheme name is case-insensitive (RFC 7235 section 2.1): "bearer" too.
     if (h.size() > 7 && AsciiLower(h.substr(0, 7)) == "bearer ") in.bearer = Trim(h.substr(7));
   }
-  if (raw.cookie) in.session = SessionFromCookie(*raw.cookie).value_or("");
+  if (raw.cookie) {
+    SessionCookie c = FindSessionCookie(*raw.cookie);
+    in.session = std::move(c.secret);
+    in.session_ambiguous = c.ambiguous;
+  }
   return in;
 }
 

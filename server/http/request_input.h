@@ -29,6 +29,7 @@ struct RequestInput {
   std::optional<std::string> idempotency_key;  // set only on mutations
   std::string bearer;                          // empty when no bearer token was sent
   std::string session;                         // the dashboard's session cookie; empty when none
+  bool session_ambiguous = false;              // two session cookies were sent (browser_session.h)
 };
 
 // 400 invalid_utf8 (query or body), 400 malformed_json, 422 wrong_type (a body

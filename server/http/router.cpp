@@ -38,9 +38,8 @@ void SendError(httplib::Response& res, const Status& s) {
 }
 
 // The path for a log line, with secrets in it (an invitation token) masked.
-std::string RedactedPath(const Route& route, const std::string& path) {
-  if (route.path.find("{token}") == std::string::npos) return path;
-  auto slash = path.find("/invitations/");
+std::string RedactedPath(const std::string& path) {
+  auto slash = path.find("/invitations/mgi_");
   if (slash == std::string::npos) return path;
   size_t start = slash + 13, end = path.find('/', start);
   return path.substr(0, start) + "***" + (end == std::string::npos ? "" : path.substr(end));
@@ -86,7 +85,8 @@ std::optional<std::string> Request::Header(const std::string& name) const {
 }
 
 RequestOrigin Request::Origin() const {
-  return RequestOrigin{Header("Sec-Fetch-Site"), Header("Origin"), Header("Host"), config().public_url};
+  return RequestOrigin{Header("Sec-Fetch-Site"), Header("Origin"), Header("Host"), config().public_url,
+                       config().tls()};
 }
 
 bool Request::SecureOrigin() const {
@@ -134,6 +134,10 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
   // request forgery), checked before anything is looked up.
   const bool by_session = input.bearer.empty() && !input.session.empty();
   const std::string& secret = by_session ? input.session : input.bearer;
+  if (input.bearer.empty() && input.session_ambiguous && route.access != Access::kPublic)
+    return Status(Code::kUnauthenticated, "session_ambiguous",
+                  "the browser sent two dashboard session cookies (a page of another program on this host may "
+                  "have set one); sign out and sign in again, and do not serve other sites from this host name");
   if (secret.empty()) return route.access == Access::kPublic ? Status::Ok() : Unauthenticated();
   if (by_session && route.access != Access::kPublic && IsUnsafeMethod(route.method))
     MG_RETURN_IF_ERROR(CheckSameOrigin(r.Origin()));
@@ -214,7 +218,7 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
     }
   } else if (reply.status().code() == Code::kInternal) {
     // The detail (a database path, an SQL error) is for the log only.
-    spdlog::error("{} {} [{}]: {}", req.method, RedactedPath(route, req.path), request_id,
+    spdlog::error("{} {} [{}]: {}", req.method, RedactedPath(req.path), request_id,
                   reply.status().ToString());
     SendError(res, Status::Internal("internal error, request id " + request_id + " (the detail is in the server's log)"));
   } else {
@@ -223,7 +227,7 @@ void Router::Dispatch(const Route& route, const std::vector<std::string>& names,
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
-  spdlog::debug("{} {} {} {}us [{}] from {}", req.method, RedactedPath(route, req.path), res.status, us, request_id,
+  spdlog::debug("{} {} {} {}us [{}] from {}", req.method, RedactedPath(req.path), res.status, us, request_id,
                 r.RemoteAddress());
 }
 
@@ -314,7 +318,7 @@ void Router::Install(httplib::Server& http) {
     } catch (...) {
       what = "non-standard exception";
     }
-    spdlog::error("{} {} threw: {}", req.method, req.path, what);
+    spdlog::error("{} {} threw: {}", req.method, RedactedPath(req.path), what);
     SendError(res, Status::Internal("the server hit an unexpected error; it has been logged"));
   });
 }

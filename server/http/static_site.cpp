@@ -39,7 +39,7 @@ void Serve(const WebFiles& files, const std::string& path, const httplib::Reques
     return;
   }
   res.status = 200;
-  res.set_content(std::move(file->body), file->content_type.c_str());
+  res.set_content(file->body, file->content_type.c_str());
 }
 
 }  // namespace

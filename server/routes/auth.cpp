@@ -140,6 +140,12 @@ Result<Reply> Signup(Request& r) {
   });
 }
 
+// Streams opened with a revoked token end at once.
+Result<Reply> AnnounceRevoked(Request& r, Result<Reply> reply, const std::string& token_id) {
+  if (reply.ok() && r.server().bus) r.server().bus->PublishTokenRevoked(token_id);
+  return reply;
+}
+
 // The account behind an email and password, through the login throttle.
 Result<UserRecord> CheckPassword(Request& r, LoginGuard& guard, const std::string& email,
                                  const std::string& password) {
@@ -189,18 +195,20 @@ Result<Reply> SignIn(Request& r, LoginGuard& guard) {
   if (!f.ok()) return f.status();
   MG_RETURN_IF_ERROR(CheckSameOrigin(r.Origin()));
   MG_ASSIGN_OR_RETURN(UserRecord found, CheckPassword(r, guard, *email, password));
-  return r.store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+  // A session this browser held until now ends here: its cookie is about
+  // to be replaced, and a session nobody holds should not stay valid.
+  std::optional<std::string> replaced;
+  if (r.signed_in() && r.by_session()) replaced = r.auth().token.id;
+  auto answer = r.store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+    if (replaced) MG_RETURN_IF_ERROR(RevokeToken(tx, r.auth().user.id, *replaced).status());
     MG_ASSIGN_OR_RETURN(Reply reply, StartSession(r, tx, found.user));
     reply.body["user"] = found.user.ToJson();
     return reply;
   });
+  if (replaced) return AnnounceRevoked(r, std::move(answer), *replaced);
+  return answer;
 }
 
-// Streams opened with a revoked token end at once.
-Result<Reply> AnnounceRevoked(Request& r, Result<Reply> reply, const std::string& token_id) {
-  if (reply.ok() && r.server().bus) r.server().bus->PublishTokenRevoked(token_id);
-  return reply;
-}
 
 Result<Reply> Logout(Request& r) {
   return AnnounceRevoked(r, r.Write([&](Tx& tx) -> Result<Reply> {
@@ -213,7 +221,7 @@ Result<Reply> Logout(Request& r) {
 // Public, so that a cookie the server no longer honours (expired, revoked
 // elsewhere) is cleared too instead of answering 401 and staying behind.
 Result<Reply> SignOut(Request& r) {
-  if (r.signed_in() && !r.by_session())
+  if (r.Header("Authorization") || (r.signed_in() && !r.by_session()))
     return Status::BadRequest("not_a_session",
                               "this ends a dashboard session; to revoke a token use POST /api/v1/auth/logout");
   // Public routes skip the router's same-origin check: make it here, so
@@ -225,7 +233,12 @@ Result<Reply> SignOut(Request& r) {
       MG_ASSIGN_OR_RETURN(TokenRecord t, RevokeToken(tx, r.auth().user.id, r.auth().token.id));
       return Reply{200, {{"revoked", t.ToJson()}}};
     }), r.auth().token.id);
-  if (reply.ok()) reply->headers.emplace_back("Set-Cookie", ClearedSessionCookie(r.SecureOrigin()));
+  if (reply.ok()) {
+    // A second session cookie planted under a longer path (browser_session.h)
+    // goes too when it sits where such cookies usually do.
+    for (const char* path : {"/", "/api", "/api/v1"})
+      reply->headers.emplace_back("Set-Cookie", ClearedSessionCookie(r.SecureOrigin(), path));
+  }
   return reply;
 }
 

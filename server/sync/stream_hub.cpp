@@ -226,14 +226,27 @@ void StreamHub::Serve(StreamRequest r) {
     s->io.reset();
     return;
   }
+  // The router checked the token and the membership before this stream
+  // subscribed; a revocation or removal announced in between found no
+  // stream to close. Checked again now that announcements reach us, so
+  // none slips through that gap.
   std::optional<Workspace> ws;
+  bool token_live = false, member = false;
   Status read = store_.Read([&](Tx& tx) -> Status {
     MG_ASSIGN_OR_RETURN(ws, tx.FindWorkspace(r.workspace_id));
+    MG_ASSIGN_OR_RETURN(auto tokens, tx.ListTokens(r.user_id));
+    const std::string now = NowRfc3339();
+    for (const auto& t : tokens) token_live = token_live || (t.id == r.token_id && !t.revoked_at && !t.expired(now));
+    MG_ASSIGN_OR_RETURN(auto m, tx.FindMember(r.workspace_id, r.user_id));
+    member = m.has_value();
     return Status::Ok();
   });
   std::string head = std::string(kResponseHead) + SseRetry(options_.retry_ms);
-  if (!read.ok() || !ws) {
-    finish(head + ClosedFrame(read.ok() ? "workspace_deleted" : "server_error"));
+  if (!read.ok() || !ws || !token_live || !member) {
+    finish(head + ClosedFrame(!read.ok()   ? "server_error"
+                              : !ws        ? "workspace_deleted"
+                              : !token_live ? "token_revoked"
+                                            : "membership_revoked"));
     return;
   }
   nlohmann::json connected = {{"type", "connected"},

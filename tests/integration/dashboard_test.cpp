@@ -205,7 +205,10 @@ TEST_CASE("writes the cookie authenticates must come from our own pages, bearer 
       {{{"Origin", "null"}}, 403},                                                  // a sandboxed frame
       {{{"Sec-Fetch-Site", "cross-site"}}, 403},                                    // the browser says so
       {{{"Sec-Fetch-Site", "same-site"}, {"Origin", origin}}, 403},                 // a sibling subdomain
-      {{{"Origin", origin}}, 201},                                                   // an older browser
+      {{{"Origin", "https://127.0.0.1:" + std::to_string(server->port())}}, 403},  // another scheme
+      {{{"Origin", "127.0.0.1:" + std::to_string(server->port())}}, 403},           // not an origin
+      {{{"Origin", origin + ":80"}}, 403},                                          // two ports
+      {{{"Origin", origin}}, 201},                                                   // a browser without Sec-Fetch-Site
       {{{"Sec-Fetch-Site", "same-origin"}, {"Origin", origin}}, 201},               // ours
   };
   for (const auto& c : cases) {
@@ -232,6 +235,39 @@ TEST_CASE("writes the cookie authenticates must come from our own pages, bearer 
                                  {{"email", "eve@example.com"}, {"password", "password-eve"}, {"session", true}}, "",
                                  {{"Sec-Fetch-Site", "cross-site"}});
   CHECK(forged_signup.status == 403);
+}
+
+TEST_CASE("two session cookies are refused, signing in again ends the session it replaces") {
+  auto server = ServerProcess::Start();
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice"), bob = SignUp(http, "bob");
+  const std::string mine = SignIn(http, alice), planted = SignIn(http, bob);
+  // Another page on this host set its own cookie under a longer path, which
+  // the browser sends first: neither is used.
+  auto both = http.Send("GET", "/api/v1/me", "", "",
+                        {{"Cookie", "mgteam_session=" + planted + "; mgteam_session=" + mine}});
+  CHECK(both.status == 401);
+  CHECK(both.error_code() == "session_ambiguous");
+  // Signing out clears the cookie under the paths such cookies use.
+  auto out = http.Send("DELETE", "/api/v1/auth/session", "", "",
+                       {{"Cookie", "mgteam_session=" + planted + "; mgteam_session=" + mine},
+                        {"Sec-Fetch-Site", "same-origin"}});
+  CHECK(out.status == 200);
+  int cleared = 0;
+  for (auto [it, end] = out.headers.equal_range("Set-Cookie"); it != end; ++it)
+    cleared += it->second.find("Max-Age=0") != std::string::npos;
+  CHECK(cleared == 3);
+
+  // A sign-in from a browser that still holds a session ends that session.
+  auto again = http.Post("/api/v1/auth/session", {{"email", alice.email}, {"password", "password-alice"}}, "",
+                         WithCookie(mine, kSameOrigin));
+  REQUIRE(again.status == 200);
+  CHECK(http.Send("GET", "/api/v1/me", "", "", WithCookie(mine)).status == 401);
+  // A bearer request cannot end a session, valid or not.
+  CHECK(http.Send("DELETE", "/api/v1/auth/session", "", "",
+                  WithCookie(planted, {{"Authorization", "Bearer mg_wrong"}, {"Sec-Fetch-Site", "same-origin"}}))
+            .error_code() == "not_a_session");
+  CHECK(http.Send("GET", "/api/v1/me", "", "", WithCookie(planted)).status == 200);
 }
 
 TEST_CASE("sign-in goes through the login throttle and gives no hint which emails exist") {

@@ -13,15 +13,22 @@
 using namespace mgteam;
 using namespace mgteam::server;
 
-TEST_CASE("session cookie: found among other cookies, empty values ignored, quotes removed") {
-  CHECK(SessionFromCookie("mgteam_session=mgs_abc") == "mgs_abc");
-  CHECK(SessionFromCookie("theme=dark; mgteam_session=mgs_abc; x=1") == "mgs_abc");
-  CHECK(SessionFromCookie(" theme=dark ;mgteam_session = \"mgs_q\" ") == "mgs_q");
-  CHECK(SessionFromCookie("mgteam_session=; mgteam_session=mgs_2") == "mgs_2");
-  CHECK_FALSE(SessionFromCookie("mgteam_sessionx=mgs_abc").has_value());
-  CHECK_FALSE(SessionFromCookie("xmgteam_session=mgs_abc").has_value());
-  CHECK_FALSE(SessionFromCookie("").has_value());
-  CHECK_FALSE(SessionFromCookie(";;;=;").has_value());
+TEST_CASE("session cookie: found among other cookies, empty values ignored, quotes removed, two refused") {
+  auto secret = [](std::string_view h) { return FindSessionCookie(h).secret; };
+  CHECK(secret("mgteam_session=mgs_abc") == "mgs_abc");
+  CHECK(secret("theme=dark; mgteam_session=mgs_abc; x=1") == "mgs_abc");
+  CHECK(secret(" theme=dark ;mgteam_session = \"mgs_q\" ") == "mgs_q");
+  CHECK(secret("mgteam_session=; mgteam_session=mgs_2") == "mgs_2");
+  CHECK(secret("mgteam_sessionx=mgs_abc").empty());
+  CHECK(secret("xmgteam_session=mgs_abc").empty());
+  CHECK(secret("").empty());
+  CHECK(secret(";;;=;").empty());
+  // Another page on this host planted a second one (under a longer path,
+  // which the browser sends first): neither is used.
+  auto two = FindSessionCookie("mgteam_session=mgs_planted; mgteam_session=mgs_mine");
+  CHECK(two.ambiguous);
+  CHECK(two.secret.empty());
+  CHECK_FALSE(FindSessionCookie("mgteam_session=mgs_mine").ambiguous);
 }
 
 TEST_CASE("session cookie: HttpOnly, SameSite=Strict, Path=/, Secure only when asked, clearing sets Max-Age=0") {
@@ -29,6 +36,7 @@ TEST_CASE("session cookie: HttpOnly, SameSite=Strict, Path=/, Secure only when a
   CHECK(c == "mgteam_session=mgs_x; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
   CHECK(SessionSetCookie("mgs_x", 60, true).find("; Secure") != std::string::npos);
   CHECK(ClearedSessionCookie(false) == "mgteam_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+  CHECK(ClearedSessionCookie(false, "/api").find("; Path=/api;") != std::string::npos);
 }
 
 TEST_CASE("same-origin rule: Sec-Fetch-Site decides when a browser sends it") {
@@ -49,7 +57,7 @@ TEST_CASE("same-origin rule: Sec-Fetch-Site decides when a browser sends it") {
   }
 }
 
-TEST_CASE("same-origin rule: without Sec-Fetch-Site, Origin must name this server") {
+TEST_CASE("same-origin rule: without Sec-Fetch-Site, Origin must name this server, scheme and port included") {
   RequestOrigin o;
   o.host = "mg.example.com";
   o.public_url = "https://mg.example.com";
@@ -61,17 +69,46 @@ TEST_CASE("same-origin rule: without Sec-Fetch-Site, Origin must name this serve
   o.origin = "https://mg.example.com.evil.example";
   CHECK(CheckSameOrigin(o).reason() == "cross_site_request");
   o.origin = "https://MG.example.com";
-  CHECK(CheckSameOrigin(o).ok());
-  o.origin = "https://mg.example.com:443";  // default port on one side only
+  CHECK(CheckSameOrigin(o).ok());  // the public URL, any case
+  o.origin = "https://mg.example.com:443";  // its default port, spelt out
   CHECK(CheckSameOrigin(o).ok());
   // Behind a proxy that rewrites Host, the public URL still identifies us.
   o.host = "127.0.0.1:8474";
   o.origin = "https://mg.example.com";
   CHECK(CheckSameOrigin(o).ok());
-  o.origin = "http://127.0.0.1:8474";
+  o.origin = "http://127.0.0.1:8474";  // straight to the port, plain HTTP
   CHECK(CheckSameOrigin(o).ok());
-  o.origin = "http://127.0.0.1:8475";
+  for (const char* bad : {"http://127.0.0.1:8475",      // another port
+                          "https://127.0.0.1:8474",     // another scheme: not how this request came
+                          "127.0.0.1:8474",             // no scheme
+                          "http://127.0.0.1:8474:80",   // two ports
+                          "http://127.0.0.1:8474/",     // a path
+                          "http://u@127.0.0.1:8474",    // a user
+                          "ftp://127.0.0.1:8474",
+                          "http://mg.example.com"}) {   // the public host, wrong scheme
+    CAPTURE(bad);
+    o.origin = bad;
+    CHECK(CheckSameOrigin(o).reason() == "cross_site_request");
+  }
+  // Over our own TLS the request's scheme is https.
+  o.tls = true;
+  o.origin = "https://127.0.0.1:8474";
+  CHECK(CheckSameOrigin(o).ok());
+  o.origin = "http://127.0.0.1:8474";
   CHECK(CheckSameOrigin(o).reason() == "cross_site_request");
+}
+
+TEST_CASE("origins parse strictly, with the default port made explicit") {
+  CHECK(ParseOrigin("http://h") == ParsedOrigin{"http", "h:80"});
+  CHECK(ParseOrigin("HTTPS://H.example") == ParsedOrigin{"https", "h.example:443"});
+  CHECK(ParseOrigin("http://[::1]:8474") == ParsedOrigin{"http", "[::1]:8474"});
+  CHECK(ParseOrigin("http://[::1]") == ParsedOrigin{"http", "[::1]:80"});
+  for (const char* bad : {"", "h", "http://", "http://h:", "http://h:x", "http://h:123456", "http://::1",
+                          "http://[::1", "http://h]", "http://h/p", "http://h?q", "http://h#f", "http://a@h",
+                          "ws://h", "http://h:1:2", "http://[]:80"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseOrigin(bad).has_value());
+  }
 }
 
 TEST_CASE("unsafe methods are the ones that change something") {
@@ -102,7 +139,7 @@ TEST_CASE("web files: content types by extension") {
 TEST_CASE("web files: the built-in copy has index.html, a directory is read afresh with a new ETag per change") {
   auto embedded = WebFiles::Embedded();
   auto index = embedded.Find("index.html");
-  REQUIRE(index.has_value());
+  REQUIRE(index != nullptr);
   CHECK(index->body.find("<html") != std::string::npos);
   CHECK(index->etag.size() == 34);
   CHECK(index->etag.front() == '"');
@@ -112,16 +149,24 @@ TEST_CASE("web files: the built-in copy has index.html, a directory is read afre
   std::ofstream(dir / "js" / "a.js") << "one";
   auto files = WebFiles::FromDirectory(dir.string());
   auto first = files.Find("js/a.js");
-  REQUIRE(first.has_value());
+  REQUIRE(first != nullptr);
   CHECK(first->body == "one");
   CHECK(first->content_type == "text/javascript; charset=utf-8");
   std::ofstream(dir / "js" / "a.js") << "two";
   auto second = files.Find("js/a.js");
-  REQUIRE(second.has_value());
+  REQUIRE(second != nullptr);
   CHECK(second->body == "two");
   CHECK(second->etag != first->etag);
-  CHECK_FALSE(files.Find("js").has_value());  // a directory is not a file
-  CHECK_FALSE(files.Find("missing.js").has_value());
-  CHECK_FALSE(files.Find("../" + dir.filename().string() + "/js/a.js").has_value());
+  CHECK(files.Find("js") == nullptr);  // a directory is not a file
+  CHECK(files.Find("missing.js") == nullptr);
+  CHECK(files.Find("../" + dir.filename().string() + "/js/a.js") == nullptr);
+  // A symlink within the directory is followed; one leading out is not.
+  std::filesystem::create_symlink(dir / "js" / "a.js", dir / "b.js");
+  std::filesystem::create_symlink("/etc/hostname", dir / "out.txt");
+  std::filesystem::create_directory_symlink("/etc", dir / "etc");
+  REQUIRE(files.Find("b.js") != nullptr);
+  CHECK(files.Find("b.js")->body == "two");
+  CHECK(files.Find("out.txt") == nullptr);
+  CHECK(files.Find("etc/hostname") == nullptr);
   std::filesystem::remove_all(dir);
 }
