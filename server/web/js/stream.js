@@ -16,7 +16,7 @@ class Stream extends EventTarget {
     this.lastSeq = null;
     this.attempt = 0;
     this.timer = null;
-    this.state = 'signed-out';
+    this.state = null;  // the page's markup holds the first state until we know
     window.addEventListener('online', () => this.#online());
     window.addEventListener('offline', () => this.#offline());
   }
