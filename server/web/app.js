@@ -230,6 +230,23 @@ function boot() {
   outbox.events.addEventListener('change', refreshOutbox);
   refreshOutbox();
   stream.addEventListener('open', () => outbox.flush());
+  // Our own role or the team's name changed: the controls shown depend on it.
+  stream.addEventListener('event', (m) => {
+    const ev = m.detail;
+    const ws = state.ws;
+    if (!ws || !state.me || ev.workspace_id !== ws.id) return;
+    if (ev.type === 'member_role_changed' && ev.member && ev.member.user_id === state.me.id && ev.member.role !== ws.role) {
+      ws.role = ev.member.role;
+      toast(`Your role in ${ws.name} is now ${ws.role}.`);
+    } else if (ev.type === 'workspace_updated' && ev.workspace && ev.workspace.name && ev.workspace.name !== ws.name) {
+      ws.name = ev.workspace.name;
+    } else {
+      return;
+    }
+    saveShell();
+    renderWorkspaces();
+    route();
+  });
   stream.addEventListener('gone', async () => {
     const name = state.ws ? state.ws.name : 'the workspace';
     toast(`You no longer have access to ${name}.`, 'error');

@@ -4,6 +4,7 @@
 // accepts; either way it ends in the team's feed.
 import { api, enc } from './api.js';
 import { h, clear, field, showFormError, clearFormErrors } from './dom.js';
+import { stream } from './stream.js';
 
 const PROBLEMS = {
   invitation_not_found: 'This invitation link is not valid. Check that you copied all of it, or ask for a new one.',
@@ -17,6 +18,12 @@ export async function joinView(main, token) {
   document.title = 'Join a team · mgteam';
   const section = h('section', { id: 'join', class: 'card narrow', 'aria-labelledby': 'join-title' });
   clear(main, section);
+  // This page holds no stream: the indicator says "signed out" until the
+  // visitor is, and nothing when they are signed in already.
+  let me = null;
+  try { me = (await api('/me', { quiet401: true })).user; } catch { /* not signed in */ }
+  if (me) document.getElementById('connection').hidden = true;
+  else stream.setState('signed-out');
   let inv;
   try {
     inv = (await api(`/invitations/${enc(token)}`, { quiet401: true })).invitation;
@@ -33,8 +40,6 @@ export async function joinView(main, token) {
   };
   const describe = (e) => PROBLEMS[e.code] || e.message;
 
-  let me = null;
-  try { me = (await api('/me', { quiet401: true })).user; } catch { /* not signed in */ }
 
   const intro = h('p', {}, inv.invited_by_name ? `${inv.invited_by_name} invited ` : 'You are invited: ',
     h('strong', {}, inv.email), ` to join as ${inv.role}.`);
