@@ -204,7 +204,8 @@ async function newTeam() {
 function renderOutbox(list) {
   const ul = $('outbox');
   clear(ul, list.sort((a, b) => a.n - b.n).map((i) => {
-    const what = i.op === 'create' ? `New memory '${i.title}'` : `Edit of '${i.title}'`;
+    const title = i.title.length > 80 ? i.title.slice(0, 79) + '…' : i.title;
+    const what = i.op === 'create' ? `New memory '${title}'` : `Edit of '${title}'`;
     const status = { pending: 'waiting to be sent', sending: 'sending…', refused: 'refused' }[i.status];
     return h('li', { dataset: { outboxKey: i.key, status: i.status }, class: 'outbox-item ' + i.status },
       h('span', {}, what + ' — ' + status),

@@ -83,7 +83,12 @@ let running = null;
 // Sends what is queued. Calls while a run is going join it (and it looks at
 // the queue again before it ends, so nothing queued meanwhile is left behind).
 export function flush() {
-  if (!running) running = run().finally(() => { running = null; });
+  if (!running) {
+    // Other tabs of the same browser share this queue: the lock makes their
+    // flushers take turns, so an item is never in flight twice at once.
+    const go = navigator.locks ? navigator.locks.request('mgteam-outbox', run) : run();
+    running = go.finally(() => { running = null; });
+  }
   return running;
 }
 
