@@ -45,6 +45,7 @@ async function enter() {
     state.workspaces = shell.workspaces || [];
     stream.setState(navigator.onLine ? 'reconnecting' : 'offline');
   }
+  outbox.setUser(state.me.id);
   $('whoami').textContent = state.me.name || state.me.email;
   $('account').hidden = false;
   renderWorkspaces();
@@ -130,6 +131,7 @@ function focusHeading() {
 
 function showSignin(message) {
   state.me = null;
+  outbox.setUser(null);
   state.ws = null;
   stream.stop('signed-out');
   $('account').hidden = true;
@@ -218,7 +220,7 @@ function renderOutbox(list) {
 }
 
 async function refreshOutbox() {
-  try { renderOutbox(await outbox.items()); } catch { /* IndexedDB unavailable */ }
+  try { renderOutbox(await outbox.mine()); } catch { /* IndexedDB unavailable */ }
 }
 
 function boot() {

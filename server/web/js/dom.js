@@ -101,5 +101,6 @@ export function toast(message, kind = 'info') {
   if (!box) return;
   const item = h('p', { class: 'toast ' + kind }, message);
   box.append(item);
+  while (box.children.length > 3) box.firstChild.remove();
   setTimeout(() => item.remove(), 6000);
 }

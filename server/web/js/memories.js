@@ -48,7 +48,7 @@ export function memoriesView({ ws, signal, main }) {
     const hit = (m) => !needle || [m.title, m.summary, m.content].some((s) => s && s.toLowerCase().includes(needle));
     let pending = [];
     try {
-      pending = (await outbox.items()).filter((i) => i.ws === ws.id && i.op === 'create' && !loaded.some((m) => m.id === i.body.id));
+      pending = (await outbox.mine()).filter((i) => i.ws === ws.id && i.op === 'create' && !loaded.some((m) => m.id === i.body.id));
     } catch { /* no IndexedDB */ }
     if (signal.aborted) return;
     const rows = [...pending.map((i) => memoryItem({ ...i.body, updated_at: i.queued_at }, ws, true)).filter((_, k) => hit(pending[k].body)),
@@ -119,7 +119,7 @@ export function memoryView({ ws, signal, main }, id) {
       m = await api(`${base(ws)}/memories/${enc(id)}?include_deleted=true`);
     } catch (e) {
       if (signal.aborted) return;
-      const queued = (await outbox.items().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
+      const queued = (await outbox.mine().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
       if (queued) return renderMemory({ ...queued.body, version: 0 }, true);
       clear(main, h('h1', { tabindex: '-1' }, e.status === 404 ? 'Memory not found' : 'Could not load this memory'),
         h('p', {}, e.message), h('p', {}, h('a', { href: wsPath('memories', ws.id) }, 'Back to memories')));
@@ -243,7 +243,7 @@ export async function memoryFormView({ ws, signal, main }, id) {
     try {
       current = await api(`${base(ws)}/memories/${enc(id)}`);
     } catch (e) {
-      const queued = (await outbox.items().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
+      const queued = (await outbox.mine().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
       if (!queued) {
         if (!signal.aborted) clear(main, h('h1', { tabindex: '-1' }, 'Cannot edit this memory'), h('p', {}, e.message));
         return;

@@ -50,6 +50,17 @@ async function remove(n) {
   return tx('readwrite', (s) => { s.delete(n); });
 }
 
+// Items belong to the account that made them: another account signing in
+// on this browser must neither see nor send them.
+let user = null;
+export function setUser(id) {
+  user = id;
+  changed();
+}
+export async function mine() {
+  return user ? (await items()).filter((i) => i.user === user) : [];
+}
+
 export const events = new EventTarget();
 const changed = () => events.dispatchEvent(new Event('change'));
 
@@ -57,7 +68,7 @@ const changed = () => events.dispatchEvent(new Event('change'));
 // Resolves once this run of the flusher has dealt with it:
 // {state: 'sent', result} | {state: 'refused', error} | {state: 'pending'}.
 export async function submit(item) {
-  const full = { ...item, key: crypto.randomUUID(), status: 'pending', queued_at: new Date().toISOString() };
+  const full = { ...item, user, key: crypto.randomUUID(), status: 'pending', queued_at: new Date().toISOString() };
   full.n = await put(full);
   waiting.add(full.key);
   changed();
@@ -95,7 +106,7 @@ export function flush() {
 async function run() {
   for (;;) {
     if (!navigator.onLine) return;
-    const queue = (await items()).filter((i) => i.status !== 'refused').sort((a, b) => a.n - b.n);
+    const queue = (await mine()).filter((i) => i.status !== 'refused').sort((a, b) => a.n - b.n);
     const item = queue[0];
     if (!item) return;
     item.status = 'sending';
