@@ -53,7 +53,7 @@ export async function joinView(main, token) {
       try { await accept(); } catch (e) { alert.textContent = describe(e); }
     });
     parts.push(h('p', {}, `You are signed in as ${me.email}.`), btn, alert,
-      h('p', { class: 'muted' }, 'Another account? Sign out first, then open this link again.'));
+      h('p', { class: 'muted' }, 'Not the invited account? Sign in or sign up with the invited address below.'));
   }
 
   // New here: sign up with the invitation (works even when open sign-up is off).
