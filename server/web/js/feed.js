@@ -99,6 +99,7 @@ function dayEnd(v) { return v ? new Date(v + 'T23:59:59.999').toISOString() : ''
 export function feedView({ ws, signal, main }) {
   const shown = new Set();
   let cursor = null, loading = false, generation = 0;
+  const arrived = [];  // stream entries seen while a reload is in flight
   const list = h('ol', { id: 'feed', class: 'feed', reversed: true, 'aria-label': 'Activity, newest first' });
   const status = h('p', { class: 'muted', role: 'status' });
   const older = h('button', { id: 'feed-older', type: 'button', hidden: true }, 'Load older');
@@ -134,6 +135,7 @@ export function feedView({ ws, signal, main }) {
     const gen = reset ? ++generation : generation;
     loading = true;
     const q = f();
+    if (reset) arrived.length = 0;
     const params = new URLSearchParams({ limit: '50' });
     for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
     if (!reset && cursor) params.set('cursor', cursor);
@@ -141,7 +143,13 @@ export function feedView({ ws, signal, main }) {
     try {
       const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`);
       if (signal.aborted || gen !== generation) return;
-      if (reset) { shown.clear(); list.replaceChildren(); }
+      if (reset) {
+        shown.clear();
+        list.replaceChildren();
+        // Stream rows that arrived while the page was on its way may be
+        // newer than the page: keep them.
+        for (const e of arrived) insert(e);
+      }
       for (const e of page.activity || []) insert(e);
       cursor = page.next_cursor || null;
       older.hidden = !cursor;
@@ -166,6 +174,7 @@ export function feedView({ ws, signal, main }) {
     if (ev.workspace_id && ev.workspace_id !== ws.id) return;
     const e = entryFromEvent(ev);
     if (!matches(e, f())) return;
+    if (loading) arrived.push(e);
     insert(e);
     status.textContent = '';
   }, { signal });
