@@ -27,6 +27,7 @@ function loadShell() {
 
 function newView() {
   if (view) view.abort();
+  delete main.dataset.stale;
   view = new AbortController();
   return view.signal;
 }
@@ -232,7 +233,11 @@ function boot() {
   $('new-team').addEventListener('click', newTeam);
   outbox.events.addEventListener('change', refreshOutbox);
   refreshOutbox();
-  stream.addEventListener('open', () => outbox.flush());
+  stream.addEventListener('open', () => {
+    outbox.flush();
+    // A page that could not load while the server was away loads now.
+    if (main.dataset.stale) route();
+  });
   // Our own role or the team's name changed: the controls shown depend on it.
   stream.addEventListener('event', (m) => {
     const ev = m.detail;

@@ -19,7 +19,9 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body, key, quiet401 = false } = {}) {
+// `timeout` (ms): give up on a server that accepted the connection but does
+// not answer, so a stuck request cannot hold up the stream or the outbox.
+export async function api(path, { method = 'GET', body, key, quiet401 = false, timeout } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers['Idempotency-Key'] = key;
@@ -27,6 +29,7 @@ export async function api(path, { method = 'GET', body, key, quiet401 = false } 
   try {
     res = await fetch('/api/v1' + path, {
       method, headers, credentials: 'same-origin', cache: 'no-store',
+      signal: timeout ? AbortSignal.timeout(timeout) : undefined,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {

@@ -155,7 +155,10 @@ export function feedView({ ws, signal, main }) {
       older.hidden = !cursor;
       status.textContent = list.children.length ? '' : 'No activity yet' + (Object.values(q).some(Boolean) ? ' matching these filters.' : '.');
     } catch (e) {
-      if (!signal.aborted && gen === generation) status.textContent = 'Could not load the feed: ' + e.message;
+      if (!signal.aborted && gen === generation) {
+        status.textContent = 'Could not load the feed: ' + e.message;
+        main.dataset.stale = 'true';  // drawn again once the stream is back
+      }
     } finally {
       if (gen === generation) loading = false;
     }

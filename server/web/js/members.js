@@ -31,7 +31,10 @@ export function membersView({ ws, signal, main }) {
     try {
       members = (await api(`${team}/members`)).members || [];
     } catch (e) {
-      if (!signal.aborted) alert.textContent = 'Could not load members: ' + e.message;
+      if (!signal.aborted) {
+        alert.textContent = 'Could not load members: ' + e.message;
+        main.dataset.stale = 'true';
+      }
       return;
     }
     if (signal.aborted) return;

@@ -78,6 +78,7 @@ export function memoriesView({ ws, signal, main }) {
       if (reset) loaded = [];
       await render();
       status.textContent = 'Could not load memories: ' + e.message;
+      main.dataset.stale = 'true';
       return;
     }
     render();
@@ -121,6 +122,7 @@ export function memoryView({ ws, signal, main }, id) {
       if (signal.aborted) return;
       const queued = (await outbox.mine().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
       if (queued) return renderMemory({ ...queued.body, version: 0 }, true);
+      if (e.status !== 404) main.dataset.stale = 'true';
       clear(main, h('h1', { tabindex: '-1' }, e.status === 404 ? 'Memory not found' : 'Could not load this memory'),
         h('p', {}, e.message), h('p', {}, h('a', { href: wsPath('memories', ws.id) }, 'Back to memories')));
       return;
@@ -245,7 +247,10 @@ export async function memoryFormView({ ws, signal, main }, id) {
     } catch (e) {
       const queued = (await outbox.mine().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
       if (!queued) {
-        if (!signal.aborted) clear(main, h('h1', { tabindex: '-1' }, 'Cannot edit this memory'), h('p', {}, e.message));
+        if (!signal.aborted) {
+          if (e.status !== 404) main.dataset.stale = 'true';
+          clear(main, h('h1', { tabindex: '-1' }, 'Cannot edit this memory'), h('p', {}, e.message));
+        }
         return;
       }
       current = { ...queued.body, version: 1 };

@@ -115,8 +115,8 @@ async function run() {
     try {
       const path = `/workspaces/${encodeURIComponent(item.ws)}/memories`;
       const result = item.op === 'create'
-        ? await api(path, { method: 'POST', body: item.body, key: item.key })
-        : await api(`${path}/${encodeURIComponent(item.memory_id)}`, { method: 'PATCH', body: item.body, key: item.key });
+        ? await api(path, { method: 'POST', body: item.body, key: item.key, timeout: 30000 })
+        : await api(`${path}/${encodeURIComponent(item.memory_id)}`, { method: 'PATCH', body: item.body, key: item.key, timeout: 30000 });
       await done(item, result);
     } catch (e) {
       if (item.op === 'create' && e.code === 'already_exists') { await done(item, null); continue; }

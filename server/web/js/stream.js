@@ -119,9 +119,9 @@ class Stream extends EventTarget {
     this.setState('reconnecting');
     let status = 0;
     try {
-      await api('/me', { quiet401: true });
+      await api('/me', { quiet401: true, timeout: 10000 });
       status = 200;
-      await api('/workspaces/' + encodeURIComponent(ws), { quiet401: true });
+      await api('/workspaces/' + encodeURIComponent(ws), { quiet401: true, timeout: 10000 });
     } catch (e) {
       status = e.status;
     }
