@@ -14,7 +14,7 @@ export function membersView({ ws, signal, main }) {
   const alert = h('p', { role: 'alert', class: 'alert' });
   const table = h('table', { id: 'members', class: 'members' },
     h('caption', { class: 'visually-hidden' }, 'Team members and their roles'),
-    h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Joined', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, ['Name', 'Email', 'Role', 'Status', 'Joined', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody'));
   const invites = h('section', { 'aria-labelledby': 'h-invites' });
   const transfer = h('section', { 'aria-labelledby': 'h-transfer' });
@@ -26,6 +26,7 @@ export function membersView({ ws, signal, main }) {
   }
   main.append(table, invites, transfer);
   let members = [];
+  const presence = new Map();  // user id → {online, last_seen}
 
   async function load() {
     try {
@@ -76,6 +77,7 @@ export function membersView({ ws, signal, main }) {
         h('th', { scope: 'row' }, m.name || '—', self ? ' (you)' : ''),
         h('td', { class: 'email' }, m.email || ''),
         h('td', {}, roleCell),
+        h('td', { class: 'presence', dataset: { presenceFor: m.user_id } }, presenceText(presence.get(m.user_id))),
         h('td', {}, m.joined_at ? timeAgo(m.joined_at) : ''),
         actions);
     }));
@@ -183,8 +185,24 @@ export function membersView({ ws, signal, main }) {
   }
 
   stream.addEventListener('event', (m) => { if (m.detail.member || m.detail.invitation) load(); }, { signal });
+  stream.addEventListener('presence', (m) => {
+    const p = m.detail;
+    presence.set(p.user_id, { online: p.online, last_seen: p.last_seen });
+    const cell = table.querySelector(`[data-presence-for="${CSS.escape(p.user_id)}"]`);
+    if (cell) clear(cell, presenceText(presence.get(p.user_id)));
+  }, { signal });
+  api(`/workspaces/${enc(ws.id)}/presence`).then((r) => {
+    for (const p of r.presence || []) presence.set(p.user_id, p);
+    for (const cell of table.querySelectorAll('[data-presence-for]')) clear(cell, presenceText(presence.get(cell.dataset.presenceFor)));
+  }, () => {});
   renderInvites();
   load();
+}
+
+function presenceText(p) {
+  if (!p) return 'not seen';
+  if (p.online) return h('span', { class: 'online' }, 'online');
+  return p.last_seen ? ['last seen ', timeAgo(p.last_seen)] : 'not seen';
 }
 
 // The route draws the view again, replacing this one and its listeners.
