@@ -79,7 +79,7 @@ function parseHash() {
   return m ? { ws: decodeURIComponent(m[1]), parts: (m[2] || 'feed').split('/').filter(Boolean) } : null;
 }
 
-async function route() {
+async function route(refreshed = false) {
   if (!state.me) return;
   const r = parseHash();
   if (!r) {
@@ -88,6 +88,11 @@ async function route() {
     return;
   }
   const ws = state.workspaces.find((w) => w.id === r.ws);
+  if (!ws && !refreshed) {
+    // Perhaps joined since the list was loaded (in another tab, say).
+    try { state.workspaces = (await api('/workspaces')).workspaces || []; saveShell(); renderWorkspaces(); } catch { /* keep it */ }
+    return route(true);
+  }
   const signal = newView();
   if (!ws) {
     $('tabs').hidden = true;
@@ -95,10 +100,7 @@ async function route() {
       h('p', {}, 'It does not exist or you are not a member. Pick one of your workspaces.'));
     return focusHeading();
   }
-  if (!state.ws || state.ws.id !== ws.id) {
-    state.ws = ws;
-    stream.start(ws.id);
-  }
+  if (!state.ws || state.ws.id !== ws.id) stream.start(ws.id);
   state.ws = ws;
   const page = r.parts[0];
   for (const a of document.querySelectorAll('#workspaces a')) {
@@ -268,7 +270,7 @@ function boot() {
     signedOutShown = true;
     showSignin('Your session has ended. Sign in again.');
   });
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => route());
   if (!navigator.onLine) stream.setState('offline');
   const join = location.pathname.match(/^\/join\/([^/]+)\/?$/);
   if (join) return joinView(main, decodeURIComponent(join[1]));
