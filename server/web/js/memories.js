@@ -3,13 +3,27 @@
 // view with relationships and conflicts, and one form that creates and edits.
 // Creates and edits go through the outbox (outbox.js), so they work offline
 // and show as pending until sent.
-import { api, enc, memoryTitle, rememberTitle } from './api.js';
+import { api, ApiError, enc, memoryTitle, rememberTitle } from './api.js';
 import { h, clear, field, select, timeAgo, showFormError, clearFormErrors, toast } from './dom.js';
 import { can, MEMORY_TYPES, wsPath } from './state.js';
 import { stream } from './stream.js';
 import * as outbox from './outbox.js';
 
 const base = (ws) => `/workspaces/${enc(ws.id)}`;
+
+// The memories this page has loaded, so that one seen before the network
+// went away can still be shown and edited (the edit then waits in the outbox).
+const seen = new Map();
+async function fetchMemory(ws, id, query = '') {
+  try {
+    const m = await api(`${base(ws)}/memories/${enc(id)}${query}`);
+    seen.set(id, m);
+    return m;
+  } catch (e) {
+    if (e.unreachable && seen.has(id)) return seen.get(id);
+    throw e;
+  }
+}
 const typeLabel = (t) => t.replace('_', ' ');
 
 function memoryItem(m, ws, pending) {
@@ -70,7 +84,7 @@ export function memoriesView({ ws, signal, main }) {
       const page = await api(`${base(ws)}/memories?${params}`);
       if (signal.aborted || gen !== generation) return;
       loaded = reset ? page.memories : [...loaded, ...page.memories];
-      for (const m of page.memories) rememberTitle(m.id, m.title);
+      for (const m of page.memories) { rememberTitle(m.id, m.title); seen.set(m.id, m); }
       cursor = page.next_cursor || null;
       more.hidden = !cursor;
     } catch (e) {
@@ -101,6 +115,7 @@ export function memoriesView({ ws, signal, main }) {
     if (i >= 0) { if (fits) loaded[i] = mem; else loaded.splice(i, 1); }
     else if (fits) loaded.unshift(mem);
     rememberTitle(mem.id, mem.title);
+    seen.set(mem.id, mem);
     render();
   }, { signal });
   stream.addEventListener('reset', () => load(true), { signal });
@@ -117,7 +132,7 @@ export function memoryView({ ws, signal, main }, id) {
   async function load() {
     let m;
     try {
-      m = await api(`${base(ws)}/memories/${enc(id)}?include_deleted=true`);
+      m = await fetchMemory(ws, id, '?include_deleted=true');
     } catch (e) {
       if (signal.aborted) return;
       const queued = (await outbox.mine().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
@@ -190,7 +205,9 @@ export function memoryView({ ws, signal, main }, id) {
           outgoing ? ['This memory ', type, ' ', link] : [link, ' ', type, ' this memory']);
       }));
     } catch (e) {
-      if (!signal.aborted) clear(ul, h('li', { class: 'muted' }, 'Could not load relationships: ' + e.message));
+      if (signal.aborted) return;
+      if (e.unreachable) main.dataset.stale = 'true';
+      clear(ul, h('li', { class: 'muted' }, 'Could not load relationships: ' + e.message));
     }
   }
 
@@ -220,7 +237,9 @@ export function memoryView({ ws, signal, main }, id) {
           alert);
       }));
     } catch (e) {
-      if (!signal.aborted) clear(ul, h('li', { class: 'muted' }, 'Could not load conflicts: ' + e.message));
+      if (signal.aborted) return;
+      if (e.unreachable) main.dataset.stale = 'true';
+      clear(ul, h('li', { class: 'muted' }, 'Could not load conflicts: ' + e.message));
     }
   }
 
@@ -243,7 +262,8 @@ export async function memoryFormView({ ws, signal, main }, id) {
   let current = null;
   if (id) {
     try {
-      current = await api(`${base(ws)}/memories/${enc(id)}`);
+      current = await fetchMemory(ws, id);
+      if (current.deleted) throw new ApiError({ status: 404, code: 'not_found', message: 'This memory was deleted.' });
     } catch (e) {
       const queued = (await outbox.mine().catch(() => [])).find((i) => i.op === 'create' && i.body.id === id);
       if (!queued) {
