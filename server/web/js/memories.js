@@ -65,7 +65,7 @@ export function memoriesView({ ws, signal, main }) {
       pending = (await outbox.mine()).filter((i) => i.ws === ws.id && i.op === 'create' && !loaded.some((m) => m.id === i.body.id));
     } catch { /* no IndexedDB */ }
     if (signal.aborted) return;
-    const rows = [...pending.map((i) => memoryItem({ ...i.body, updated_at: i.queued_at }, ws, true)).filter((_, k) => hit(pending[k].body)),
+    const rows = [...pending.filter((i) => hit(i.body)).map((i) => memoryItem({ ...i.body, updated_at: i.queued_at }, ws, true)),
       ...loaded.filter(hit).map((m) => memoryItem(m, ws, false))];
     clear(list, rows);
     status.textContent = rows.length ? (needle ? `${rows.length} shown of those loaded` + (cursor ? ' (load more to search further)' : '') : '')
