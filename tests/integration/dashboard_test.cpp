@@ -87,6 +87,7 @@ TEST_CASE("the dashboard is served at / and /join/TOKEN with a strict CSP, stron
     ++assets;
   }
   MESSAGE(assets, " files named by index.html");
+  CHECK(assets >= 3);  // the stylesheet, the script, the icon at least
   // No file outside the dashboard, and the API keeps its JSON 404s.
   for (const char* path : {"/../etc/passwd", "/%2e%2e/etc/passwd", "/.hidden", "/nope.js", "/join/"}) {
     CAPTURE(path);

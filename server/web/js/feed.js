@@ -130,7 +130,15 @@ export function feedView({ ws, signal, main }) {
     list.insertBefore(li, after || null);
   }
 
-  async function load(reset) {
+  // The newest full reload, so a check can wait for it to land.
+  let lastReload = Promise.resolve();
+  function load(reset) {
+    const p = loadPage(reset);
+    if (reset) lastReload = p;
+    return p;
+  }
+
+  async function loadPage(reset) {
     if (loading && !reset) return;
     const gen = reset ? ++generation : generation;
     loading = true;
@@ -182,6 +190,23 @@ export function feedView({ ws, signal, main }) {
     status.textContent = '';
   }, { signal });
   stream.addEventListener('reset', () => load(true), { signal });
+  // A fresh stream starts at the head it reports in `connected`. A change
+  // that landed after the feed's page was read but before the stream began
+  // would be in neither: when the head is past the newest row, read the
+  // newest page again (rows are keyed by seq, so nothing doubles).
+  stream.addEventListener('connected', async (m) => {
+    const head = m.detail.head_seq;
+    await lastReload;  // a page read before the stream began may still be on its way
+    let newest = 0;
+    for (const seq of shown) newest = Math.max(newest, seq);
+    if (signal.aborted || !Number.isInteger(head) || head <= newest) return;
+    const params = new URLSearchParams({ limit: '50' });
+    for (const [k, v] of Object.entries(f())) if (v) params.set(k, v);
+    try {
+      const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`);
+      if (!signal.aborted) for (const e of page.activity || []) insert(e);
+    } catch { /* the next connect or event tries again */ }
+  }, { signal });
 
   // The person filter lists the members (a personal workspace: just you).
   (async () => {

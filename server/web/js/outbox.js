@@ -120,7 +120,10 @@ async function run() {
       await done(item, result);
     } catch (e) {
       if (item.op === 'create' && e.code === 'already_exists') { await done(item, null); continue; }
-      if (e.unreachable || e.status === 401 || e.status === 429 || e.status === 408) {
+      // Worth another try later: no answer, signed out, throttled, timed out,
+      // or a server (or the proxy before it) briefly unavailable. A 500 is a
+      // bug that a retry would only repeat: refused, with its request id.
+      if (e.unreachable || [401, 408, 429, 502, 503, 504].includes(e.status)) {
         item.status = 'pending';
         await put(item);
         changed();

@@ -82,6 +82,7 @@ class Stream extends EventTarget {
     try { ev = JSON.parse(m.data); } catch { return; }
     if (ev.type === 'connected') {
       if (this.lastSeq === null && Number.isInteger(ev.head_seq)) this.lastSeq = ev.head_seq;
+      this.dispatchEvent(new CustomEvent('connected', { detail: ev }));
       return;
     }
     if (ev.type === 'reset') {
