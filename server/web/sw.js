@@ -21,10 +21,11 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
-  // Every page (/, /join/<token>) is index.html.
-  const navigate = req.mode === 'navigate';
-  const key = navigate ? '/' : url.pathname;
-  if (!navigate && !SHELL.includes(key)) return;
+  // Every page (/, /join/<token>) is index.html. Other addresses a person
+  // may open (/healthz, /metrics) are not the app: never stored as it.
+  const page = req.mode === 'navigate' && (url.pathname === '/' || url.pathname.startsWith('/join/'));
+  const key = page ? '/' : url.pathname;
+  if (!page && !SHELL.includes(key)) return;
   event.respondWith((async () => {
     try {
       const res = await fetch(req);
