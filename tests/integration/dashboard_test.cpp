@@ -271,6 +271,23 @@ TEST_CASE("two session cookies are refused, signing in again ends the session it
   CHECK(http.Send("GET", "/api/v1/me", "", "", WithCookie(planted)).status == 200);
 }
 
+TEST_CASE("behind an HTTPS proxy (an https --public-url) the cookie is Secure and the public origin is ours") {
+  ServerProcess::Options o;
+  o.args = {"--public-url", "https://mg.example.com"};
+  auto server = ServerProcess::Start(o);
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice");
+  // A browser on plain HTTP to a non-localhost name sends no Sec-Fetch-Site,
+  // only Origin: the proxy's public origin must pass, a look-alike must not.
+  auto r = http.Post("/api/v1/auth/session", {{"email", alice.email}, {"password", "password-alice"}}, "",
+                     {{"Origin", "https://mg.example.com"}});
+  REQUIRE_MESSAGE(r.status == 200, r.raw);
+  CHECK(Header(r, "Set-Cookie").find("; Secure") != std::string::npos);
+  CHECK(http.Post("/api/v1/auth/session", {{"email", alice.email}, {"password", "password-alice"}}, "",
+                  {{"Origin", "http://mg.example.com"}})
+            .error_code() == "cross_site_request");
+}
+
 TEST_CASE("sign-in goes through the login throttle and gives no hint which emails exist") {
   ServerProcess::Options o;
   o.args = {"--login-attempts", "2", "--login-delay", "30"};
