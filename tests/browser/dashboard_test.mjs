@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, launchBrowser, newContext, Server, watchPage } from './harness.mjs';
-import { cliToFeed, restartResume } from './live_scenarios.mjs';
+import { cliToFeed, deadStream, restartResume } from './live_scenarios.mjs';
 import { offlineOutbox } from './offline_scenario.mjs';
 import { joinNewUser, rolesAndCsrf } from './access_scenarios.mjs';
 import { accessibility, screenshots } from './pages_scenarios.mjs';
@@ -30,6 +30,7 @@ import { accessibility, screenshots } from './pages_scenarios.mjs';
 const SCENARIOS = [
   ['cli-to-feed', cliToFeed],
   ['restart-resume', restartResume],
+  ['dead-stream', deadStream, 100000],
   ['offline-outbox', offlineOutbox],
   ['roles-and-csrf', rolesAndCsrf],
   ['join-new-user', joinNewUser],
@@ -89,14 +90,14 @@ class Scenario {
   }
 }
 
-async function runOne(env, name, fn) {
+async function runOne(env, name, fn, timeoutMs = SCENARIO_TIMEOUT_MS) {
   const t = new Scenario(env, name);
   const started = Date.now();
   let error = null;
   let timer;
   try {
     await Promise.race([fn(t), new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${SCENARIO_TIMEOUT_MS} ms`)), SCENARIO_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     })]);
     const problems = t.problems();
     if (problems.length) error = new Error(`the pages logged errors:\n${problems.join('\n')}`);
@@ -138,10 +139,10 @@ async function main() {
   env.browser = await launchBrowser();
   let failed = 0, ran = 0;
   try {
-    for (const [name, fn] of SCENARIOS) {
+    for (const [name, fn, timeoutMs] of SCENARIOS) {
       if (only && !only.includes(name)) continue;
       ran++;
-      if (!(await runOne(env, name, fn))) failed++;
+      if (!(await runOne(env, name, fn, timeoutMs))) failed++;
     }
   } finally {
     await env.browser.close().catch(() => {});

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '../js/node_modules/playwright-core/index.mjs';
@@ -302,4 +303,41 @@ export async function otherOriginServer(pages) {
   });
   await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
   return { base: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => srv.close(r)) };
+}
+
+// A TCP proxy in front of a server that can make its open streams die
+// silently: freezeStreams() stops forwarding on every connection that asked
+// for /api/v1/sync/stream, in both directions, without closing it (what a
+// sleeping laptop or a NAT that forgot the connection looks like to a
+// browser). Other connections, and new ones, keep working.
+export async function silentProxy(target) {
+  const conns = new Set();
+  const srv = net.createServer((client) => {
+    const upstream = net.connect(target.port, '127.0.0.1');
+    const c = { client, upstream, stream: false, frozen: false };
+    conns.add(c);
+    client.on('data', (d) => {
+      if (!c.stream && d.toString('latin1', 0, 200).includes('/api/v1/sync/stream')) c.stream = true;
+      if (!c.frozen) upstream.write(d);
+    });
+    upstream.on('data', (d) => { if (!c.frozen) client.write(d); });
+    const end = () => { conns.delete(c); client.destroy(); upstream.destroy(); };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${srv.address().port}`,
+    freezeStreams() {
+      let n = 0;
+      for (const c of conns) if (c.stream && !c.frozen) { c.frozen = true; n++; }
+      return n;
+    },
+    close() {
+      for (const c of conns) { c.client.destroy(); c.upstream.destroy(); }
+      return new Promise((r) => srv.close(r));
+    },
+  };
 }

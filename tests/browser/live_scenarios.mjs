@@ -12,8 +12,12 @@
 //   live again without a reload and its feed holds every seq exactly once,
 //   contiguous: the stream's resume (Last-Event-ID / ?since) leaves no gap
 //   and repeats nothing.
+// dead-stream: the page's stream goes silent without closing (a proxy stops
+//   forwarding it); a write lands meanwhile. The page's watch notices that
+//   the server has a change its stream never delivered, reconnects, and the
+//   row appears: "Live" never stays up over a dead stream for long.
 import assert from 'node:assert/strict';
-import { addMemory, addToTeam, createTeam, headSeq, isSignedOutProbe, Machine, signInContext, signUp } from './harness.mjs';
+import { addMemory, addToTeam, createTeam, headSeq, isSignedOutProbe, Machine, signInContext, signUp, silentProxy } from './harness.mjs';
 import { checkSeqs, feedSeqs, fillSignIn, isNetworkFailure, openPage, waitFeedRow, waitState } from './ui.mjs';
 
 export async function cliToFeed(t) {
@@ -149,4 +153,30 @@ export async function restartResume(t) {
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page reloaded to reconnect');
   const problem = checkSeqs(await feedSeqs(page), 1, head);
   assert.equal(problem, '', `the feed after the restart: ${problem}`);
+}
+
+export async function deadStream(t) {
+  const server = await t.server();
+  const alice = await signUp(server, 'Alice');
+  const team = await createTeam(server, alice, 'Platform Team');
+  await addMemory(server, alice, team.ws, { title: 'Before the silence' });
+  const proxy = await silentProxy(server);
+  t.defer(() => proxy.close());
+
+  const context = await t.context();
+  await signInContext(context, proxy, alice);
+  const page = await t.page(context, isNetworkFailure);
+  let head = await headSeq(server, alice, team.ws);
+  await openPage(page, proxy, team.ws, 'feed', `ol#feed > li[data-seq="${head}"]`);
+  await waitState(page, 'live');
+
+  t.step('the stream goes silent, a change lands');
+  assert.equal(proxy.freezeStreams(), 1, 'the page had not exactly one stream open');
+  await addMemory(server, alice, team.ws, { title: 'Written while the stream was dead' });
+  const written = await headSeq(server, alice, team.ws);
+  const frozenAt = Date.now();
+  await page.waitForSelector(`ol#feed > li[data-seq="${written}"]`, { timeout: 60000 });
+  t.note(`the row arrived ${Date.now() - frozenAt} ms after the stream went silent`);
+  await waitState(page, 'live');
+  checkSeqs(await feedSeqs(page), 1, written);
 }

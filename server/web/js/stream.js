@@ -6,6 +6,11 @@
 // gets neither a gap nor a duplicate.
 import { api } from './api.js';
 
+// Quiet for this long while "live", the stream is checked; a change the
+// server has and the stream has not delivered within the grace is a dead
+// stream (docs/dashboard.md, "The connection indicator").
+const WATCH_MS = 5000, QUIET_MS = 30000, GRACE_MS = 3000;
+
 const LABELS = { live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline', 'signed-out': 'Signed out' };
 
 class Stream extends EventTarget {
@@ -17,8 +22,35 @@ class Stream extends EventTarget {
     this.attempt = 0;
     this.timer = null;
     this.state = null;  // the page's markup holds the first state until we know
+    this.heard = 0;     // when the open stream last delivered anything (ms)
     window.addEventListener('online', () => this.#online());
     window.addEventListener('offline', () => this.#offline());
+    setInterval(() => this.#watch(), WATCH_MS);
+  }
+
+  // A connection can die without an error (a laptop that slept, a NAT that
+  // forgot it), and EventSource hides the server's heartbeats, so "Live"
+  // could stay up over a dead stream. After a quiet spell, one small request
+  // asks the log's head: if the server has changes this stream never
+  // delivered, the stream is dead: reconnect (resuming from the last seq).
+  async #watch() {
+    if (this.state !== 'live' || !this.es || Date.now() - this.heard < QUIET_MS) return;
+    const ws = this.ws, es = this.es, seen = this.lastSeq;
+    this.heard = Date.now();
+    let head;
+    try {
+      const r = await api(`/workspaces/${encodeURIComponent(ws)}/events?since=${seen ?? 0}&limit=1`,
+        { quiet401: true, timeout: 10000 });
+      head = r.head_seq;
+    } catch {
+      if (this.es === es) this.#failed();
+      return;
+    }
+    if (!Number.isInteger(head) || seen === null || head <= seen) return;
+    // Give a live stream a moment to deliver what the probe saw.
+    setTimeout(() => {
+      if (this.es === es && this.lastSeq !== null && this.lastSeq < head) this.#failed(true);
+    }, GRACE_MS);
   }
 
   // Follows workspace `ws` from now on (its stream starts at the head; the
@@ -69,6 +101,7 @@ class Stream extends EventTarget {
     const es = new EventSource(url);
     this.es = es;
     es.onopen = () => {
+      this.heard = Date.now();
       this.attempt = 0;
       this.setState('live');
       this.dispatchEvent(new Event('open'));
@@ -78,6 +111,7 @@ class Stream extends EventTarget {
   }
 
   #frame(m) {
+    this.heard = Date.now();
     let ev;
     try { ev = JSON.parse(m.data); } catch { return; }
     if (ev.type === 'connected') {
