@@ -51,7 +51,8 @@ void PrintDelivery(const json& r, const std::string& email) {
     Note("The mail could not be sent (" + r.value("delivery_error", "") + "); pass the link on yourself.");
   const std::string link = r.value("accept_url", "");
   Say("Send them this link: " + link);
-  Say("They join with: mgteam join " + link + "  (new to this server: mgteam join " + link + " --email " + email +
+  Say("They open it in a browser (the dashboard signs them up or in and joins),");
+  Say("or join with: mgteam join " + link + "  (new to this server: mgteam join " + link + " --email " + email +
       ")");
 }
 

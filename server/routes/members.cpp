@@ -79,7 +79,7 @@ Result<Reply> Deliver(Request& r, Result<Reply> written, bool fresh, const std::
   m.to = email;
   m.subject = r.actor().name + " invited you to " + r.workspace().name + " on mgteam";
   m.body = inviter + " invited you to join \"" + r.workspace().name + "\" on mgteam as " + role +
-           ".\n\nAccept the invitation:\n  " + url +
+           ".\n\nAccept the invitation in your browser (you can create your account there):\n  " + url +
            "\n\nOr with the mgteam command line (it creates your account if you have none there):\n  mgteam join " +
            url + " --email " + email + "\n\nThe invitation expires at " +
            body["invitation"].value("expires_at", "") +
