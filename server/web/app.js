@@ -2,7 +2,7 @@
 // (#/w/<ws>/feed, /memories, /memories/<id>, /members) to the views, and keeps
 // the header, the connection indicator and the outbox panel up to date. The
 // invitation page /join/<token> is the one real path besides /.
-import { api } from './js/api.js';
+import { api, forgetAnswers } from './js/api.js';
 import { h, clear, tickClock, toast } from './js/dom.js';
 import { state, wsPath } from './js/state.js';
 import { stream } from './js/stream.js';
@@ -133,6 +133,7 @@ function focusHeading() {
 }
 
 function showSignin(message) {
+  forgetAnswers();
   state.me = null;
   outbox.setUser(null);
   state.ws = null;

@@ -3,7 +3,8 @@
 // offline-outbox: with the browser offline (playwright's setOffline, which
 //   also makes navigator.onLine false) the page says "offline"; a memory
 //   created and another edited in the page are queued in the IndexedDB
-//   outbox and shown pending, and reach nothing on the server. A reload
+//   outbox and shown pending (the edited memory's page shows the queued
+//   values), and reach nothing on the server. A reload
 //   while still offline is served by the service worker and the queue is
 //   still there. Back online, both writes are sent: the server holds the
 //   created memory exactly once (one memory_created event) and the edit
@@ -55,6 +56,11 @@ export async function offlineOutbox(t) {
   await page.fill('form#memory-form input[name="title"]', editedTitle);
   await submit(page, 'form#memory-form');
   await waitOutbox(page, 1, 'pending');
+  // The edit shows where it was made: the memory's page (opened before the
+  // network went, shown from what the page read then) with the queued values.
+  await page.waitForSelector(`article#memory[data-memory-id="${edited.id}"][data-pending="edit"]`);
+  assert.equal((await page.textContent('article#memory h1')).trim(), editedTitle,
+    'the memory page does not show the edit queued offline');
 
   t.step('creating offline');
   await page.click('a[data-nav="memories"]');

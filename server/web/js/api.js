@@ -21,7 +21,14 @@ export class ApiError extends Error {
 
 // `timeout` (ms): give up on a server that accepted the connection but does
 // not answer, so a stuck request cannot hold up the stream or the outbox.
-export async function api(path, { method = 'GET', body, key, quiet401 = false, timeout } = {}) {
+// Answers to reads, by path: with `stale`, a read the server cannot answer
+// (offline, down) gets the last answer it gave instead, so pages seen in
+// this session still open and their memories can still be edited offline.
+// Only views ask for it; the stream's checks must see the failure.
+const lastGood = new Map();
+const LAST_GOOD_MAX = 300;
+
+export async function api(path, { method = 'GET', body, key, quiet401 = false, timeout, stale = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers['Idempotency-Key'] = key;
@@ -33,11 +40,19 @@ export async function api(path, { method = 'GET', body, key, quiet401 = false, t
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
+    if (stale && method === 'GET' && lastGood.has(path)) return lastGood.get(path);
     throw new ApiError({ status: 0, code: 'network', message: 'The server cannot be reached.' });
   }
   let data = null;
   try { data = await res.json(); } catch { /* an empty or non-JSON answer */ }
-  if (res.ok) return data;
+  if (res.ok) {
+    if (stale && method === 'GET') {
+      lastGood.delete(path);
+      lastGood.set(path, data);
+      if (lastGood.size > LAST_GOOD_MAX) lastGood.delete(lastGood.keys().next().value);
+    }
+    return data;
+  }
   const e = (data && data.error) || {};
   const err = new ApiError({
     status: res.status,
@@ -64,3 +79,6 @@ export function memoryTitle(ws, id) {
   }
   return titles.get(id);
 }
+
+// Signing out forgets every kept answer: the next account must not see them.
+export function forgetAnswers() { lastGood.clear(); titles.clear(); }

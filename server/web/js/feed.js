@@ -149,7 +149,7 @@ export function feedView({ ws, signal, main }) {
     if (!reset && cursor) params.set('cursor', cursor);
     status.textContent = reset ? 'Loading…' : 'Loading older entries…';
     try {
-      const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`);
+      const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`, { stale: true });
       if (signal.aborted || gen !== generation) return;
       if (reset) {
         shown.clear();
@@ -203,7 +203,7 @@ export function feedView({ ws, signal, main }) {
     const params = new URLSearchParams({ limit: '50' });
     for (const [k, v] of Object.entries(f())) if (v) params.set(k, v);
     try {
-      const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`);
+      const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`, { stale: true });
       if (!signal.aborted) for (const e of page.activity || []) insert(e);
     } catch { /* the next connect or event tries again */ }
   }, { signal });
@@ -213,7 +213,7 @@ export function feedView({ ws, signal, main }) {
     let people = [[state.me.id, state.me.name || state.me.email]];
     if (ws.type !== 'personal') {
       try {
-        const r = await api(`/teams/${enc(ws.id)}/members`);
+        const r = await api(`/teams/${enc(ws.id)}/members`, { stale: true });
         people = r.members.map((m) => [m.user_id, m.name || m.email]);
       } catch { /* keep the fallback */ }
     }

@@ -46,7 +46,12 @@ export async function joinView(main, token) {
   const expiry = inv.expires_at ? h('p', { class: 'muted' }, 'The invitation is valid until ' + new Date(inv.expires_at).toLocaleString() + '.') : null;
   const parts = [h('h1', { id: 'join-title', tabindex: '-1' }, `Join ${inv.team_name}`), intro, expiry];
 
-  if (me) {
+  if (me && (me.email || '').toLowerCase() !== (inv.email || '').toLowerCase()) {
+    // The server would refuse (the address must match): say so instead of
+    // offering a button that cannot work.
+    parts.push(h('p', {}, `You are signed in as ${me.email}, but this invitation is for ${inv.email}. `
+      + 'Sign up or sign in with that address below (this signs you out here).'));
+  } else if (me) {
     const alert = h('p', { role: 'alert', class: 'alert' });
     const btn = h('button', { type: 'button', id: 'accept', class: 'primary' }, `Join ${inv.team_name} as ${me.name || me.email}`);
     btn.addEventListener('click', async () => {

@@ -30,7 +30,7 @@ export function membersView({ ws, signal, main }) {
 
   async function load() {
     try {
-      members = (await api(`${team}/members`)).members || [];
+      members = (await api(`${team}/members`, { stale: true })).members || [];
     } catch (e) {
       if (!signal.aborted) {
         alert.textContent = 'Could not load members: ' + e.message;
@@ -56,6 +56,13 @@ export function membersView({ ws, signal, main }) {
       if (can('member.change_role') && !self) {
         const sel = select('role', ROLES.map((r) => [r, r]), m.role, { 'aria-label': `Role of ${m.name || m.email}` });
         sel.addEventListener('change', async () => {
+          // An owner can remove or demote every other owner, you included:
+          // one slip of a dropdown must not hand that over.
+          if (sel.value === 'owner' && !window.confirm(`Make ${m.name || m.email} an owner too? Owners can remove or `
+            + 'demote every other owner, you included. (To hand the team over, use Transfer ownership.)')) {
+            sel.value = m.role;
+            return;
+          }
           try {
             await api(`${team}/members/${enc(m.user_id)}`, { method: 'PATCH', key: crypto.randomUUID(), body: { role: sel.value } });
             toast(`${m.name || m.email} is now ${sel.value}.`);
@@ -128,6 +135,7 @@ export function membersView({ ws, signal, main }) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearFormErrors(form);
+      linkBox.hidden = true;  // the last invitee's link is not this one's
       try {
         const r = await api(`${team}/invite`, { method: 'POST', key: crypto.randomUUID(), body: { email: email.value.trim(), role: roleSel.value } });
         showLink(r, email.value.trim());
@@ -140,7 +148,7 @@ export function membersView({ ws, signal, main }) {
 
     async function loadInvitations() {
       try {
-        const r = await api(`${team}/invitations`);
+        const r = await api(`${team}/invitations`, { stale: true });
         if (signal.aborted) return;
         const items = (r.invitations || []).filter((i) => !i.status || i.status === 'pending');
         if (!items.length) return clear(list, h('li', { class: 'muted' }, 'No pending invitations.'));

@@ -16,7 +16,7 @@ const base = (ws) => `/workspaces/${enc(ws.id)}`;
 const seen = new Map();
 async function fetchMemory(ws, id, query = '') {
   try {
-    const m = await api(`${base(ws)}/memories/${enc(id)}${query}`);
+    const m = await api(`${base(ws)}/memories/${enc(id)}${query}`, { stale: true });
     seen.set(id, m);
     return m;
   } catch (e) {
@@ -60,13 +60,17 @@ export function memoriesView({ ws, signal, main }) {
   async function render() {
     const needle = q.value.trim().toLowerCase();
     const hit = (m) => !needle || [m.title, m.summary, m.content].some((s) => s && s.toLowerCase().includes(needle));
-    let pending = [];
+    let pending = [], queued = [];
     try {
-      pending = (await outbox.mine()).filter((i) => i.ws === ws.id && i.op === 'create' && !loaded.some((m) => m.id === i.body.id));
+      const mine = await outbox.mine();
+      pending = mine.filter((i) => i.ws === ws.id && i.op === 'create' && !loaded.some((m) => m.id === i.body.id));
+      queued = queuedEdits(mine, ws);
     } catch { /* no IndexedDB */ }
     if (signal.aborted) return;
+    // Edits still queued show as they will be, marked pending.
+    const shown = loaded.map((m) => overlay(m, queued));
     const rows = [...pending.filter((i) => hit(i.body)).map((i) => memoryItem({ ...i.body, updated_at: i.queued_at }, ws, true)),
-      ...loaded.filter(hit).map((m) => memoryItem(m, ws, false))];
+      ...shown.filter((x) => hit(x.memory)).map((x) => memoryItem(x.memory, ws, x.queued))];
     clear(list, rows);
     status.textContent = rows.length ? (needle ? `${rows.length} shown of those loaded` + (cursor ? ' (load more to search further)' : '') : '')
       : needle || type.value || tag.value ? 'No memories match.' : 'No memories yet.';
@@ -81,7 +85,7 @@ export function memoriesView({ ws, signal, main }) {
     if (!reset && cursor) params.set('cursor', cursor);
     status.textContent = 'Loading…';
     try {
-      const page = await api(`${base(ws)}/memories?${params}`);
+      const page = await api(`${base(ws)}/memories?${params}`, { stale: true });
       if (signal.aborted || gen !== generation) return;
       loaded = reset ? page.memories : [...loaded, ...page.memories];
       for (const m of page.memories) { rememberTitle(m.id, m.title); seen.set(m.id, m); }
@@ -127,6 +131,24 @@ function show(v) {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+// Edits waiting in the outbox, laid over the server's copy: what the memory
+// will be once they are sent, so an edit made offline shows where it was
+// made (docs/dashboard.md, "Writes made offline").
+function queuedEdits(items, ws) {
+  return items.filter((i) => i.ws === ws.id && i.op === 'update' && i.status !== 'refused').sort((a, b) => a.n - b.n);
+}
+function overlay(m, edits) {
+  const mine = edits.filter((i) => i.memory_id === m.id);
+  if (!mine.length) return { memory: m, queued: false };
+  const out = { ...m };
+  for (const e of mine)
+    for (const [k, v] of Object.entries(e.body)) if (k !== 'base_version' && k !== 'edited_at') out[k] = v;
+  return { memory: out, queued: true };
+}
+async function withQueuedEdits(ws, m) {
+  return overlay(m, queuedEdits(await outbox.mine().catch(() => []), ws));
+}
+
 export function memoryView({ ws, signal, main }, id) {
   let timer = null;
   async function load() {
@@ -144,10 +166,12 @@ export function memoryView({ ws, signal, main }, id) {
     }
     if (signal.aborted) return;
     rememberTitle(m.id, m.title);
-    renderMemory(m, false);
+    const { memory, queued } = await withQueuedEdits(ws, m);
+    if (signal.aborted) return;
+    renderMemory(memory, false, queued);
   }
 
-  function renderMemory(m, pending) {
+  function renderMemory(m, pending, edited = false) {
     const actions = h('div', { class: 'actions' });
     if (!m.deleted && can('memory.write'))
       actions.append(h('button', { id: 'edit-memory', type: 'button', onclick: () => { location.hash = wsPath(`memories/${enc(id)}/edit`, ws.id); } }, 'Edit'));
@@ -157,11 +181,12 @@ export function memoryView({ ws, signal, main }, id) {
       actions.append(h('button', { id: 'restore-memory', type: 'button', onclick: () => act('POST', '/restore', 'Restored.') }, 'Restore'));
     const rels = h('ul', { id: 'relationships', class: 'plain' });
     const conflicts = h('ul', { id: 'conflicts', class: 'plain' });
-    const article = h('article', { id: 'memory', dataset: { memoryId: m.id } },
+    const article = h('article', { id: 'memory', dataset: { memoryId: m.id, ...(edited ? { pending: 'edit' } : {}) } },
       h('p', {}, h('a', { href: wsPath('memories', ws.id) }, '← All memories')),
       h('h1', { tabindex: '-1' }, m.title),
       h('p', { class: 'meta' }, h('span', { class: 'badge' }, typeLabel(m.type || 'general')),
         pending ? h('span', { class: 'badge pending' }, 'pending') : null,
+        edited ? h('span', { class: 'badge pending', id: 'edit-pending' }, 'edit pending') : null,
         m.deleted ? h('span', { class: 'badge deleted' }, 'deleted') : null,
         m.version ? ` version ${m.version}` : '', m.updated_at ? [' · updated ', timeAgo(m.updated_at)] : ''),
       actions,
@@ -192,7 +217,7 @@ export function memoryView({ ws, signal, main }, id) {
 
   async function loadRelationships(ul) {
     try {
-      const r = await api(`${base(ws)}/relationships?memory_id=${enc(id)}&limit=500`);
+      const r = await api(`${base(ws)}/relationships?memory_id=${enc(id)}&limit=500`, { stale: true });
       const items = r.relationships || r.items || [];
       if (!items.length) return clear(ul, h('li', { class: 'muted' }, 'No relationships.'));
       clear(ul, items.map((rel) => {
@@ -213,7 +238,7 @@ export function memoryView({ ws, signal, main }, id) {
 
   async function loadConflicts(ul) {
     try {
-      const r = await api(`${base(ws)}/conflicts?memory_id=${enc(id)}&status=open`);
+      const r = await api(`${base(ws)}/conflicts?memory_id=${enc(id)}&status=open`, { stale: true });
       const items = r.conflicts || [];
       if (!items.length) return clear(ul, h('li', { class: 'muted' }, 'No open conflicts.'));
       clear(ul, items.map((c) => {
@@ -275,6 +300,9 @@ export async function memoryFormView({ ws, signal, main }, id) {
       }
       current = { ...queued.body, version: 1 };
     }
+    if (signal.aborted) return;
+    // A further edit starts from the queued ones, and sends only what it changes.
+    current = (await withQueuedEdits(ws, current)).memory;
     if (signal.aborted) return;
   }
   const m = current || { type: 'general', importance: 0.5 };
