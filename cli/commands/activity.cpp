@@ -35,6 +35,7 @@ std::string ActivitySentence(const json& e, const std::function<std::string(cons
       std::string link = title_of(d.value("from_memory_id", "")) + " " + e.value("title", "") + " " +
                          title_of(d.value("to_memory_id", ""));
       if (action == "created") return who + " linked " + link;
+      if (action == "deleted" && d.value("cause", "") == "memory_deleted") return link + " went with the deleted memory";
       if (action == "deleted") return who + " unlinked " + link;
       return who + " changed the link " + link;
     }

@@ -44,6 +44,8 @@ json ActivityEntry(const Event& e) {
   } else if (e.entity_type == "relationship") {
     title = StringField(x, "type");
     detail = {{"from_memory_id", StringField(x, "from_memory_id")}, {"to_memory_id", StringField(x, "to_memory_id")}};
+    // "memory_deleted": the link went with a memory, nobody removed it by hand.
+    if (e.extra.contains("cause")) detail["cause"] = e.extra["cause"];
   } else if (e.entity_type == "member") {
     title = StringField(x, "name");
     detail["role"] = StringField(x, "role");

@@ -391,3 +391,25 @@ TEST_CASE("the invitation preview names the team and address, sign-up with it la
   // The token never reaches the server's log.
   CHECK(server->log().find(token) == std::string::npos);
 }
+
+TEST_CASE("a link that went with a deleted memory says so in the activity feed, not that someone unlinked it") {
+  auto server = ServerProcess::Start();
+  Http http(server->port());
+  TestUser alice = SignUp(http, "alice");
+  const std::string ws = alice.personal_ws;
+  json a = AddMemory(http, alice, ws, "Redis timeout"), b = AddMemory(http, alice, ws, "Retry with jitter");
+  auto rel = http.Post("/api/v1/workspaces/" + ws + "/relationships",
+                       {{"from_memory_id", b["id"]}, {"to_memory_id", a["id"]}, {"type", "SOLVES"}}, alice.token);
+  REQUIRE(rel.status == 201);
+  REQUIRE(http.Delete("/api/v1/workspaces/" + ws + "/memories/" + a["id"].get<std::string>(), alice.token).status == 200);
+  auto feed = http.Get("/api/v1/workspaces/" + ws + "/activity?entity_type=relationship&action=deleted", alice.token);
+  REQUIRE(feed.status == 200);
+  REQUIRE(feed.body["activity"].size() == 1);
+  CHECK(feed.body["activity"][0]["detail"]["cause"] == "memory_deleted");
+
+  Machine m(server->url(), alice);
+  auto out = m.Cli({"activity", "-w", ws});
+  REQUIRE_MESSAGE(out.exit_code == 0, out.err);
+  CHECK(out.out.find("went with the deleted memory") != std::string::npos);
+  CHECK(out.out.find("unlinked") == std::string::npos);
+}

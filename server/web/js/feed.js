@@ -24,6 +24,7 @@ export function entryFromEvent(ev) {
   } else if (type === 'relationship') {
     title = x.type || '';
     detail = { from_memory_id: x.from_memory_id, to_memory_id: x.to_memory_id };
+    if (ev.cause) detail.cause = ev.cause;
   } else if (type === 'member') {
     title = x.name || '';
     detail.role = x.role || '';
@@ -61,6 +62,8 @@ function sentence(e, ws) {
       const from = memLink(d.from_memory_id, '…'), to = memLink(d.to_memory_id, '…');
       memoryTitle(ws, d.from_memory_id).then((x) => { from.textContent = x; });
       memoryTitle(ws, d.to_memory_id).then((x) => { to.textContent = x; });
+      // A link that went with a deleted memory was not removed by hand.
+      if (e.action === 'deleted' && d.cause === 'memory_deleted') return ["'", from, "' " + t + " '", to, "' went with the deleted memory"];
       return [who + ' ' + verb2 + " '", from, "' " + t + " '", to, "'"];
     }
     case 'member':

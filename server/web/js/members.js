@@ -84,7 +84,7 @@ export function membersView({ ws, signal, main }) {
         h('th', { scope: 'row' }, m.name || '—', self ? ' (you)' : ''),
         h('td', { class: 'email' }, m.email || ''),
         h('td', {}, roleCell),
-        h('td', { class: 'presence', dataset: { presenceFor: m.user_id } }, presenceText(presence.get(m.user_id))),
+        h('td', { class: 'presence', dataset: { presenceFor: m.user_id } }, presenceText(presence.get(m.user_id), m.user_id)),
         h('td', {}, m.joined_at ? timeAgo(m.joined_at) : ''),
         actions);
     }));
@@ -197,17 +197,20 @@ export function membersView({ ws, signal, main }) {
     const p = m.detail;
     presence.set(p.user_id, { online: p.online, last_seen: p.last_seen });
     const cell = table.querySelector(`[data-presence-for="${CSS.escape(p.user_id)}"]`);
-    if (cell) clear(cell, presenceText(presence.get(p.user_id)));
+    if (cell) clear(cell, presenceText(presence.get(p.user_id), p.user_id));
   }, { signal });
   api(`/workspaces/${enc(ws.id)}/presence`).then((r) => {
     for (const p of r.presence || []) presence.set(p.user_id, p);
-    for (const cell of table.querySelectorAll('[data-presence-for]')) clear(cell, presenceText(presence.get(cell.dataset.presenceFor)));
+    for (const cell of table.querySelectorAll('[data-presence-for]')) clear(cell, presenceText(presence.get(cell.dataset.presenceFor), cell.dataset.presenceFor));
   }, () => {});
   renderInvites();
   load();
 }
 
-function presenceText(p) {
+function presenceText(p, userId) {
+  // The server tells the other members when someone comes online, never
+  // that person: this page's own live stream is the answer for "you".
+  if (userId && state.me && userId === state.me.id && stream.state === 'live') return h('span', { class: 'online' }, 'online');
   if (!p) return 'not seen';
   if (p.online) return h('span', { class: 'online' }, 'online');
   return p.last_seen ? ['last seen ', timeAgo(p.last_seen)] : 'not seen';
