@@ -232,7 +232,10 @@ function boot() {
   setInterval(tickClock, 20000);
   $('skip').addEventListener('click', (e) => { e.preventDefault(); main.focus(); });
   $('signout').addEventListener('click', () => signOut(false));
-  $('signout-all').addEventListener('click', () => signOut(true));
+  $('signout-all').addEventListener('click', () => {
+    if (window.confirm('Sign out of the dashboard in every browser, this one included? Access tokens (the CLI, the agent) keep working.'))
+      signOut(true);
+  });
   $('new-team').addEventListener('click', newTeam);
   outbox.events.addEventListener('change', refreshOutbox);
   refreshOutbox();

@@ -100,6 +100,12 @@ export async function cliToFeed(t) {
   await signInContext(other, server, alice);
   const otherPage = await t.page(other, isSignedOutProbe);
   await openPage(otherPage, server, team.ws, 'feed', `ol#feed > li[data-seq="${head}"]`);
+  // It asks first; dismissing changes nothing, accepting signs out.
+  otherPage.once('dialog', (d) => d.dismiss());
+  await otherPage.click('#signout-all');
+  assert.equal((await server.api('GET', '/api/v1/me', { cookie: `mgteam_session=${cookie.value}` })).status, 200,
+    'dismissing the confirmation still signed out');
+  otherPage.once('dialog', (d) => d.accept());
   await otherPage.click('#signout-all');
   await otherPage.waitForSelector('form#signin');
   await waitState(page, 'signed-out');
