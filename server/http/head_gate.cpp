@@ -148,6 +148,10 @@ bool HeadGate::Decide(Entry& e) {
                v.reason + " needs a body or Content-Length: 0; send '{}' (curl: -d '{}' -H 'Content-Type: "
                           "application/json')");
       return false;
+    case HeadVerdict::kMultipleRanges:
+      c.Refuse(416, "Range Not Satisfiable", "multiple_ranges",
+               "refused: " + v.reason + "; ask for one range at a time");
+      return false;
     case HeadVerdict::kComplete: break;
   }
   const int fd = c.sock;

@@ -47,6 +47,7 @@ HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
   if (end == std::string_view::npos) return v;  // incomplete, within limits
   int content_length = 0, transfer_encoding = 0;
   bool zero_length = false;  // Content-Length: 0
+  bool multiple_ranges = false;
   for (size_t pos = bytes.find("\r\n", start) + 2; pos < end + 2;) {
     size_t eol = bytes.find("\r\n", pos);
     std::string_view line = bytes.substr(pos, eol - pos);
@@ -58,6 +59,10 @@ HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
       zero_length = value == "0";
     }
     transfer_encoding += NameIs(line, "transfer-encoding");
+    // cpp-httplib answers "Range: bytes=0-,0-,0-,..." with one part per range
+    // and no cap: a few KiB of head for a response thousands of times the
+    // file, built in memory. One range is all a client ever needs here.
+    multiple_ranges = multiple_ranges || (NameIs(line, "range") && line.find(',') != std::string_view::npos);
     pos = eol + 2;
   }
   if (content_length > 1 || (content_length && transfer_encoding) || transfer_encoding > 1) {
@@ -78,6 +83,11 @@ HeadVerdict InspectHead(std::string_view bytes, const HeadLimits& limits) {
     v.kind = HeadVerdict::kBadFraming;
     v.reason = "a body on a " + std::string(method) + " request";
     v.length = 0;
+    return v;
+  }
+  if (multiple_ranges) {
+    v.kind = HeadVerdict::kMultipleRanges;
+    v.reason = "a Range header with more than one range";
     return v;
   }
   if (!content_length && !transfer_encoding && (method == "POST" || method == "PUT" || method == "PATCH")) {

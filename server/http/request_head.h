@@ -28,7 +28,7 @@ struct HeadLimits {
 };
 
 struct HeadVerdict {
-  enum Kind { kIncomplete, kComplete, kTooLarge, kBadFraming, kLengthRequired } kind = kIncomplete;
+  enum Kind { kIncomplete, kComplete, kTooLarge, kBadFraming, kLengthRequired, kMultipleRanges } kind = kIncomplete;
   size_t length = 0;    // kComplete: bytes of the head, blank line included
   std::string reason;   // kTooLarge / kBadFraming: what was wrong
 };

@@ -70,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const HeadVerdict v = InspectHead(bytes, limits);
   FUZZ_REQUIRE(SameVerdict(v, InspectHead(bytes, limits)));
 
-  if (v.kind == HeadVerdict::kTooLarge || v.kind == HeadVerdict::kBadFraming) FUZZ_REQUIRE(!v.reason.empty());
+  if (v.kind == HeadVerdict::kTooLarge || v.kind == HeadVerdict::kBadFraming || v.kind == HeadVerdict::kMultipleRanges)
+    FUZZ_REQUIRE(!v.reason.empty());
   if (v.kind != HeadVerdict::kComplete && v.kind != HeadVerdict::kLengthRequired) return 0;
 
   FUZZ_REQUIRE(v.length >= 4 && v.length <= bytes.size() && v.length <= limits.max_bytes);

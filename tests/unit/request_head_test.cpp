@@ -76,3 +76,11 @@ TEST_CASE("a body on a GET is refused: httplib would read it as the next request
   CHECK(InspectHead("DELETE /x HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", l).kind == HeadVerdict::kComplete);
   CHECK(InspectHead("PATCH /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", l).kind == HeadVerdict::kComplete);
 }
+
+TEST_CASE("a Range header asking for more than one range is refused, one range passes") {
+  HeadLimits l;
+  CHECK(InspectHead("GET /app.js HTTP/1.1\r\nRange: bytes=0-,0-,0-\r\n\r\n", l).kind == HeadVerdict::kMultipleRanges);
+  CHECK(InspectHead("GET /app.js HTTP/1.1\r\nrange: bytes=0-1, 5-9\r\n\r\n", l).kind == HeadVerdict::kMultipleRanges);
+  CHECK(InspectHead("GET /app.js HTTP/1.1\r\nRange: bytes=0-99\r\n\r\n", l).kind == HeadVerdict::kComplete);
+  CHECK(InspectHead("GET /app.js HTTP/1.1\r\nX-Range: a,b\r\n\r\n", l).kind == HeadVerdict::kComplete);
+}
