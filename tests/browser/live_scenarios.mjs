@@ -114,6 +114,19 @@ export async function cliToFeed(t) {
   assert.equal(me.status, 401, `the first browser's session still works after signing out everywhere: ${me.status}`);
 }
 
+// Alice's feed of `ws` open and live in a new browser, reaching the server
+// at `via` (the server itself, or a proxy in front of it); a network
+// failure on the page is what these scenarios cause on purpose.
+async function liveFeed(t, server, via, alice, ws) {
+  const context = await t.context();
+  await signInContext(context, via, alice);
+  const page = await t.page(context, isNetworkFailure);
+  const head = await headSeq(server, alice, ws);
+  await openPage(page, via, ws, 'feed', `ol#feed > li[data-seq="${head}"]`);
+  await waitState(page, 'live');
+  return { page };
+}
+
 export async function restartResume(t) {
   const server = await t.server();
   const alice = await signUp(server, 'Alice');
@@ -121,12 +134,8 @@ export async function restartResume(t) {
   await addMemory(server, alice, team.ws, { title: 'Before the restart 1' });
   await addMemory(server, alice, team.ws, { title: 'Before the restart 2' });
 
-  const context = await t.context();
-  await signInContext(context, server, alice);
-  const page = await t.page(context, isNetworkFailure);
+  const { page } = await liveFeed(t, server, server, alice, team.ws);
   let head = await headSeq(server, alice, team.ws);
-  await openPage(page, server, team.ws, 'feed', `ol#feed > li[data-seq="${head}"]`);
-  await waitState(page, 'live');
   await page.evaluate(() => { window.__sameDocument = true; });
 
   const seen = head; // what the page had when the server went away
@@ -169,12 +178,7 @@ export async function deadStream(t) {
   const proxy = await silentProxy(server);
   t.defer(() => proxy.close());
 
-  const context = await t.context();
-  await signInContext(context, proxy, alice);
-  const page = await t.page(context, isNetworkFailure);
-  let head = await headSeq(server, alice, team.ws);
-  await openPage(page, proxy, team.ws, 'feed', `ol#feed > li[data-seq="${head}"]`);
-  await waitState(page, 'live');
+  const { page } = await liveFeed(t, server, proxy, alice, team.ws);
 
   t.step('the stream goes silent, a change lands');
   assert.equal(proxy.freezeStreams(), 1, 'the page had not exactly one stream open');

@@ -141,14 +141,20 @@ export function feedView({ ws, signal, main }) {
     return p;
   }
 
+  // The newest page's query under filters `q`.
+  function pageParams(q) {
+    const params = new URLSearchParams({ limit: '50' });
+    for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
+    return params;
+  }
+
   async function loadPage(reset) {
     if (loading && !reset) return;
     const gen = reset ? ++generation : generation;
     loading = true;
     const q = f();
     if (reset) arrived.length = 0;
-    const params = new URLSearchParams({ limit: '50' });
-    for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
+    const params = pageParams(q);
     if (!reset && cursor) params.set('cursor', cursor);
     status.textContent = reset ? 'Loading…' : 'Loading older entries…';
     try {
@@ -203,10 +209,8 @@ export function feedView({ ws, signal, main }) {
     let newest = 0;
     for (const seq of shown) newest = Math.max(newest, seq);
     if (signal.aborted || !Number.isInteger(head) || head <= newest) return;
-    const params = new URLSearchParams({ limit: '50' });
-    for (const [k, v] of Object.entries(f())) if (v) params.set(k, v);
     try {
-      const page = await api(`/workspaces/${enc(ws.id)}/activity?${params}`, { stale: true });
+      const page = await api(`/workspaces/${enc(ws.id)}/activity?${pageParams(f())}`, { stale: true });
       if (!signal.aborted) for (const e of page.activity || []) insert(e);
     } catch { /* the next connect or event tries again */ }
   }, { signal });
