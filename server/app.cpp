@@ -4,7 +4,7 @@
 #include "http/static_site.h"
 #include "http/task_queue.h"
 #include "routes/routes.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 #include "mgteam/clock.h"
 
 #include <httplib.h>
@@ -64,8 +64,7 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
                                      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                      std::filesystem::perm_options::replace, ec);
   }
-  MG_ASSIGN_OR_RETURN(auto store,
-                      SqliteStore::Open(app->config_.SqlitePath(), app->config_.sqlite_synchronous));
+  MG_ASSIGN_OR_RETURN(auto store, OpenStore(app->config_.db_url, app->config_.StoreSettings()));
   spdlog::info("store {} at schema version {}", store->Describe(), store->schema_version());
   app->store_ = std::move(store);
   StreamHubOptions hub_options;

@@ -33,13 +33,9 @@ Status ServerConfig::Finish() {
     else data_dir = "./mgteam-data";
   }
   if (db_url.empty()) db_url = "sqlite:" + data_dir + "/mgteam.db";
-  if (db_url.rfind("sqlite:", 0) != 0) {
-    if (db_url.rfind("postgres", 0) == 0)
-      return Status::Invalid("invalid_config",
-                             "PostgreSQL storage is not available in this build yet; "
-                             "omit --db to use the embedded SQLite store");
-    return Status::Invalid("invalid_config", "--db must be sqlite:/path/to/file.db");
-  }
+  if (db_url.rfind("sqlite:", 0) != 0 && !IsPostgresUrl(db_url))
+    return Status::Invalid("invalid_config",
+                           "--db must be sqlite:/path/to/file.db or postgres://user@host:port/dbname");
   if (log_format != "text" && log_format != "json")
     return Status::Invalid("invalid_config", "--log-format must be text or json");
   if (threads < 8 || threads > 4096)
@@ -100,7 +96,14 @@ Status ParseTtl(const std::string& text, int64_t min_seconds, int64_t max_second
   return Status::Ok();
 }
 
+StoreOptions ServerConfig::StoreSettings() const {
+  StoreOptions o;
+  o.sqlite_synchronous = sqlite_synchronous;
+  return o;
+}
+
 std::string ServerConfig::SqlitePath() const {
+  if (db_url.rfind("sqlite:", 0) != 0) return "";
   std::string p = db_url.substr(7);
   if (p.rfind("//", 0) == 0) p = p.substr(2);  // sqlite:///abs/path
   return p;

@@ -4,6 +4,7 @@
 
 #include "mail.h"
 #include "mgteam/status.h"
+#include "store/open_store.h"
 
 #include <chrono>
 #include <cstddef>
@@ -73,6 +74,8 @@ struct ServerConfig {
   Status Finish();
   // The SQLite file path if db_url is a SQLite URL.
   std::string SqlitePath() const;
+  // What OpenStore needs besides the URL.
+  StoreOptions StoreSettings() const;
 };
 
 // A duration flag ("30m", "48h", "7d") within [min, max] seconds into `out`;

@@ -7,7 +7,7 @@
 #include "auth.h"
 #include "mgteam/logging.h"
 #include "routes/routes.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   InitMail();
 
   if (*migrate) {
-    auto store = SqliteStore::Open(cfg.SqlitePath(), cfg.sqlite_synchronous);
+    auto store = OpenStore(cfg.db_url, cfg.StoreSettings());
     if (!store.ok()) return Fail(store.status());
     std::printf("%s is at schema version %d\n", (*store)->Describe().c_str(),
                 (*store)->schema_version());
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
 
   if (*routes) {
     // The route table needs no data: an in-memory store stands in.
-    auto store = SqliteStore::Open(":memory:");
+    auto store = OpenStore("sqlite::memory:");
     if (!store.ok()) return Fail(store.status());
     ServerContext ctx{**store, cfg};
     Router router(ctx);

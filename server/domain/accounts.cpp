@@ -23,6 +23,8 @@ Status CheckSignupAllowed(Tx& tx, const NewAccount& a, bool open_signup, SignupG
 }
 
 Result<User> CreateAccount(Tx& tx, const NewAccount& a, bool open_signup, SignupGate gate) {
+  // "Am I the first user?" and "is this email free?" must hold at commit.
+  MG_RETURN_IF_ERROR(tx.Lock(LockKey::Accounts()));
   MG_RETURN_IF_ERROR(CheckSignupAllowed(tx, a, open_signup, gate));
   UserRecord rec;
   rec.user.id = NewUuidV7();

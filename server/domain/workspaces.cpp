@@ -10,15 +10,22 @@
 namespace mgteam::server {
 namespace {
 
+// "Is this slug free?" must still hold when the write commits: the answer
+// is read under the slugs lock (store/store.h).
+Result<bool> SlugTaken(Tx& tx, const std::string& slug) {
+  MG_RETURN_IF_ERROR(tx.Lock(LockKey::Slugs()));
+  return tx.SlugTaken(slug);
+}
+
 Result<std::string> FreeSlug(Tx& tx, std::string base) {
   if (base.size() < 2) base = "team";
   if (base.size() > 40) base.resize(40);
   while (!base.empty() && base.back() == '-') base.pop_back();
-  MG_ASSIGN_OR_RETURN(bool taken, tx.SlugTaken(base));
+  MG_ASSIGN_OR_RETURN(bool taken, SlugTaken(tx, base));
   if (!taken) return base;
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string candidate = base + "-" + RandomHex(3);
-    MG_ASSIGN_OR_RETURN(bool t, tx.SlugTaken(candidate));
+    MG_ASSIGN_OR_RETURN(bool t, SlugTaken(tx, candidate));
     if (!t) return candidate;
   }
   return Status::Internal("could not find a free slug for '" + base + "'");
@@ -79,7 +86,7 @@ Result<Workspace> CreateTeam(Tx& tx, const Actor& a, const std::string& name,
                              const std::optional<std::string>& slug) {
   std::string chosen;
   if (slug) {
-    MG_ASSIGN_OR_RETURN(bool taken, tx.SlugTaken(*slug));
+    MG_ASSIGN_OR_RETURN(bool taken, SlugTaken(tx, *slug));
     if (taken)
       return Status::Conflict("slug_taken", "the slug '" + *slug + "' is taken; pick another")
           .with("field", "slug");
@@ -99,7 +106,7 @@ Result<Workspace> UpdateTeam(Tx& tx, const Actor& a, Workspace w,
     changed = true;
   }
   if (slug && *slug != w.slug) {
-    MG_ASSIGN_OR_RETURN(bool taken, tx.SlugTaken(*slug));
+    MG_ASSIGN_OR_RETURN(bool taken, SlugTaken(tx, *slug));
     if (taken)
       return Status::Conflict("slug_taken", "the slug '" + *slug + "' is taken; pick another")
           .with("field", "slug");
@@ -241,6 +248,10 @@ Result<InvitationRecord> FindUsableInvitation(Tx& tx, const std::string& token) 
 
 Result<Member> AcceptInvitation(Tx& tx, const User& user, const std::string& email_norm,
                                 const std::string& token) {
+  // The workspace is known only from the invitation: lock it, then read the
+  // invitation again, as it is now (a concurrent accept or revoke).
+  MG_ASSIGN_OR_RETURN(InvitationRecord found, FindUsableInvitation(tx, token));
+  MG_RETURN_IF_ERROR(tx.Lock(LockKey::Workspace(found.workspace_id)));
   MG_ASSIGN_OR_RETURN(InvitationRecord inv, FindUsableInvitation(tx, token));
   // Does not name the invited address: the caller signed in as someone
   // else. (The link's holder can see it in the /join page's preview, which

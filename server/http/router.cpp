@@ -97,13 +97,25 @@ std::string Request::RemoteAddress() const {
   return ClientAddress(http_.remote_addr, http_.get_header_value("X-Forwarded-For"), config().trusted_proxies);
 }
 
+// Locks first (store/store.h): the Idempotency-Key, then the workspace, in
+// that order everywhere, so two writers never wait for each other in a ring.
 Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
-  if (!idempotency_key_) return store().WriteValue<Reply>(fn);
+  auto locked = [this](Tx& tx, const std::optional<std::string>& key_hash) -> Status {
+    if (key_hash) MG_RETURN_IF_ERROR(tx.Lock(LockKey::Idempotency(*key_hash)));
+    if (workspace_) MG_RETURN_IF_ERROR(tx.Lock(LockKey::Workspace(workspace_->id)));
+    return Status::Ok();
+  };
+  if (!idempotency_key_)
+    return store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+      MG_RETURN_IF_ERROR(locked(tx, std::nullopt));
+      return fn(tx);
+    });
   const std::string user = auth_ ? auth_->user.id : std::string("anonymous");
   const std::string key_hash = HashHex("key\n" + user + "\n" + *idempotency_key_);
   const std::string request_hash = HashHex(http_.method + "\n" + http_.path + "\n" + http_.body);
   const std::string seal_key = *idempotency_key_ + "\n" + request_hash;
   return store().WriteValue<Reply>([&](Tx& tx) -> Result<Reply> {
+    MG_RETURN_IF_ERROR(locked(tx, key_hash));
     MG_ASSIGN_OR_RETURN(auto prior, tx.FindIdempotency(key_hash));
     if (prior) {
       if (!ConstantTimeEquals(prior->request_hash, request_hash))

@@ -97,7 +97,13 @@ Member ReadMember(sql::Stmt& q) {
 
 class SqliteTx final : public Tx {
  public:
-  explicit SqliteTx(SqliteConnection& c) : c_(c) {}
+  SqliteTx(SqliteConnection& c, bool writer) : c_(c), writer_(writer) {}
+
+  // One writer connection serialises every write already.
+  Status Lock(const std::string& key) override {
+    if (!writer_) return Status::Internal("Lock(" + key + ") in a read transaction");
+    return Status::Ok();
+  }
 
   // Workspaces whose log grew in this transaction.
   const std::map<std::string, LogAdvance>& advances() const { return advances_; }
@@ -266,12 +272,14 @@ class SqliteTx final : public Tx {
   }
 
   Status UpdateMemory(const Memory& m) override {
-    return Exec(
+    MG_RETURN_IF_ERROR(Exec(
         "UPDATE memories SET type = ?, title = ?, content = ?, summary = ?, tags = ?, "
         "importance = ?, confidence = ?, context = ?, updated_by = ?, updated_at = ?, "
-        "version = ?, deleted = ? WHERE workspace_id = ? AND id = ?",
+        "version = ?, deleted = ? WHERE workspace_id = ? AND id = ? AND version = ?",
         m.type, m.title, m.content, m.summary, Dump(json(m.tags)), m.importance, m.confidence,
-        Dump(m.context), m.updated_by, m.updated_at, m.version, m.deleted, m.workspace_id, m.id);
+        Dump(m.context), m.updated_by, m.updated_at, m.version, m.deleted, m.workspace_id, m.id,
+        m.version - 1));
+    return c_.db.Changes() == 1 ? Status::Ok() : StaleWrite("memory", m.id, m.version);
   }
 
   Result<std::vector<Memory>> ListMemories(const MemoryQuery& mq) override {
@@ -319,12 +327,13 @@ class SqliteTx final : public Tx {
   }
 
   Status UpdateRelationship(const Relationship& r) override {
-    return Exec(
+    MG_RETURN_IF_ERROR(Exec(
         "UPDATE relationships SET type = ?, strength = ?, confidence = ?, context = ?, "
         "evidence_count = ?, updated_by = ?, updated_at = ?, version = ?, deleted = ? "
-        "WHERE workspace_id = ? AND id = ?",
+        "WHERE workspace_id = ? AND id = ? AND version = ?",
         r.type, r.strength, r.confidence, r.context, r.evidence_count, r.updated_by, r.updated_at,
-        r.version, r.deleted, r.workspace_id, r.id);
+        r.version, r.deleted, r.workspace_id, r.id, r.version - 1));
+    return c_.db.Changes() == 1 ? Status::Ok() : StaleWrite("relationship", r.id, r.version);
   }
 
   Result<std::vector<Relationship>> ListRelationships(const RelationshipQuery& rq) override {
@@ -449,7 +458,7 @@ class SqliteTx final : public Tx {
                                       "sealed_body, created_at) VALUES(?, ?, ?, ?, ?)"));
     q->Bind(1, r.key_hash).Bind(2, r.request_hash).Bind(3, static_cast<int64_t>(r.status));
     q->BindBlob(4, r.sealed_body).Bind(5, r.created_at);
-    return q->Run();
+    return Named(q->Run());
   }
 
   Result<int64_t> PurgeEndedSessions(const std::string& before) override {
@@ -526,10 +535,29 @@ class SqliteTx final : public Tx {
 
   template <class... Args>
   Status Exec(const std::string& sql, const Args&... args) {
-    return c_.db.Run(sql, args...);
+    return Named(c_.db.Run(sql, args...));
+  }
+
+  // SQLite reports a unique key as "UNIQUE constraint failed: table.column, ...".
+  static Status Named(Status s) {
+    constexpr std::string_view kUnique = "UNIQUE constraint failed: ";
+    if (s.ok() || s.code() != Code::kConflict) return s;
+    const std::string& msg = s.message();
+    size_t at = msg.find(kUnique);
+    if (at == std::string::npos) return s;
+    std::string constraint = msg.substr(at + kUnique.size());
+    constraint = constraint.substr(0, constraint.find_first_of(", "));
+    return UniqueViolation(constraint, msg);
+  }
+
+  static Status StaleWrite(const char* what, const std::string& id, int64_t version) {
+    return Status::Conflict("stale_write", std::string("the ") + what + " " + id +
+                                               " changed before version " + std::to_string(version) +
+                                               " could be written; retry");
   }
 
   SqliteConnection& c_;
+  const bool writer_;
   std::map<std::string, LogAdvance> advances_;
 };
 
@@ -652,7 +680,7 @@ Status SqliteStore::Read(const std::function<Status(Tx&)>& fn) {
   Status error;
   auto conn = TakeReader(error);
   if (!conn) return error;
-  SqliteTx tx(*conn);
+  SqliteTx tx(*conn, /*writer=*/false);
   Status s = conn->db.Transaction([&] { return fn(tx); }, /*write=*/false);
   ReturnReader(std::move(conn));
   return s;
@@ -663,7 +691,7 @@ Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
   Status s;
   {
     std::lock_guard<std::mutex> lock(writer_mu_);
-    SqliteTx tx(*writer_);
+    SqliteTx tx(*writer_, /*writer=*/true);
     s = writer_->db.Transaction([&] { return fn(tx); }, /*write=*/true);
     if (s.ok())
       for (const auto& [ws, a] : tx.advances()) advances.push_back(a);
@@ -684,19 +712,5 @@ Status SqliteStore::Ping() {
   return Read([](Tx& tx) { return tx.CountUsers().status(); });
 }
 
-json TokenRecord::ToJson() const {
-  return {{"id", id},
-          {"name", name},
-          {"kind", session() ? "session" : "token"},
-          {"prefix", prefix},
-          {"created_at", created_at},
-          {"last_used_at", last_used_at ? json(*last_used_at) : json(nullptr)},
-          {"revoked_at", revoked_at ? json(*revoked_at) : json(nullptr)},
-          {"expires_at", expires_at ? json(*expires_at) : json(nullptr)}};
-}
-
-// Both sides are FormatRfc3339 output (UTC, fixed width), so text order is
-// time order.
-bool TokenRecord::expired(const std::string& now_rfc3339) const { return expires_at && *expires_at <= now_rfc3339; }
 
 }  // namespace mgteam::server

@@ -37,7 +37,7 @@ class SqliteStore final : public Store {
   std::string Describe() const override { return "sqlite:" + path_; }
   Status Ping() override;
 
-  int schema_version() const { return schema_version_; }
+  int schema_version() const override { return schema_version_; }
   // Reader connections open now (idle and in use), and the bounds.
   size_t readers_open();
   static constexpr size_t kMaxReaders = 32;

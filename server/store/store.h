@@ -1,16 +1,45 @@
-// Store: the server's persistence seam (design brief §2).
+// Store: the server's persistence seam (docs/architecture.md, "Store").
 //
 // A Store runs functions inside transactions; a Tx offers narrow, row-level
 // primitives. Everything that decides *what* to write (validation, versions,
 // the change-log event that must accompany every change) lives above this
-// interface in server/domain/, so a PostgreSQL implementation only has to
-// provide these primitives with the same transactional guarantees:
+// interface in server/domain/. Two implementations keep the same contract
+// (tests/unit/store_conformance_test.cpp runs the same cases over both):
+// SqliteStore (one writer at a time) and PostgresStore (many concurrent
+// writers, READ COMMITTED).
 //
-//   * Write() transactions are serialisable with respect to each other for the
-//     same workspace (SQLite: one writer; PostgreSQL: AppendEvent locks the
-//     workspace row until commit).
+// The isolation each operation relies on, which every implementation gives:
+//
+//   * Read() runs in one consistent snapshot.
+//   * Write() runs at least READ COMMITTED: each statement sees everything
+//     committed before it started. What makes a read-check-write safe is a
+//     Lock() taken *before* the reads: two write transactions that lock the
+//     same key run one after the other from the Lock() call to commit, and
+//     the second one's reads after its Lock() see the first one's writes.
+//     The keys in use (LockKey below):
+//       - workspace:<id>   every write to a workspace (the router takes it
+//                          before the handler runs): roles, members, owner
+//                          counts, memories, relationships, conflicts;
+//       - idempotency:<h>  one Idempotency-Key (find-then-insert);
+//       - accounts         sign-up (the first user; one email);
+//       - slugs            a new or renamed workspace's slug.
+//     SqliteStore has one writer, so Lock() is free there; PostgresStore
+//     takes a transaction-scoped advisory lock.
 //   * AppendEvent assigns seq = head_seq + 1 and bumps head_seq in the same
-//     transaction, so a workspace's seqs are dense and become visible in order.
+//     transaction, holding the workspace row until commit: a workspace's seqs
+//     are dense and become visible in seq order (a reader that sees seq N
+//     also sees every seq below it).
+//   * UpdateMemory/UpdateRelationship write only over the version they
+//     replace (m.version - 1), else Conflict "stale_write": a guard, should a
+//     caller ever forget the lock.
+//   * A unique-key violation is Conflict with a specific reason
+//     (UniqueViolation below): email_taken, slug_taken, already_exists, ...,
+//     never a generic one.
+//   * A write that could not be serialised (a deadlock, a serialisation
+//     failure) is retried by Write() itself; `fn` must therefore have no
+//     effects outside the Tx other than on variables it overwrites.
+//   * A database that is down or unreachable gives Unavailable
+//     ("database_unavailable"), 503 at the API.
 //
 // Thread-safety: a Store is shared by all request threads; a Tx belongs to the
 // thread running the function it was passed to and must not escape it.
@@ -22,6 +51,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -135,9 +165,27 @@ struct LogAdvance {
 template <class T>
 using Maybe = Result<std::optional<T>>;
 
+// Lock keys (see the top of this file).
+struct LockKey {
+  static std::string Workspace(const std::string& id) { return "workspace:" + id; }
+  static std::string Idempotency(const std::string& key_hash) { return "idempotency:" + key_hash; }
+  static std::string Accounts() { return "accounts"; }
+  static std::string Slugs() { return "slugs"; }
+};
+
+// The Conflict a store returns for a violated unique key, named by
+// "table.column" (SQLite's wording) or by constraint name (PostgreSQL's
+// "table_column_key" / "table_pkey").
+Status UniqueViolation(std::string_view constraint, std::string detail);
+
 class Tx {
  public:
   virtual ~Tx() = default;
+
+  // Serialises this write transaction with every other one that locks
+  // `key`, until commit (see the top of this file). Take it before reading
+  // what the write depends on. In a Read(): an error.
+  virtual Status Lock(const std::string& key) = 0;
 
   // Users and tokens.
   virtual Result<int64_t> CountUsers() = 0;
@@ -234,10 +282,13 @@ class Store {
   // appended to each workspace. Set once, before serving.
   using CommitListener = std::function<void(const std::vector<LogAdvance>&)>;
   virtual void SetCommitListener(CommitListener listener) = 0;
-  // "sqlite:/path/to/mgteam.db", for logs.
+  // "sqlite:/path/to/mgteam.db" or "postgres://user@host:port/db" (no
+  // password), for logs.
   virtual std::string Describe() const = 0;
   // Cheap liveness probe for /readyz.
   virtual Status Ping() = 0;
+  // The schema migration the database is at.
+  virtual int schema_version() const = 0;
 
   // Helpers that carry a value out of a transaction.
   template <class T>

@@ -1,0 +1,37 @@
+#include "store/open_store.h"
+
+#include "store/sqlite_store.h"
+
+namespace mgteam::server {
+
+bool IsPostgresUrl(const std::string& url) {
+  return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+}
+
+std::string RedactedDatabaseUrl(const std::string& url) {
+  // scheme://user:password@host...: only the password goes.
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t at = url.find('@', scheme + 3);
+  size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    std::string path = url.substr(7);
+    if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite:///abs/path
+    MG_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(path, options.sqlite_synchronous));
+    return std::unique_ptr<Store>(std::move(store));
+  }
+  if (IsPostgresUrl(url))
+    return Status::Invalid("invalid_config", "PostgreSQL storage is not available in this build yet");
+  return Status::Invalid("invalid_config",
+                         "unknown database URL " + RedactedDatabaseUrl(url) +
+                             "; use sqlite:/path/to/file.db or postgres://user@host:port/dbname");
+}
+
+}  // namespace mgteam::server
