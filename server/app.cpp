@@ -4,6 +4,7 @@
 #include "http/static_site.h"
 #include "http/task_queue.h"
 #include "routes/routes.h"
+#include "bus/open_bus.h"
 #include "store/open_store.h"
 #include "mgteam/clock.h"
 
@@ -81,25 +82,26 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
           : static_cast<size_t>(std::max(64L, files - std::max(256L, files / 10)));
   app->max_streams_ = hub_options.max_streams;
   app->hub_ = std::make_unique<StreamHub>(*app->store_, app->metrics_, hub_options);
-  app->bus_.Subscribe(app->hub_.get());
+  MG_ASSIGN_OR_RETURN(app->bus_, OpenBus(app->config_.redis_url, app->config_.db_url));
+  app->bus_->Subscribe(app->hub_.get());
   // Waiting long-polls hold no worker, only a descriptor each: a few per
   // account, and in all a twentieth of the open-files limit (half the
   // reserve the stream cap leaves).
   LongPollOptions poll_options;
   poll_options.max_total = static_cast<size_t>(std::max(64L, files / 20));
   app->polls_ = std::make_unique<LongPolls>(poll_options, app->metrics_);
-  app->bus_.Subscribe(app->polls_.get());
+  app->bus_->Subscribe(app->polls_.get());
   // The one place changes become announcements: after each commit, ring the
   // bus for every workspace whose log grew.
   App* raw = app.get();
   app->store_->SetCommitListener([raw](const std::vector<LogAdvance>& advances) {
     for (const auto& a : advances) {
       raw->metrics_.events_appended += static_cast<uint64_t>(a.appended);
-      raw->bus_.PublishAdvance(a.workspace_id, a.head_seq);
+      raw->bus_->PublishAdvance(a.workspace_id, a.head_seq);
     }
   });
   app->ctx_ = std::make_unique<ServerContext>(
-      ServerContext{*app->store_, app->config_, &app->bus_, app->hub_.get(), &app->metrics_, app->polls_.get()});
+      ServerContext{*app->store_, app->config_, app->bus_.get(), app->hub_.get(), &app->metrics_, app->polls_.get()});
   app->router_ = std::make_unique<Router>(*app->ctx_);
   AddAllRoutes(*app->router_);
   app->http_ = std::make_unique<Http>();
@@ -125,6 +127,8 @@ Status App::Run() {
   limits.gate.head_limits.max_headers = config_.max_headers;
   if (!http.StartConnections(limits)) return Status::Internal("cannot start the connection gate (epoll)");
   MG_RETURN_IF_ERROR(hub_->Start());
+  bus_->Start();
+  spdlog::info("bus: {}", bus_->Describe());
   MG_RETURN_IF_ERROR(polls_->Start());
   // Nagle's algorithm delays small answers by ~40 ms on loopback.
   http.set_tcp_nodelay(true);

@@ -38,7 +38,7 @@ class App {
   ServerConfig config_;
   std::unique_ptr<Store> store_;
   Metrics metrics_;
-  LocalBus bus_;
+  std::unique_ptr<Bus> bus_;
   std::unique_ptr<StreamHub> hub_;
   std::unique_ptr<LongPolls> polls_;
   size_t max_streams_ = 0;  // the cap in force, for the start-up line

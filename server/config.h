@@ -40,6 +40,9 @@ struct ServerConfig {
   size_t max_streams_per_user = 32;  // 0: no cap
   size_t max_streams = 0;            // 0: the open-files limit less a reserve for everything else
   std::string sqlite_synchronous = "NORMAL";
+  // Several instances on one PostgreSQL database tell each other about new
+  // events over Redis pub/sub when set, else over LISTEN/NOTIFY (docs/deploy.md).
+  std::string redis_url;
   // Login throttling (docs/security.md): failed logins an account, and a
   // client address, may have before each further attempt waits; the first
   // wait, which doubles per further failure up to 15 minutes.

@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
       ->envname("MGTEAM_OPEN_SIGNUP");
   app.add_option("--db", cfg.db_url, "Database URL (default sqlite:<data-dir>/mgteam.db)")
       ->envname("MGTEAM_DB");
-  app.add_option("--redis", "Redis URL for multi-instance fan-out (not available in this build)")
+  app.add_option("--redis", cfg.redis_url,
+                 "Redis URL (redis://[:password@]host[:port]) for fan-out between instances sharing a "
+                 "PostgreSQL database; without it they use LISTEN/NOTIFY")
       ->envname("MGTEAM_REDIS");
   app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error or off")
       ->envname("MGTEAM_LOG_LEVEL");
@@ -136,9 +138,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  if (app.count("--redis") > 0)
-    return Fail(Status::Invalid("invalid_config",
-                                "Redis fan-out is not available in this build yet; omit --redis"));
   if (Status s = ParseListen(listen, cfg.listen_host, cfg.listen_port); !s.ok()) return Fail(s);
   if (Status s = cfg.Finish(); !s.ok()) return Fail(s);
   if (Status s = SetUpLogging(cfg.log_level, cfg.log_format); !s.ok()) return Fail(s);

@@ -3,11 +3,13 @@
 // truth; the bus carries no events, only heads, so a lost message can delay a
 // delivery but never lose an event (the hub also re-reads heads periodically).
 //
-// In-process by default (LocalBus); a Redis implementation fans out across
-// instances later.
+// In-process by default (LocalBus). With several instances on one database
+// (docs/deploy.md), SharedBus carries the same hints between them over
+// PostgreSQL LISTEN/NOTIFY or Redis pub/sub (bus/open_bus.h).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,6 +22,9 @@ class BusListener {
   virtual void OnAdvance(const std::string& workspace_id, int64_t head_seq) = 0;
   virtual void OnWorkspaceDeleted(const std::string& workspace_id) = 0;
   virtual void OnTokenRevoked(const std::string& token_id) = 0;
+  // The bus (re)connected to its peers after a time in which hints from
+  // other instances may have been lost: catch up on every active workspace.
+  virtual void OnBusReconnected() {}
 };
 
 class Bus {
@@ -31,6 +36,10 @@ class Bus {
   virtual void PublishTokenRevoked(const std::string& token_id) = 0;
   // Listeners are registered before serving and live as long as the bus.
   virtual void Subscribe(BusListener* listener) = 0;
+  // Starts talking to peers (a no-op in process). Before serving.
+  virtual void Start() {}
+  // "local", "redis://host:port", "postgres://user@host/db", for logs.
+  virtual std::string Describe() const { return "local"; }
 };
 
 // Calls listeners synchronously on the publishing thread.

@@ -1,0 +1,38 @@
+// Test support: the third-party servers a scale-out deployment runs beside
+// mgteam-server, started for real on loopback ports (docs/deploy.md).
+#pragma once
+
+#include "process.h"
+
+#include <memory>
+#include <string>
+
+namespace mgteam::test {
+
+// A free TCP port on 127.0.0.1 now (bound to port 0, then released).
+int FreePort();
+
+// A redis-server on 127.0.0.1 with no persistence, in its own temp dir.
+class RedisProcess {
+ public:
+  // On `port`, or a free one when 0. Returns once it accepts connections.
+  static std::unique_ptr<RedisProcess> Start(int port = 0);
+  ~RedisProcess();
+
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // kill -9: no goodbye to subscribers.
+  void Kill9();
+  // SIGSTOP/SIGCONT: a server that holds its connections but answers nothing.
+  void Signal(int sig) { if (child_) child_->Kill(sig); }
+  // Starts again on the same port after Kill9().
+  bool Restart();
+
+ private:
+  RedisProcess() = default;
+  bool Launch();
+  int port_ = 0;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+}  // namespace mgteam::test

@@ -1,0 +1,48 @@
+// The bus's wire form and the Redis URL: pure code, no peers.
+#include "bus/bus_message.h"
+#include "bus/redis_link.h"
+
+#include <doctest/doctest.h>
+
+using namespace mgteam::server;
+
+TEST_CASE("bus message: every kind round-trips") {
+  for (auto kind : {BusMessage::Kind::kAdvance, BusMessage::Kind::kWorkspaceDeleted, BusMessage::Kind::kTokenRevoked}) {
+    BusMessage m{kind, "inst1", "ws-\"quoted\"\n", kind == BusMessage::Kind::kAdvance ? 42 : 0};
+    auto back = DecodeBusMessage(EncodeBusMessage(m));
+    REQUIRE(back);
+    CHECK(back->kind == m.kind);
+    CHECK(back->origin == m.origin);
+    CHECK(back->id == m.id);
+    CHECK(back->seq == m.seq);
+  }
+}
+
+TEST_CASE("bus message: garbage and foreign messages are ignored, not delivered") {
+  for (const char* text : {"", "null", "[]", "{}", "not json", R"({"k":"advance","o":"a","id":"w"})",
+                           R"({"k":"advance","o":"a","id":"w","seq":-1})", R"({"k":"advance","o":"a","id":"w","seq":"3"})",
+                           R"({"k":"advance","o":"a","id":"","seq":3})", R"({"k":"explode","o":"a","id":"w"})",
+                           R"({"k":"token_revoked","id":"t"})", R"({"k":"token_revoked","o":1,"id":"t"})"})
+    CHECK_MESSAGE(!DecodeBusMessage(text), text);
+  CHECK(!DecodeBusMessage(R"({"k":"token_revoked","o":"a","id":")" + std::string(5000, 'x') + "\"}"));
+}
+
+TEST_CASE("bus: redis URLs") {
+  auto a = ParseRedisUrl("redis://127.0.0.1:6380");
+  REQUIRE(a.ok());
+  CHECK(a->host == "127.0.0.1");
+  CHECK(a->port == 6380);
+  CHECK(a->password.empty());
+  auto b = ParseRedisUrl("redis://:s3cret@cache.internal");
+  REQUIRE(b.ok());
+  CHECK(b->host == "cache.internal");
+  CHECK(b->port == 6379);
+  CHECK(b->password == "s3cret");
+  auto c = ParseRedisUrl("redis://[::1]:7000/");
+  REQUIRE(c.ok());
+  CHECK(c->host == "::1");
+  CHECK(c->port == 7000);
+  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h:12x", "redis://h/2",
+                          "redis://[::1"})
+    CHECK_MESSAGE(!ParseRedisUrl(bad).ok(), bad);
+}
