@@ -27,7 +27,9 @@ struct App::Http {
 };
 
 App::App(ServerConfig config) : config_(std::move(config)) {}
-App::~App() = default;
+// The bus goes first: its threads call listeners (the hub, the long polls,
+// the login throttle in the routes) that are destroyed after it otherwise.
+App::~App() { bus_.reset(); }
 
 long RaiseOpenFileLimit() {
   rlimit lim{};

@@ -174,7 +174,12 @@ Result<LoginThrottle::Ticket> LoginThrottle::Admit(const std::string& account, c
   return Ticket(this, account, address);
 }
 
-void LoginThrottle::Finish(const std::string& account, const std::string& address, Outcome outcome) {
+void LoginThrottle::NoteElsewhere(const std::string& account, const std::string& address, Outcome outcome) {
+  Finish(account, address, outcome, /*in_flight=*/false);
+}
+
+void LoginThrottle::Finish(const std::string& account, const std::string& address, Outcome outcome,
+                           bool in_flight) {
   const std::string account_key = AccountKey(account);
   const std::string address_key = AddressKey(address);
   std::lock_guard lock(mu_);
@@ -183,12 +188,13 @@ void LoginThrottle::Finish(const std::string& account, const std::string& addres
   auto settle = [&](const std::string& key) -> Entry* {
     auto it = table_.find(key);
     if (it == table_.end()) {
-      // Evicted while in flight: only a failure is worth remembering again.
+      // Evicted while in flight (or never seen here): only a failure is
+      // worth remembering.
       if (outcome != Outcome::kFailure) return nullptr;
       return &Touch(key, now);
     }
     Entry& e = Touch(key, now);
-    e.in_flight = std::max(0, e.in_flight - 1);
+    if (in_flight) e.in_flight = std::max(0, e.in_flight - 1);
     return &e;
   };
   Entry* account_entry = settle(account_key);

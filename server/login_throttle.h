@@ -98,6 +98,11 @@ class LoginThrottle {
   // whole seconds (at least 1) until an attempt may be admitted.
   Result<Ticket> Admit(const std::string& account, const std::string& address);
 
+  // A login decided on another instance sharing the database (docs/deploy.md):
+  // counted as if it had been made here, so N instances do not allow N times
+  // the attempts. No ticket: nothing was in flight here.
+  void NoteElsewhere(const std::string& account, const std::string& address, Outcome outcome);
+
   // Keys held (for tests and the memory bound).
   size_t size() const;
   const LoginThrottlePolicy& policy() const { return policy_; }
@@ -112,7 +117,7 @@ class LoginThrottle {
   };
   using Table = std::unordered_map<std::string, Entry>;
 
-  void Finish(const std::string& account, const std::string& address, Outcome outcome);
+  void Finish(const std::string& account, const std::string& address, Outcome outcome, bool in_flight = true);
   // Until when the key refuses attempts; nullopt if it admits one now.
   std::optional<std::chrono::steady_clock::time_point> RefusedUntil(
       const Entry& e, int free_failures, std::chrono::steady_clock::time_point now) const;

@@ -25,6 +25,11 @@ class BusListener {
   // The bus (re)connected to its peers after a time in which hints from
   // other instances may have been lost: catch up on every active workspace.
   virtual void OnBusReconnected() {}
+  // A password login was decided on another instance (docs/security.md,
+  // "Login throttling"): `account` is the hashed email, `address` the
+  // client address key.
+  virtual void OnLoginElsewhere(const std::string& /*account*/, const std::string& /*address*/,
+                                bool /*success*/) {}
 };
 
 class Bus {
@@ -34,6 +39,9 @@ class Bus {
   virtual void PublishAdvance(const std::string& workspace_id, int64_t head_seq) = 0;
   virtual void PublishWorkspaceDeleted(const std::string& workspace_id) = 0;
   virtual void PublishTokenRevoked(const std::string& token_id) = 0;
+  // Tells the *other* instances how a login here went, so that failed
+  // logins count across instances. In process: nobody else to tell.
+  virtual void PublishLogin(const std::string& /*account*/, const std::string& /*address*/, bool /*success*/) {}
   // Listeners are registered before serving and live as long as the bus.
   virtual void Subscribe(BusListener* listener) = 0;
   // Starts talking to peers (a no-op in process). Before serving.

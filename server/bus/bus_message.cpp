@@ -14,6 +14,11 @@ std::string EncodeBusMessage(const BusMessage& m) {
     case BusMessage::Kind::kAdvance: j["k"] = "advance"; break;
     case BusMessage::Kind::kWorkspaceDeleted: j["k"] = "workspace_deleted"; break;
     case BusMessage::Kind::kTokenRevoked: j["k"] = "token_revoked"; break;
+    case BusMessage::Kind::kLogin:
+      j["k"] = "login";
+      j["addr"] = m.address;
+      j["ok"] = m.success;
+      break;
   }
   j["o"] = m.origin;
   j["id"] = m.id;
@@ -45,6 +50,13 @@ std::optional<BusMessage> DecodeBusMessage(std::string_view text) {
     m.kind = BusMessage::Kind::kWorkspaceDeleted;
   } else if (*kind == "token_revoked") {
     m.kind = BusMessage::Kind::kTokenRevoked;
+  } else if (*kind == "login") {
+    const std::string* address = str("addr");
+    auto ok = j.find("ok");
+    if (!address || address->empty() || ok == j.end() || !ok->is_boolean()) return std::nullopt;
+    m.kind = BusMessage::Kind::kLogin;
+    m.address = *address;
+    m.success = ok->get<bool>();
   } else {
     return std::nullopt;
   }

@@ -5,6 +5,7 @@
 //
 // Wire form: one line of JSON, e.g.
 //   {"k":"advance","o":"<origin instance>","id":"<workspace>","seq":42}
+//   {"k":"login","o":"...","id":"<hashed email>","addr":"203.0.113.9","ok":false}
 // `o` lets an instance skip its own messages, which it delivered locally
 // at once.
 #pragma once
@@ -17,11 +18,13 @@
 namespace mgteam::server {
 
 struct BusMessage {
-  enum class Kind { kAdvance, kWorkspaceDeleted, kTokenRevoked };
+  enum class Kind { kAdvance, kWorkspaceDeleted, kTokenRevoked, kLogin };
   Kind kind = Kind::kAdvance;
   std::string origin;  // the sending instance
-  std::string id;      // workspace id, or token id
+  std::string id;      // workspace id, token id, or (kLogin) hashed account
   int64_t seq = 0;     // kAdvance: the head reached
+  std::string address;   // kLogin: the client address key
+  bool success = false;  // kLogin
 };
 
 std::string EncodeBusMessage(const BusMessage& m);

@@ -50,22 +50,28 @@ void SharedBus::Deliver(const BusMessage& m) {
       case BusMessage::Kind::kAdvance: l->OnAdvance(m.id, m.seq); break;
       case BusMessage::Kind::kWorkspaceDeleted: l->OnWorkspaceDeleted(m.id); break;
       case BusMessage::Kind::kTokenRevoked: l->OnTokenRevoked(m.id); break;
+      case BusMessage::Kind::kLogin: l->OnLoginElsewhere(m.id, m.address, m.success); break;
     }
   }
 }
 
 void SharedBus::PublishAdvance(const std::string& workspace_id, int64_t head_seq) {
-  Send(BusMessage{BusMessage::Kind::kAdvance, instance_, workspace_id, head_seq});
+  Send(BusMessage{BusMessage::Kind::kAdvance, instance_, workspace_id, head_seq, {}, false});
 }
 void SharedBus::PublishWorkspaceDeleted(const std::string& workspace_id) {
-  Send(BusMessage{BusMessage::Kind::kWorkspaceDeleted, instance_, workspace_id, 0});
+  Send(BusMessage{BusMessage::Kind::kWorkspaceDeleted, instance_, workspace_id, 0, {}, false});
 }
 void SharedBus::PublishTokenRevoked(const std::string& token_id) {
-  Send(BusMessage{BusMessage::Kind::kTokenRevoked, instance_, token_id, 0});
+  Send(BusMessage{BusMessage::Kind::kTokenRevoked, instance_, token_id, 0, {}, false});
 }
 
-void SharedBus::Send(BusMessage m) {
-  Deliver(m);
+void SharedBus::PublishLogin(const std::string& account, const std::string& address, bool success) {
+  BusMessage m{BusMessage::Kind::kLogin, instance_, account, 0, address, success};
+  Send(std::move(m), /*here=*/false);  // this instance's throttle counted it already
+}
+
+void SharedBus::Send(BusMessage m, bool here) {
+  if (here) Deliver(m);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (m.kind == BusMessage::Kind::kAdvance) {
@@ -98,7 +104,7 @@ void SharedBus::SendLoop() {
     }
     for (const auto& [ws, head] : advances) {
       if (!failed.ok()) break;
-      failed = link_->Publish(EncodeBusMessage(BusMessage{BusMessage::Kind::kAdvance, instance_, ws, head}));
+      failed = link_->Publish(EncodeBusMessage(BusMessage{BusMessage::Kind::kAdvance, instance_, ws, head, {}, false}));
     }
     lock.lock();
     if (failed.ok()) {

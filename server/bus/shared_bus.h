@@ -69,6 +69,7 @@ class SharedBus final : public Bus {
   void PublishAdvance(const std::string& workspace_id, int64_t head_seq) override;
   void PublishWorkspaceDeleted(const std::string& workspace_id) override;
   void PublishTokenRevoked(const std::string& token_id) override;
+  void PublishLogin(const std::string& account, const std::string& address, bool success) override;
   void Subscribe(BusListener* listener) override;
   void Start() override;
   std::string Describe() const override { return link_->Describe(); }
@@ -78,7 +79,9 @@ class SharedBus final : public Bus {
  private:
   std::vector<BusListener*> Listeners();
   void Deliver(const BusMessage& m);
-  void Send(BusMessage m);
+  // Delivers `m` here at once (unless only for others) and queues it for
+  // the other instances.
+  void Send(BusMessage m, bool here = true);
   void SendLoop();
   void ReceiveLoop();
   bool Stopping();

@@ -136,6 +136,7 @@ class Router {
   explicit Router(ServerContext& ctx) : ctx_(ctx) {}
 
   void Add(Route r) { routes_.push_back(std::move(r)); }
+  ServerContext& context() { return ctx_; }
   const std::vector<Route>& routes() const { return routes_; }
 
   // Registers every route, the JSON error handler (404/405/413) and the

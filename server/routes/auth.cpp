@@ -50,25 +50,32 @@ json TokenReply(const IssuedToken& t) {
   return j;
 }
 
-// The login throttle lives as long as the routes. Its policy comes from the
-// server's configuration, which handlers only see per request, so it is
-// built by the first login.
-class LoginGuard {
+// The login throttle lives as long as the routes, with the policy of the
+// server's configuration. With several instances on one database it hears
+// the others' logins over the bus (docs/deploy.md), and tells them of its own.
+class LoginGuard final : public BusListener {
  public:
-  LoginThrottle& For(const ServerConfig& c) {
-    std::call_once(once_, [&] {
-      LoginThrottlePolicy p;
-      p.account_free_failures = c.login_attempts;
-      p.address_free_failures = c.login_attempts_per_address;
-      p.base_delay = std::chrono::seconds(c.login_delay_seconds);
-      throttle_.emplace(p);
-    });
-    return *throttle_;
+  explicit LoginGuard(const ServerConfig& c) : throttle_(PolicyOf(c)) {}
+
+  LoginThrottle& throttle() { return throttle_; }
+
+  void OnAdvance(const std::string&, int64_t) override {}
+  void OnWorkspaceDeleted(const std::string&) override {}
+  void OnTokenRevoked(const std::string&) override {}
+  void OnLoginElsewhere(const std::string& account, const std::string& address, bool success) override {
+    throttle_.NoteElsewhere(account, address,
+                            success ? LoginThrottle::Outcome::kSuccess : LoginThrottle::Outcome::kFailure);
   }
 
  private:
-  std::once_flag once_;
-  std::optional<LoginThrottle> throttle_;
+  static LoginThrottlePolicy PolicyOf(const ServerConfig& c) {
+    LoginThrottlePolicy p;
+    p.account_free_failures = c.login_attempts;
+    p.address_free_failures = c.login_attempts_per_address;
+    p.base_delay = std::chrono::seconds(c.login_delay_seconds);
+    return p;
+  }
+  LoginThrottle throttle_;
 };
 
 // A new browser session for `user`: its record, and the cookie that
@@ -153,7 +160,11 @@ Result<UserRecord> CheckPassword(Request& r, LoginGuard& guard, const std::strin
   // password is hashed: the refusal costs nothing, and since the account key
   // is the email as typed (normalised), it says nothing about whether an
   // account has that email.
-  auto ticket = guard.For(r.config()).Admit(email, ClientAddressKey(r.RemoteAddress()));
+  // The account is counted under a hash of the email: the throttle's memory
+  // and the bus between instances then never hold addresses.
+  const std::string account = HashHex("login\n" + email);
+  const std::string address = ClientAddressKey(r.RemoteAddress());
+  auto ticket = guard.throttle().Admit(account, address);
   if (!ticket.ok()) {
     if (r.server().metrics) r.server().metrics->logins_throttled++;
     return ticket.status();
@@ -163,6 +174,7 @@ Result<UserRecord> CheckPassword(Request& r, LoginGuard& guard, const std::strin
   MG_ASSIGN_OR_RETURN(auto found, r.store().ReadValue<std::optional<UserRecord>>(
                                       [&](Tx& tx) { return tx.FindUserByEmail(email); }));
   bool ok = VerifyPassword(found ? found->password_hash : DummyHash(), password);
+  if (r.server().bus) r.server().bus->PublishLogin(account, address, found && ok);
   if (!found || !ok) {
     ticket->Report(LoginThrottle::Outcome::kFailure);
     return Status(Code::kUnauthenticated, "invalid_credentials", "wrong email or password");
@@ -295,7 +307,8 @@ Result<Reply> DeleteToken(Request& r) {
 void AddAuthRoutes(Router& router) {
   (void)DummyHash();  // computed at start-up, not on the first login
   router.Add({"POST", "/api/v1/auth/signup", Access::kPublic, {}, "", "Create an account", Signup});
-  auto guard = std::make_shared<LoginGuard>();
+  auto guard = std::make_shared<LoginGuard>(router.context().config);
+  if (router.context().bus) router.context().bus->Subscribe(guard.get());
   router.Add({"POST", "/api/v1/auth/login", Access::kPublic, {}, "", "Log in: get a new token",
               [guard](Request& r) { return Login(r, *guard); }});
   router.Add({"POST", "/api/v1/auth/logout", Access::kUser, {}, "", "Revoke the calling token", Logout});

@@ -7,14 +7,19 @@
 using namespace mgteam::server;
 
 TEST_CASE("bus message: every kind round-trips") {
-  for (auto kind : {BusMessage::Kind::kAdvance, BusMessage::Kind::kWorkspaceDeleted, BusMessage::Kind::kTokenRevoked}) {
-    BusMessage m{kind, "inst1", "ws-\"quoted\"\n", kind == BusMessage::Kind::kAdvance ? 42 : 0};
+  for (auto kind : {BusMessage::Kind::kAdvance, BusMessage::Kind::kWorkspaceDeleted, BusMessage::Kind::kTokenRevoked,
+                    BusMessage::Kind::kLogin}) {
+    const bool login = kind == BusMessage::Kind::kLogin;
+    BusMessage m{kind, "inst1", "ws-\"quoted\"\n", kind == BusMessage::Kind::kAdvance ? 42 : 0,
+                 login ? "2001:db8::/64" : "", login};
     auto back = DecodeBusMessage(EncodeBusMessage(m));
     REQUIRE(back);
     CHECK(back->kind == m.kind);
     CHECK(back->origin == m.origin);
     CHECK(back->id == m.id);
     CHECK(back->seq == m.seq);
+    CHECK(back->address == m.address);
+    CHECK(back->success == m.success);
   }
 }
 
@@ -22,7 +27,9 @@ TEST_CASE("bus message: garbage and foreign messages are ignored, not delivered"
   for (const char* text : {"", "null", "[]", "{}", "not json", R"({"k":"advance","o":"a","id":"w"})",
                            R"({"k":"advance","o":"a","id":"w","seq":-1})", R"({"k":"advance","o":"a","id":"w","seq":"3"})",
                            R"({"k":"advance","o":"a","id":"","seq":3})", R"({"k":"explode","o":"a","id":"w"})",
-                           R"({"k":"token_revoked","id":"t"})", R"({"k":"token_revoked","o":1,"id":"t"})"})
+                           R"({"k":"token_revoked","id":"t"})", R"({"k":"token_revoked","o":1,"id":"t"})",
+                           R"({"k":"login","o":"a","id":"h","ok":false})", R"({"k":"login","o":"a","id":"h","addr":"x"})",
+                           R"({"k":"login","o":"a","id":"h","addr":"","ok":true})"})
     CHECK_MESSAGE(!DecodeBusMessage(text), text);
   CHECK(!DecodeBusMessage(R"({"k":"token_revoked","o":"a","id":")" + std::string(5000, 'x') + "\"}"));
 }

@@ -210,3 +210,20 @@ TEST_CASE("login throttle policy: nonsense settings are refused") {
   p.max_keys = 2;
   CHECK_FALSE(p.Check().ok());
 }
+
+TEST_CASE("login throttle: failures on other instances count here, and their successes reset the account") {
+  FakeClock clock;
+  LoginThrottle t(SmallPolicy(), clock.fn());
+  // Five failures made on other instances (heard over the bus): this one
+  // has seen no attempt, yet the sixth must wait.
+  for (int i = 0; i < 5; ++i) t.NoteElsewhere("h(alice)", "198.51.100.7", LoginThrottle::Outcome::kFailure);
+  CHECK_FALSE(Attempt(t, "h(alice)", "203.0.113.1", LoginThrottle::Outcome::kFailure));
+  clock.now += 1s;
+  CHECK(Attempt(t, "h(alice)", "203.0.113.1", LoginThrottle::Outcome::kFailure));
+  // A success elsewhere clears the account's count here.
+  t.NoteElsewhere("h(alice)", "198.51.100.7", LoginThrottle::Outcome::kSuccess);
+  CHECK(Attempt(t, "h(alice)", "203.0.113.1", LoginThrottle::Outcome::kFailure));
+  // Nothing was in flight here, so nothing is left held: once idle, keys go.
+  t.NoteElsewhere("h(bob)", "198.51.100.8", LoginThrottle::Outcome::kSuccess);
+  CHECK(t.size() == 2);  // h(alice) and 203.0.113.1 carry failures; bob's success left nothing
+}
