@@ -68,7 +68,7 @@ struct Server {
   int port = 0;
   std::string dir;
 
-  void Start(const std::string& binary, int cpu) {
+  void Start(const std::string& binary, int cpu, const std::vector<std::string>& extra = {}) {
     char tmpl[] = "/tmp/mgteam-bench-XXXXXX";
     dir = ::mkdtemp(tmpl);
     int ready[2];
@@ -77,6 +77,7 @@ struct Server {
                                      "--ready-fd", "3",        "--open-signup", "--log-level", "warn",
                                      // Thousands of clients from one address by design.
                                      "--max-connections-per-address", "0", "--max-streams-per-user", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -151,8 +152,9 @@ struct Conn {
 
 class StreamFleet {
  public:
-  StreamFleet(int port, std::string token, std::string ws, SendTimes* times)
-      : port_(port), token_(std::move(token)), ws_(std::move(ws)), times_(times) {
+  // Streams are spread over `ports` (several instances) round-robin.
+  StreamFleet(std::vector<int> ports, std::string token, std::string ws, SendTimes* times)
+      : ports_(std::move(ports)), token_(std::move(token)), ws_(std::move(ws)), times_(times) {
     ep_ = ::epoll_create1(0);
   }
 
@@ -166,7 +168,7 @@ class StreamFleet {
       ::setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       sockaddr_in a{};
       a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(port_));
+      a.sin_port = htons(static_cast<uint16_t>(ports_[static_cast<size_t>(i) % ports_.size()]));
       a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       ::connect(c->fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
       Conn* raw = c.get();
@@ -270,7 +272,7 @@ class StreamFleet {
     latencies_.ms.push_back(ms);
   }
 
-  int port_;
+  std::vector<int> ports_;
   std::string token_, ws_;
   SendTimes* times_;
   int ep_ = -1;
@@ -362,6 +364,8 @@ int main(int argc, char** argv) {
   int streams = 100, rate = 1000, writers = 4, server_cpu = 0, load_cpu = 1;
   double seconds = 10;
   int64_t backlog = 100000;
+  int instances = 1;
+  std::string db, redis;
   CLI::App app{"mgteam fan-out benchmark"};
   app.add_option("--server", binary, "mgteam-server binary");
   app.add_option("--scenario", scenario, "s1 (seed load), s2 (capacity), s3 (catch-up)")
@@ -371,6 +375,11 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "How long to write");
   app.add_option("--writers", writers, "Writer connections");
   app.add_option("--backlog", backlog, "s3: events to catch up on");
+  app.add_option("--instances", instances,
+                 "Servers on one --db: streams spread over all but the last, writes through the last")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--db", db, "Database URL for every instance (postgres://...; default: each its own SQLite)");
+  app.add_option("--redis", redis, "Redis URL for the instances' bus (default: LISTEN/NOTIFY)");
   app.add_option("--server-cpu", server_cpu);
   app.add_option("--load-cpu", load_cpu);
   CLI11_PARSE(app, argc, argv);
@@ -379,9 +388,21 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit();
   Pin(0, load_cpu);
-  Server server;
-  server.Start(binary, server_cpu);
-  json out = {{"scenario", scenario}};
+  if (instances > 1 && db.empty()) {
+    std::cerr << "--instances needs a shared --db postgres://...\n";
+    return 2;
+  }
+  std::vector<std::string> extra;
+  if (!db.empty()) extra.insert(extra.end(), {"--db", db});
+  if (!redis.empty()) extra.insert(extra.end(), {"--redis", redis});
+  std::vector<Server> servers(static_cast<size_t>(instances));
+  for (auto& s : servers) s.Start(binary, server_cpu, extra);
+  Server& server = servers.back();  // takes the writes (and, alone, the streams too)
+  std::vector<int> stream_ports;
+  for (size_t i = 0; i + (instances > 1 ? 1 : 0) < servers.size(); ++i) stream_ports.push_back(servers[i].port);
+  json out = {{"scenario", scenario}, {"instances", instances},
+              {"store", db.empty() ? "sqlite" : "postgres"},
+              {"bus", instances == 1 ? "local" : redis.empty() ? "postgres" : "redis"}};
   try {
     Setup setup = CreateTeam(server.port);
     if (scenario == "s3") {
@@ -390,7 +411,7 @@ int main(int argc, char** argv) {
       int64_t ok = Write(server.port, setup, 1000000, static_cast<double>(backlog) / 1000000.0, 8, nullptr, 0, nullptr);
       out["backlog_written"] = ok;
       out["backlog_write_seconds"] = Seconds(Clock::now() - filled);
-      StreamFleet fleet(server.port, setup.token, setup.ws, nullptr);
+      StreamFleet fleet(stream_ports, setup.token, setup.ws, nullptr);
       auto t0 = Clock::now();
       fleet.Open(1, 0);
       int64_t target = ok + 2;  // + workspace_created, member_joined
@@ -403,12 +424,21 @@ int main(int argc, char** argv) {
     } else {
       int64_t total = static_cast<int64_t>(rate * seconds);
       SendTimes times(static_cast<size_t>(total));
-      StreamFleet fleet(server.port, setup.token, setup.ws, &times);
+      StreamFleet fleet(stream_ports, setup.token, setup.ws, &times);
       auto opening = Clock::now();
       fleet.Open(streams, -1);
       out["streams"] = streams;
       out["open_seconds"] = Seconds(Clock::now() - opening);
-      auto [rss0, cpu0] = server.Usage();
+      auto usage = [&servers] {
+        std::pair<long, double> sum{0, 0};
+        for (const auto& s : servers) {
+          auto [rss, cpu] = s.Usage();
+          sum.first += rss;
+          sum.second += cpu;
+        }
+        return sum;
+      };
+      auto [rss0, cpu0] = usage();
       rusage ru0{};
       getrusage(RUSAGE_SELF, &ru0);
       out["server_rss_mb_idle_streams"] = static_cast<double>(rss0) / 1048576.0;
@@ -447,7 +477,7 @@ int main(int argc, char** argv) {
       writer.join();
       reader.join();
       double secs = Seconds(Clock::now() - t0);
-      auto [rss1, cpu1] = server.Usage();
+      auto [rss1, cpu1] = usage();
       rusage ru1{};
       getrusage(RUSAGE_SELF, &ru1);
       auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
@@ -470,7 +500,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     out["error"] = e.what();
   }
-  server.Stop();
+  for (auto& s : servers) s.Stop();
   std::cout << out.dump(2) << std::endl;
   return out.contains("error") ? 1 : 0;
 }
