@@ -1,5 +1,6 @@
 #include "store/open_store.h"
 
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
 namespace mgteam::server {
@@ -27,8 +28,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOpti
     MG_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(path, options.sqlite_synchronous));
     return std::unique_ptr<Store>(std::move(store));
   }
-  if (IsPostgresUrl(url))
-    return Status::Invalid("invalid_config", "PostgreSQL storage is not available in this build yet");
+  if (IsPostgresUrl(url)) {
+    MG_ASSIGN_OR_RETURN(auto store, PostgresStore::Open(url, options));
+    return std::unique_ptr<Store>(std::move(store));
+  }
   return Status::Invalid("invalid_config",
                          "unknown database URL " + RedactedDatabaseUrl(url) +
                              "; use sqlite:/path/to/file.db or postgres://user@host:port/dbname");

@@ -268,7 +268,7 @@ class SqliteTx final : public Tx {
     MG_ASSIGN_OR_RETURN(Query q, Prep(std::string("INSERT INTO memories(") + kMemoryCols +
                                       ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     sql::BindMemoryRow(*q, m);
-    return q->Run();
+    return Named(q->Run());
   }
 
   Status UpdateMemory(const Memory& m) override {
@@ -323,7 +323,7 @@ class SqliteTx final : public Tx {
     MG_ASSIGN_OR_RETURN(Query q, Prep(std::string("INSERT INTO relationships(") + kRelCols +
                                       ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     sql::BindRelationshipRow(*q, r);
-    return q->Run();
+    return Named(q->Run());
   }
 
   Status UpdateRelationship(const Relationship& r) override {
