@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,7 +99,7 @@ PostgresProcess::~PostgresProcess() {
 }
 
 std::string PostgresProcess::CreateDatabase(const std::string& name) {
-  ProcessResult r = Run({"psql", url_, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \"" + name + "\""});
+  ProcessResult r = Run({"/usr/bin/psql", url_, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \"" + name + "\""});
   if (r.exit_code != 0) throw std::runtime_error("CREATE DATABASE failed: " + r.err);
   return url_.substr(0, url_.rfind('/') + 1) + name;
 }
@@ -164,8 +165,8 @@ NginxProcess::~NginxProcess() {
 }
 
 std::string NginxProcess::error_log() const {
-  ProcessResult r = Run({"cat", dir_->path() + "/error.log"});
-  return r.out;
+  std::ifstream in(dir_->path() + "/error.log");
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace mgteam::test

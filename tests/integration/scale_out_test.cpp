@@ -1,0 +1,362 @@
+// Several mgteam-server instances on one real PostgreSQL, with hints between
+// them over LISTEN/NOTIFY or a real redis-server (docs/deploy.md): every
+// stream gets every event in order, exactly once, whichever instance took
+// the write, and killing Redis, an instance or PostgreSQL loses nothing that
+// was acknowledged.
+#include "http.h"
+#include "peers.h"
+#include "process.h"
+#include "sse_client.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <thread>
+
+using namespace mgteam::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string StreamPath(const std::string& ws) { return "/api/v1/sync/stream?workspace_id=" + ws; }
+std::string Mem(const std::string& ws) { return "/api/v1/workspaces/" + ws + "/memories"; }
+
+int64_t Head(Http& http, const TestUser& u, const std::string& ws) {
+  return http.Get("/api/v1/workspaces/" + ws, u.token).body["head_seq"].get<int64_t>();
+}
+
+// A deployment: one database, `n` instances on it.
+struct Cluster {
+  std::unique_ptr<PostgresProcess> pg;
+  std::unique_ptr<RedisProcess> redis;
+  std::string db;
+  std::vector<std::unique_ptr<ServerProcess>> servers;
+
+  Cluster(int n, bool with_redis) {
+    pg = PostgresProcess::Start();
+    REQUIRE(pg);
+    db = pg->CreateDatabase("scale_out");
+    if (with_redis) {
+      redis = RedisProcess::Start();
+      REQUIRE(redis);
+    }
+    for (int i = 0; i < n; ++i) servers.push_back(StartInstance());
+  }
+
+  std::unique_ptr<ServerProcess> StartInstance() {
+    ServerProcess::Options o;
+    o.args = {"--db", db, "--heartbeat-interval", "2"};
+    if (redis) {
+      o.args.push_back("--redis");
+      o.args.push_back(redis->url());
+    }
+    auto s = ServerProcess::Start(o);
+    REQUIRE(s);
+    return s;
+  }
+  int port(int i) const { return servers[static_cast<size_t>(i)]->port(); }
+};
+
+struct Team {
+  TestUser alice, bob;
+  std::string ws;
+};
+
+Team MakeTeam(Http& http) {
+  Team t;
+  t.alice = SignUp(http, "alice");
+  t.bob = SignUp(http, "bob");
+  t.ws = CreateTeam(http, t.alice, "Scale");
+  AddToTeam(http, t.alice, t.ws, t.bob, "member");
+  return t;
+}
+
+// Reads change frames until `last_seq`; the seqs in arrival order, and the
+// ids of the memories created.
+struct Seen {
+  std::vector<int64_t> seqs;
+  std::set<std::string> created;
+};
+void CollectUntil(SseClient& c, int64_t last_seq, Seen& seen, std::chrono::milliseconds timeout = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
+  while (seen.seqs.empty() || seen.seqs.back() < last_seq) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    auto e = c.NextChange(left);
+    if (!e) break;
+    seen.seqs.push_back((*e)["seq"].get<int64_t>());
+    if ((*e)["type"] == "memory_created") seen.created.insert((*e)["memory"]["id"].get<std::string>());
+  }
+}
+
+std::vector<int64_t> Range(int64_t from, int64_t to) {
+  std::vector<int64_t> v;
+  for (int64_t i = from; i <= to; ++i) v.push_back(i);
+  return v;
+}
+
+// Writes `n` memories through the instance on `port`, as fast as it
+// answers; the ids it acknowledged.
+std::set<std::string> WriteMany(int port, const TestUser& u, const std::string& ws, int n, const std::string& tag) {
+  Http http(port);
+  std::set<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    auto r = http.Post(Mem(ws), {{"title", tag + " " + std::to_string(i)}, {"type", "solution"}}, u.token);
+    if (r.status == 201) ids.insert(r.body["id"].get<std::string>());
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("three instances on one PostgreSQL: streams on each see writes through the others, in order, gap-free, once") {
+  Cluster c(3, /*with_redis=*/false);
+  Http a(c.port(0));
+  Team t = MakeTeam(a);
+  const int64_t head0 = Head(a, t.alice, t.ws);
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (int i = 0; i < 3; ++i) {
+    streams.push_back(SseClient::Open(c.port(i), StreamPath(t.ws), i % 2 ? t.bob.token : t.alice.token));
+    REQUIRE(streams.back()->status() == 200);
+    REQUIRE(streams.back()->Next());  // connected
+  }
+  // Concurrent writers on two different instances: one log, dense seqs.
+  constexpr int kEach = 60;
+  std::set<std::string> via_b, via_c;
+  std::thread wb([&] { via_b = WriteMany(c.port(1), t.alice, t.ws, kEach, "via B"); });
+  std::thread wc([&] { via_c = WriteMany(c.port(2), t.bob, t.ws, kEach, "via C"); });
+  wb.join();
+  wc.join();
+  REQUIRE(via_b.size() == kEach);
+  REQUIRE(via_c.size() == kEach);
+  const int64_t head = Head(a, t.alice, t.ws);
+  CHECK(head == head0 + 2 * kEach);
+  std::set<std::string> all = via_b;
+  all.insert(via_c.begin(), via_c.end());
+  for (int i = 0; i < 3; ++i) {
+    Seen seen;
+    CollectUntil(*streams[static_cast<size_t>(i)], head, seen);
+    CHECK_MESSAGE(seen.seqs == Range(head0 + 1, head), "stream on instance " << i);
+    CHECK(seen.created == all);
+  }
+}
+
+TEST_CASE("kill -9 of redis-server under writes, restarted after 2 s: every stream still receives every event") {
+  Cluster c(2, /*with_redis=*/true);
+  Http a(c.port(0));
+  Team t = MakeTeam(a);
+  const int64_t head0 = Head(a, t.alice, t.ws);
+  auto on_a = SseClient::Open(c.port(0), StreamPath(t.ws), t.alice.token);
+  auto on_b = SseClient::Open(c.port(1), StreamPath(t.ws), t.bob.token);
+  REQUIRE(on_a->Next());
+  REQUIRE(on_b->Next());
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  // Two writers, one per instance, as fast as PostgreSQL lets them (a few
+  // hundred writes a second here), through the whole outage.
+  auto writer = [&](int port, const TestUser& u) {
+    Http http(port);
+    while (!stop) {
+      auto r = http.Post(Mem(t.ws), {{"title", "under outage"}, {"type", "solution"}}, u.token);
+      if (r.status == 201) ++written;
+    }
+  };
+  std::thread w1(writer, c.port(0), t.alice), w2(writer, c.port(1), t.bob);
+  REQUIRE(Eventually([&] { return written >= 100; }));
+  c.redis->Kill9();
+  const int at_kill = written;
+  std::this_thread::sleep_for(2s);  // the outage itself, not a wait for an event
+  REQUIRE(c.redis->Restart());
+  const int at_restart = written;
+  REQUIRE(Eventually([&] { return written >= at_restart + 100; }));
+  stop = true;
+  w1.join();
+  w2.join();
+  CHECK(at_restart > at_kill);  // writes went on while Redis was down
+  const int64_t head = Head(a, t.alice, t.ws);
+  CHECK(head == head0 + written);
+  for (auto* s : {on_a.get(), on_b.get()}) {
+    Seen seen;
+    CollectUntil(*s, head, seen);
+    CHECK(seen.seqs == Range(head0 + 1, head));
+  }
+}
+
+TEST_CASE("kill -9 of one instance: its stream resumes on another with Last-Event-ID and misses nothing") {
+  Cluster c(2, /*with_redis=*/false);
+  Http b(c.port(1));
+  Team t = MakeTeam(b);
+  const int64_t head0 = Head(b, t.alice, t.ws);
+  auto on_a = SseClient::Open(c.port(0), StreamPath(t.ws), t.alice.token);
+  REQUIRE(on_a->Next());
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread w([&] {
+    Http http(c.port(1));
+    while (!stop)
+      if (http.Post(Mem(t.ws), {{"title", "while A dies"}, {"type", "solution"}}, t.bob.token).status == 201) ++written;
+  });
+  Seen seen;
+  REQUIRE(Eventually([&] { return written >= 50; }));
+  CollectUntil(*on_a, head0 + 20, seen);
+  REQUIRE(seen.seqs.size() >= 20);
+  ::kill(c.servers[0]->pid(), SIGKILL);
+  // The client drains what reached it, then resumes on B from its last id.
+  while (auto e = on_a->NextChange(Scaled(2000ms))) seen.seqs.push_back((*e)["seq"].get<int64_t>());
+  CHECK(on_a->closed());
+  const std::string last = std::to_string(seen.seqs.back());
+  auto on_b = SseClient::Open(c.port(1), StreamPath(t.ws), t.alice.token, {{"Last-Event-ID", last}});
+  REQUIRE(on_b->status() == 200);
+  REQUIRE(Eventually([&] { return written >= 150; }));
+  stop = true;
+  w.join();
+  const int64_t head = Head(b, t.alice, t.ws);
+  CollectUntil(*on_b, head, seen);
+  CHECK(seen.seqs == Range(head0 + 1, head));
+}
+
+TEST_CASE("PostgreSQL restarted under writes: 503 while it is down, nothing acknowledged is lost") {
+  Cluster c(2, /*with_redis=*/false);
+  Http a(c.port(0));
+  Team t = MakeTeam(a);
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::map<int, int> statuses;  // status -> count, for the writes that failed
+  std::set<std::string> codes;
+  std::atomic<int> after_resume{0};
+  std::atomic<bool> resumed{false};
+  auto writer = [&](int port, const TestUser& u) {
+    Http http(port);
+    while (!stop) {
+      auto r = http.Post(Mem(t.ws), {{"title", "across a database restart"}, {"type", "solution"}}, u.token);
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.status == 201) {
+        acked.insert(r.body["id"].get<std::string>());
+        if (resumed) ++after_resume;
+      } else {
+        ++statuses[r.status];
+        codes.insert(r.error_code());
+      }
+    }
+  };
+  std::thread w1(writer, c.port(0), t.alice), w2(writer, c.port(1), t.bob);
+  REQUIRE(Eventually([&] { std::lock_guard<std::mutex> l(mu); return acked.size() >= 50; }));
+  REQUIRE(c.pg->Halt());
+  std::this_thread::sleep_for(1s);  // the outage itself
+  REQUIRE(c.pg->Resume());
+  resumed = true;
+  REQUIRE(Eventually([&] { return after_resume >= 50; }, 30s));
+  stop = true;
+  w1.join();
+  w2.join();
+  // While it was down: 503 with the documented code, never a 500 or a hang.
+  CHECK(statuses.count(500) == 0);
+  CHECK(statuses[503] > 0);
+  for (const auto& code : codes) CHECK_MESSAGE((code == "database_unavailable" || code == "database_busy"), code);
+  // Every acknowledged write is there, read through either instance.
+  for (int i = 0; i < 2; ++i) {
+    Http http(c.port(i));
+    std::set<std::string> listed;
+    std::string cursor;
+    for (;;) {
+      auto r = http.Get(Mem(t.ws) + "?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), t.alice.token);
+      REQUIRE(r.status == 200);
+      for (const auto& m : r.body["memories"]) listed.insert(m["id"].get<std::string>());
+      if (!r.body.contains("next_cursor") || r.body["next_cursor"].is_null()) break;
+      cursor = r.body["next_cursor"].get<std::string>();
+    }
+    for (const auto& id : acked) CHECK_MESSAGE(listed.count(id) == 1, "acknowledged " << id << " is missing on instance " << i);
+  }
+}
+
+namespace {
+
+// docs/deploy.md's nginx configuration, as written there, with the ports of
+// this test's instances and nginx.
+std::string DeployDocNginx(int a, int b, int listen) {
+  std::ifstream in(std::string(MGTEAM_DOCS_DIR) + "/deploy.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), {});
+  size_t start = doc.find("```nginx\n");
+  REQUIRE(start != std::string::npos);
+  start += 9;
+  std::string conf = doc.substr(start, doc.find("```", start) - start);
+  auto replace = [&conf](const std::string& from, const std::string& to) {
+    size_t at = conf.find(from);
+    REQUIRE_MESSAGE(at != std::string::npos, from);
+    conf.replace(at, from.size(), to);
+  };
+  replace("127.0.0.1:8474", "127.0.0.1:" + std::to_string(a));
+  replace("127.0.0.1:8475", "127.0.0.1:" + std::to_string(b));
+  replace("listen 80;", "listen 127.0.0.1:" + std::to_string(listen) + ";");
+  return conf;
+}
+
+}  // namespace
+
+TEST_CASE("nginx: two instances behind docs/deploy.md's nginx with Redis: live whichever instance, through a Redis and an instance kill") {
+  Cluster c(2, /*with_redis=*/true);
+  const int port = FreePort();
+  auto nginx = NginxProcess::Start(DeployDocNginx(c.port(0), c.port(1), port), port);
+  REQUIRE(nginx);
+  Http front(port);
+  Team t = MakeTeam(front);
+  const int64_t head0 = Head(front, t.alice, t.ws);
+  // Streams through nginx (round-robin over both instances) and one straight
+  // to each instance, so both surely carry some.
+  std::vector<std::unique_ptr<SseClient>> streams;
+  std::vector<Seen> seen(6);
+  for (int i = 0; i < 4; ++i) streams.push_back(SseClient::Open(port, StreamPath(t.ws), t.bob.token));
+  streams.push_back(SseClient::Open(c.port(0), StreamPath(t.ws), t.bob.token));
+  streams.push_back(SseClient::Open(c.port(1), StreamPath(t.ws), t.bob.token));
+  for (auto& s : streams) {
+    REQUIRE(s->status() == 200);
+    REQUIRE(s->Next());
+  }
+  // As mgteam's clients write: with an Idempotency-Key, retrying a 502
+  // (nginx reached an instance that died under it) with the same key.
+  int key = 0;
+  auto write = [&](const std::string& title) {
+    const std::string idem = "scale-out-" + std::to_string(++key);
+    HttpResponse r;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      r = front.Post(Mem(t.ws), {{"title", title}, {"type", "solution"}}, t.alice.token, {{"Idempotency-Key", idem}});
+      if (r.status != 502) break;
+    }
+    REQUIRE(r.status == 201);
+  };
+  auto all_reach = [&](int64_t head) {
+    for (size_t i = 0; i < streams.size(); ++i) {
+      CollectUntil(*streams[i], head, seen[i]);
+      CHECK_MESSAGE(seen[i].seqs == Range(head0 + 1, head), "stream " << i);
+    }
+  };
+  write("a teammate's memory");
+  all_reach(head0 + 1);
+  // Redis dies: the instances' head checks still deliver.
+  c.redis->Kill9();
+  write("written while Redis is down");
+  all_reach(head0 + 2);
+  REQUIRE(c.redis->Restart());
+  // Instance A dies: the streams it held end; the clients come back through
+  // nginx, which now sends them to B, with Last-Event-ID.
+  ::kill(c.servers[0]->pid(), SIGKILL);
+  write("written after instance A died");
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (i == 4) continue;  // straight to the dead instance: no one to reconnect to
+    CollectUntil(*streams[i], head0 + 3, seen[i], 5s);
+    if (!seen[i].seqs.empty() && seen[i].seqs.back() == head0 + 3) continue;  // it was on B
+    const std::string last = std::to_string(seen[i].seqs.back());
+    streams[i] = SseClient::Open(i == 5 ? c.port(1) : port, StreamPath(t.ws), t.bob.token, {{"Last-Event-ID", last}});
+    REQUIRE(streams[i]->status() == 200);
+  }
+  write("and one more");
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (i == 4) continue;
+    CollectUntil(*streams[i], head0 + 4, seen[i]);
+    CHECK_MESSAGE(seen[i].seqs == Range(head0 + 1, head0 + 4), "stream " << i);
+  }
+}
