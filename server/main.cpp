@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "mgteam/logging.h"
 #include "routes/routes.h"
+#include "store/migrate.h"
 #include "store/open_store.h"
 
 #include <CLI/CLI.hpp>
@@ -129,6 +130,9 @@ int main(int argc, char** argv) {
   app.add_option("--smtp-from", cfg.smtp.from, "Sender address (default mgteam@<public URL host>)")
       ->envname("MGTEAM_SMTP_FROM");
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
+  std::string migrate_from, migrate_to;  // store/migrate.h
+  migrate->add_option("--from", migrate_from, "Copy this SQLite database (sqlite:PATH) ...");
+  migrate->add_option("--to", migrate_to, "... into this empty PostgreSQL database (postgres://...)");
   auto* routes = app.add_subcommand("routes", "Print the route table and exit");
   routes->add_flag("--json", json_routes, "As JSON");
   app.require_subcommand(0, 1);
@@ -145,6 +149,13 @@ int main(int argc, char** argv) {
   if (cfg.password_hash_concurrency > 0) SetPasswordHashConcurrency(cfg.password_hash_concurrency);
   InitMail();
 
+  if (*migrate && (!migrate_from.empty() || !migrate_to.empty())) {
+    auto copied = CopySqliteToPostgres(migrate_from, migrate_to, cfg.StoreSettings());
+    if (!copied.ok()) return Fail(copied.status());
+    for (const auto& t : *copied) std::printf("%-14s %10lld rows  sha256 %s\n", t.name.c_str(), static_cast<long long>(t.rows), t.digest.c_str());
+    std::printf("copied into %s; start the servers with --db set to it\n", RedactedDatabaseUrl(migrate_to).c_str());
+    return 0;
+  }
   if (*migrate) {
     auto store = OpenStore(cfg.db_url, cfg.StoreSettings());
     if (!store.ok()) return Fail(store.status());

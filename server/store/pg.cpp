@@ -117,6 +117,10 @@ std::string Rows::Bytes(int row, int col) const {
   return out;
 }
 
+unsigned int Rows::Type(int col) const { return PQftype(r_.get(), col); }
+
+int Rows::columns() const { return r_ ? PQnfields(r_.get()) : 0; }
+
 int64_t Rows::affected() const {
   const char* n = r_ ? PQcmdTuples(r_.get()) : "";
   return *n ? std::strtoll(n, nullptr, 10) : 0;

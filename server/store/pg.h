@@ -83,6 +83,8 @@ class Rows {
   int64_t Int(int row, int col) const;
   double Real(int row, int col) const;
   std::string Bytes(int row, int col) const;  // a BYTEA column
+  unsigned int Type(int col) const;           // the column's type oid (pg_type)
+  int columns() const;
   // Rows an UPDATE/DELETE/INSERT touched.
   int64_t affected() const;
 

@@ -1,5 +1,8 @@
 #include "process.h"
 
+#include <libpq-fe.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -34,6 +37,31 @@ std::vector<std::string> MergedEnv(const std::map<std::string, std::string>& ext
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
+}
+
+// MGTEAM_TEST_SERVER_POSTGRES=postgres://user@host:port/db runs every test
+// server on PostgreSQL instead of SQLite: a database per data dir (created
+// on first use), so a server restarted on the same data dir finds its data.
+// Empty when unset; the --db to pass otherwise.
+std::string PostgresDbFor(const std::string& data_dir) {
+  const char* server = std::getenv("MGTEAM_TEST_SERVER_POSTGRES");
+  if (server == nullptr || *server == '\0') return "";
+  const std::string url = server;
+  const std::string db = "mgteam_it_" + std::to_string(std::hash<std::string>()(data_dir));
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(c);
+    PQfinish(c);
+    throw std::runtime_error("MGTEAM_TEST_SERVER_POSTGRES: cannot connect: " + why);
+  }
+  PGresult* r = PQexec(c, ("CREATE DATABASE " + db).c_str());
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || (state && std::string(state) == "42P04");  // exists
+  std::string why = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error("MGTEAM_TEST_SERVER_POSTGRES: " + why);
+  return url.substr(0, url.rfind('/') + 1) + db;
 }
 
 std::vector<char*> CArgs(std::vector<std::string>& v) {
@@ -278,6 +306,11 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& o) {
                                    "--ready-fd", "3", "--log-level", "debug"};
   if (o.open_signup) argv.push_back("--open-signup");
   for (const auto& a : o.args) argv.push_back(a);
+  if (std::find(o.args.begin(), o.args.end(), "--db") == o.args.end())
+    if (std::string db = PostgresDbFor(s->data_dir_); !db.empty()) {
+      argv.push_back("--db");
+      argv.push_back(db);
+    }
   std::vector<std::string> env = MergedEnv({{"MGTEAM_OPEN_SIGNUP", ""}, {"MGTEAM_LISTEN", ""}});
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
