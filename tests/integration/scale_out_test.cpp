@@ -2,9 +2,12 @@
 // them over LISTEN/NOTIFY or a real redis-server (docs/deploy.md): every
 // stream gets every event in order, exactly once, whichever instance took
 // the write, and killing Redis, an instance or PostgreSQL loses nothing that
-// was acknowledged.
+// was acknowledged. And a SQLite server moved to PostgreSQL with `migrate`
+// keeps its replicas.
 #include "http.h"
+#include "machine.h"
 #include "peers.h"
+#include "replica_check.h"
 #include "process.h"
 #include "sse_client.h"
 
@@ -358,5 +361,39 @@ TEST_CASE("nginx: two instances behind docs/deploy.md's nginx with Redis: live w
     if (i == 4) continue;
     CollectUntil(*streams[i], head0 + 4, seen[i]);
     CHECK_MESSAGE(seen[i].seqs == Range(head0 + 1, head0 + 4), "stream " << i);
+  }
+}
+
+TEST_CASE("migrate: a populated SQLite server moved to PostgreSQL; agents keep syncing without a reset") {
+  TeamServer w("Migrating");
+  Machine a(w.url(), w.alice), b(w.url(), w.bob);
+  a.StartAgent();
+  b.StartAgent();
+  for (int i = 0; i < 20; ++i) AddMemory(*w.http, w.alice, w.team, "before the move " + std::to_string(i));
+  const int64_t before = w.Head();
+  REQUIRE(a.WaitCursor(w.team, before));
+  REQUIRE(b.WaitCursor(w.team, before));
+
+  // The documented move (docs/deploy.md): stop, migrate, start on PostgreSQL.
+  w.StopServer();
+  auto pg = PostgresProcess::Start();
+  REQUIRE(pg);
+  const std::string db = pg->CreateDatabase("moved");
+  ProcessResult moved = Run({ServerBinary(), "migrate", "--from", "sqlite:" + w.options.data_dir + "/mgteam.db", "--to", db});
+  REQUIRE_MESSAGE(moved.exit_code == 0, moved.err);
+  w.options.args = {"--db", db};
+  w.StartServer();
+  CHECK(w.Head() == before);  // the log, seqs and all, came along
+
+  // Writes on both sides of the move reach both replicas, with no reload.
+  AddMemory(*w.http, w.bob, w.team, "after the move");
+  const int64_t after = w.Head();
+  CHECK(after == before + 1);
+  REQUIRE(a.WaitCursor(w.team, after));
+  REQUIRE(b.WaitCursor(w.team, after));
+  for (auto* m : {&a, &b}) {
+    CHECK(m->AgentLog().find("the server reset") == std::string::npos);
+    auto diffs = DiffRows(ReplicaRows(m->ReplicaFile(), w.team), ServerRows(*w.http, w.team, w.alice.token));
+    CHECK_MESSAGE(diffs.empty(), Describe("replica", diffs));
   }
 }
