@@ -29,7 +29,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 depends=$(field Depends)
 names=$(tr ',' '\n' <<<"$depends" | awk '{print $1}')
 for pkg in libc6 libstdc++6 libsqlite3-0 libsodium23 libcpp-httplib0.11 libspdlog1.10 libfmt9 \
-           libtomlplusplus3 libcurl4 libssl3; do
+           libtomlplusplus3 libcurl4 libssl3 libpq5 libhiredis0.14; do
   grep -qx -e "$pkg" -e "$pkg-.*" <<<"$names" || fail "Depends lacks $pkg: $depends"
 done
 [[ "$(field Recommends)" == *ca-certificates* ]] || fail "Recommends: $(field Recommends)"
