@@ -38,10 +38,21 @@ const char kResponseHead[] =
     "Connection: close\r\n"
     "\r\n";
 
-const char kUnavailable[] =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    "Content-Length: 84\r\n\r\n"
-    "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is shutting down; retry\"}}\n";
+// What a stream asked for while the hub stops gets. The length is counted,
+// not typed: a typed one promised two bytes more than the body had, so
+// clients saw the answer as cut short.
+std::string UnavailableResponse() {
+  std::string body =
+      nlohmann::json{{"error", {{"code", "shutting_down"}, {"message", "the server is shutting down; retry"}}}}
+          .dump();
+  body.push_back('\n');
+  std::string out = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  out.append("Content-Length: ");
+  out.append(std::to_string(body.size()));
+  out.append("\r\n\r\n");
+  out.append(body);
+  return out;
+}
 
 }  // namespace
 
@@ -222,7 +233,7 @@ void StreamHub::Serve(StreamRequest r) {
   // Subscribe before reading the log: from now on the hub queues every new
   // frame for this stream, so nothing between the replay and live is missed.
   if (ask(Command::Kind::kSubscribe, 0) < 0) {
-    write_all(kUnavailable);
+    write_all(UnavailableResponse());
     s->io.reset();
     return;
   }
