@@ -1,6 +1,6 @@
 // The StreamHub over socket pairs, on a real SqliteStore in a temp dir: what
-// a client reads when the database is slow to give the hub its rows, and
-// the 503 a stream gets once the hub has stopped.
+// a client reads when the database is slow to give the hub its rows, the 503
+// a stream gets once the hub has stopped, and the LogReader's queue.
 #include "socket_pair.h"
 
 #include "auth.h"
@@ -9,13 +9,16 @@
 #include "metrics.h"
 #include "mgteam/sse.h"
 #include "store/sqlite_store.h"
+#include "sync/log_reader.h"
 #include "sync/stream_hub.h"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 using namespace mgteam;
@@ -218,4 +221,52 @@ TEST_CASE("hub: a stream asked for once the hub has stopped gets a 503 whose Con
   CHECK(length == body.size());
   json error = json::parse(body);
   CHECK(error["error"]["code"] == "shutting_down");
+}
+
+TEST_CASE("log reader: requests for one workspace asked before it reads are folded into the last, heads say which are gone") {
+  Hub h(StreamHubOptions{});
+  const int64_t start = h.Head();
+  for (int i = 0; i < 3; ++i) h.AddMemory("m" + std::to_string(i));
+
+  std::mutex mu;
+  std::condition_variable arrived;
+  std::vector<LogReader::Rows> rows;
+  std::vector<LogReader::Heads> heads;
+  LogReader reader(*h.store, 2,
+                   {[&](LogReader::Rows r) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      rows.push_back(std::move(r));
+                      arrived.notify_all();
+                    },
+                    [&](LogReader::Heads hd) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      heads.push_back(std::move(hd));
+                      arrived.notify_all();
+                    }});
+  // Asked before its thread runs, so none of these is read yet.
+  reader.WantRows(h.ws.id, start, 1);
+  reader.WantRows("other-workspace", 0, 2);
+  reader.WantRows(h.ws.id, start + 1, 3);
+  reader.WantHeads({h.ws.id, "gone-workspace"});
+  reader.Start();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    REQUIRE(arrived.wait_for(lock, Scaled(5000ms), [&] { return rows.size() == 2 && heads.size() == 1; }));
+  }
+  reader.Stop();
+  // The first workspace keeps its place in the queue with its newest request.
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].workspace == h.ws.id);
+  CHECK(rows[0].ticket == 3);
+  CHECK(rows[0].after == start + 1);
+  REQUIRE(rows[0].status.ok());
+  REQUIRE(rows[0].rows.size() == 2);  // one page
+  CHECK(rows[0].rows[0].seq == start + 2);
+  CHECK(rows[0].rows[1].seq == start + 3);
+  CHECK(rows[1].workspace == "other-workspace");
+  CHECK(rows[1].ticket == 2);
+  CHECK(rows[1].rows.empty());
+  REQUIRE(heads[0].status.ok());
+  CHECK(heads[0].heads.at(h.ws.id) == std::optional<int64_t>(start + 3));
+  CHECK_FALSE(heads[0].heads.at("gone-workspace").has_value());
 }
