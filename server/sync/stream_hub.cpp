@@ -1,16 +1,12 @@
-#include "sync/stream_hub.h"
+#include "sync/stream_hub_records.h"
 
-#include "mgteam/clock.h"
 #include "mgteam/sse.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <future>
 #include <malloc.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -18,99 +14,11 @@
 
 namespace mgteam::server {
 
-using Clock = std::chrono::steady_clock;
-
 namespace {
 
-constexpr int kReplayPage = 1000;
 constexpr auto kCloseGrace = std::chrono::seconds(5);
 
-std::string ClosedFrame(const std::string& reason) {
-  return SseFrame(std::nullopt, nlohmann::json{{"type", "closed"}, {"reason", reason}}.dump());
-}
-
-const char kResponseHead[] =
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream; charset=utf-8\r\n"
-    "Cache-Control: no-cache, no-transform\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Connection: close\r\n"
-    "\r\n";
-
-// What a stream asked for while the hub stops gets. The length is counted,
-// not typed: a typed one promised two bytes more than the body had, so
-// clients saw the answer as cut short.
-std::string UnavailableResponse() {
-  std::string body =
-      nlohmann::json{{"error", {{"code", "shutting_down"}, {"message", "the server is shutting down; retry"}}}}
-          .dump();
-  body.push_back('\n');
-  std::string out = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n";
-  out.append("Content-Length: ");
-  out.append(std::to_string(body.size()));
-  out.append("\r\n\r\n");
-  out.append(body);
-  return out;
-}
-
 }  // namespace
-
-struct StreamHub::Frame {
-  int64_t seq = 0;
-  std::string type;
-  std::string entity_id;
-  std::string bytes;
-  Clock::time_point noticed;
-};
-
-struct StreamHub::Stream {
-  enum class State { kReplaying, kLive, kClosing };
-
-  explicit Stream(Backlog& backlog) : out(backlog) {}
-
-  std::unique_ptr<Transport> io;  // null once handed to to_close_
-  int fd = -1;                    // io's descriptor: the key in streams_ and epoll
-  std::string ws, user_id, token_id;
-  std::optional<std::chrono::system_clock::time_point> token_expires;
-  State state = State::kReplaying;
-  bool abandoned = false;  // closed by the hub while its request thread was replaying
-  std::string close_reason;
-  int64_t last_sent = 0;
-  // While replaying: live frames seen meanwhile, bounded.
-  std::vector<std::shared_ptr<const Frame>> pending;
-  size_t pending_bytes = 0;
-  bool overflowed = false;
-  // While live: what the socket has not taken yet. Touched by the hub
-  // thread only, even though the request thread makes the Stream.
-  StreamBuffer out;
-  bool want_write = false;  // epoll waits for EPOLLOUT: the socket is full
-  bool counted = false;     // in the workspace's presence (live at some point)
-  bool dirty = false;       // queued output since the last FlushDirty()
-  std::shared_ptr<void> slot;  // counts against the caps while this lives
-  Clock::time_point close_deadline;
-};
-
-struct StreamHub::WorkspaceState {
-  int64_t cursor = 0;   // last seq fanned out
-  int64_t wanted = 0;   // newest head announced
-  uint64_t ticket = 0;  // of the read in flight; 0: none
-  std::optional<Clock::time_point> noticed;  // when the oldest undelivered announcement came
-  std::vector<std::shared_ptr<Stream>> streams;
-};
-
-struct StreamHub::Command {
-  enum class Kind { kSubscribe, kActivate, kDrop, kWorkspaceDeleted, kTokenRevoked, kRows, kHeads, kShutdown };
-  explicit Command(Kind k, std::shared_ptr<Stream> s = nullptr, std::string k2 = "", int64_t n = 0,
-                   std::shared_ptr<std::promise<int>> r = nullptr)
-      : kind(k), stream(std::move(s)), key(std::move(k2)), seq(n), reply(std::move(r)) {}
-  Kind kind;
-  std::shared_ptr<Stream> stream;
-  std::string key;
-  int64_t seq = 0;
-  std::shared_ptr<std::promise<int>> reply;
-  std::shared_ptr<LogReader::Rows> rows;    // kRows
-  std::shared_ptr<LogReader::Heads> heads;  // kHeads
-};
 
 StreamHub::StreamHub(Store& store, Metrics& metrics, StreamHubOptions options)
     : store_(store),
@@ -197,140 +105,6 @@ void StreamHub::OnWorkspaceDeleted(const std::string& ws) {
 
 void StreamHub::OnTokenRevoked(const std::string& token_id) {
   Post(Command(Command::Kind::kTokenRevoked, nullptr, token_id));
-}
-
-// ---- request thread ---------------------------------------------------------
-
-Result<std::shared_ptr<void>> StreamHub::Reserve(const std::string& user_id) {
-  Slots::Refusal why;
-  auto slot = streams_slots_->Reserve(user_id, &why);
-  if (why == Slots::Refusal::kPerKey)
-    return Status(Code::kTooManyRequests, "too_many_streams",
-                  "you already have " + std::to_string(streams_slots_->held(user_id)) +
-                      " streams open (the limit per account is " + std::to_string(streams_slots_->per_key_cap()) +
-                      "); close some first")
-        .with("limit", streams_slots_->per_key_cap());
-  if (why == Slots::Refusal::kTotal)
-    return Status::Unavailable("stream_capacity", "this server holds as many streams as it can; retry later")
-        .with("limit", streams_slots_->total_cap());
-  return slot;
-}
-
-void StreamHub::Serve(StreamRequest r) {
-  auto s = std::make_shared<Stream>(backlog_);
-  s->slot = std::move(r.slot);
-  s->io = std::move(r.transport);
-  s->fd = s->io->fd();
-  s->ws = r.workspace_id;
-  s->user_id = r.user_id;
-  s->token_id = r.token_id;
-  s->token_expires = r.token_expires;
-  int one = 1;
-  ::setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // Until the hub owns it, this thread writes with bounded waits.
-  const int write_ms = static_cast<int>(options_.replay_write_timeout.count() * 1000);
-  auto write_all = [&](const std::string& data) { return s->io->WriteAll(data, write_ms); };
-
-  // Ask the hub thread; -1 means it has stopped or dropped the stream.
-  auto ask = [&](Command::Kind kind, int64_t seq) {
-    auto reply = std::make_shared<std::promise<int>>();
-    auto answer = reply->get_future();
-    Post(Command(kind, s, "", seq, reply));
-    return answer.get();
-  };
-  // Ends the stream from here: the hub closes the socket if it still runs.
-  auto finish = [&](const std::string& last_words) {
-    if (!last_words.empty()) write_all(last_words);
-    auto reply = std::make_shared<std::promise<int>>();
-    auto answer = reply->get_future();
-    Post(Command(Command::Kind::kDrop, s, "", 0, reply));
-    if (answer.get() < 0) s->io.reset();  // the hub has stopped; the socket is ours to close
-  };
-
-  // Where the hub starts fanning out should this be the workspace's first
-  // stream: read here, before subscribing, because anything at or below it
-  // is then the replay's job (the replay reads after subscribing), and the
-  // hub's thread must not wait for a read.
-  auto start = store_.ReadValue<std::optional<Workspace>>(
-      [&](Tx& tx) { return tx.FindWorkspace(r.workspace_id); });
-  const int64_t start_seq = start.ok() && *start ? (*start)->head_seq : 0;
-  // Subscribe before reading the log: from now on the hub queues every new
-  // frame for this stream, so nothing between the replay and live is missed.
-  if (ask(Command::Kind::kSubscribe, start_seq) < 0) {
-    write_all(UnavailableResponse());
-    s->io.reset();
-    return;
-  }
-  // The router checked the token and the membership before this stream
-  // subscribed; a revocation or removal announced in between found no
-  // stream to close. Checked again now that announcements reach us, so
-  // none slips through that gap.
-  std::optional<Workspace> ws;
-  bool token_live = false, member = false;
-  Status read = store_.Read([&](Tx& tx) -> Status {
-    MG_ASSIGN_OR_RETURN(ws, tx.FindWorkspace(r.workspace_id));
-    MG_ASSIGN_OR_RETURN(auto tokens, tx.ListTokens(r.user_id));
-    const std::string now = NowRfc3339();
-    for (const auto& t : tokens) token_live = token_live || (t.id == r.token_id && !t.revoked_at && !t.expired(now));
-    MG_ASSIGN_OR_RETURN(auto m, tx.FindMember(r.workspace_id, r.user_id));
-    member = m.has_value();
-    return Status::Ok();
-  });
-  std::string head = std::string(kResponseHead) + SseRetry(options_.retry_ms);
-  if (!read.ok() || !ws || !token_live || !member) {
-    finish(head + ClosedFrame(!read.ok()   ? "server_error"
-                              : !ws        ? "workspace_deleted"
-                              : !token_live ? "token_revoked"
-                                            : "membership_revoked"));
-    return;
-  }
-  nlohmann::json connected = {{"type", "connected"},
-                              {"workspace_id", ws->id},
-                              {"head_seq", ws->head_seq},
-                              {"epoch", ws->epoch}};
-  head += SseFrame(std::nullopt, connected.dump());
-  // A cursor from the future or from another epoch cannot be resumed: the
-  // client must reload from a snapshot. The server closes after `reset`.
-  if ((r.since && *r.since > ws->head_seq) || (r.epoch && *r.epoch != ws->epoch)) {
-    nlohmann::json reset = {{"type", "reset"}, {"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
-    finish(head + SseFrame(std::nullopt, reset.dump()));
-    return;
-  }
-  if (!write_all(head)) {
-    finish("");
-    return;
-  }
-  int64_t last = r.since.value_or(ws->head_seq);
-  if (r.since) metrics_.replays++;
-  while (true) {
-    // Replay the backlog in pages, one write per page.
-    while (true) {
-      auto rows = store_.ReadValue<std::vector<EventRow>>(
-          [&](Tx& tx) { return tx.ListEventRows(r.workspace_id, last, kReplayPage); });
-      if (!rows.ok()) {
-        spdlog::error("stream replay of {}: {}", r.workspace_id, rows.status().ToString());
-        finish(ClosedFrame("server_error"));
-        return;
-      }
-      if (rows->empty()) break;
-      std::string batch;
-      for (const auto& row : *rows) batch += SseFrame(row.seq, row.data);
-      if (!write_all(batch)) {
-        finish("");
-        return;
-      }
-      last = rows->back().seq;
-      metrics_.replayed_events += rows->size();
-      if (static_cast<int>(rows->size()) < kReplayPage) break;
-    }
-    int handed = ask(Command::Kind::kActivate, last);
-    if (handed == 0) return;  // the hub owns the stream now
-    if (handed == 1) continue;  // too much arrived during the replay: read on from the log
-    // Closed while replaying (revoked, deleted, shutting down).
-    std::string reason = s->close_reason.empty() ? "server_shutdown" : s->close_reason;
-    finish(ClosedFrame(reason));
-    return;
-  }
 }
 
 // ---- hub thread ---------------------------------------------------------------

@@ -31,9 +31,10 @@
 // workspace's cursor stands, so late rows are never sent out of order or
 // twice.
 //
-// Split across files: this one routes (subscriptions, fan-out, the epoll
-// loop, closing); sync/stream_buffer.h holds a stream's unsent bytes and
-// their accounting; sync/presence.h who is online; sync/log_reader.h the
+// Split across files: stream_hub.cpp is the hub thread (subscriptions,
+// fan-out, the epoll loop, closing), stream_replay.cpp the request thread
+// (steps 1 to 3); sync/stream_buffer.h holds a stream's unsent bytes and
+// their accounting, sync/presence.h who is online, sync/log_reader.h the
 // reads.
 #pragma once
 
