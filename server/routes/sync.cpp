@@ -200,7 +200,7 @@ Result<Reply> Digest(Request& r) {
 // Every member with whether they have a live stream open on this workspace
 // now (an agent, `events --follow`, a browser) and when they last did.
 Result<Reply> PresenceRoute(Request& r) {
-  json live = r.server().hub ? r.server().hub->Presence(r.workspace().id) : json::object();
+  json live = r.server().hub ? r.server().hub->presence().Of(r.workspace().id) : json::object();
   MG_ASSIGN_OR_RETURN(auto members, r.store().ReadValue<std::vector<Member>>(
                                         [&](Tx& tx) { return tx.ListMembers(r.workspace().id); }));
   json out = json::array();

@@ -1,17 +1,12 @@
-#include "sync/stream_hub.h"
+#include "sync/stream_hub_records.h"
 
-#include "mgteam/clock.h"
 #include "mgteam/sse.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <deque>
-#include <malloc.h>
 #include <future>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -19,93 +14,29 @@
 
 namespace mgteam::server {
 
-using Clock = std::chrono::steady_clock;
-
 namespace {
 
-constexpr int kReplayPage = 1000;
 constexpr auto kCloseGrace = std::chrono::seconds(5);
 
-std::string ClosedFrame(const std::string& reason) {
-  return SseFrame(std::nullopt, nlohmann::json{{"type", "closed"}, {"reason", reason}}.dump());
-}
-
-const char kResponseHead[] =
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream; charset=utf-8\r\n"
-    "Cache-Control: no-cache, no-transform\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Connection: close\r\n"
-    "\r\n";
-
-const char kUnavailable[] =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    "Content-Length: 84\r\n\r\n"
-    "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is shutting down; retry\"}}\n";
-
 }  // namespace
-
-struct StreamHub::Frame {
-  int64_t seq = 0;
-  std::string type;
-  std::string entity_id;
-  std::string bytes;
-  Clock::time_point noticed;
-};
-
-struct StreamHub::Stream {
-  enum class State { kReplaying, kLive, kClosing };
-
-  std::unique_ptr<Transport> io;  // null once handed to to_close_
-  int fd = -1;                    // io's descriptor: the key in streams_ and epoll
-  std::string ws, user_id, token_id;
-  std::optional<std::chrono::system_clock::time_point> token_expires;
-  State state = State::kReplaying;
-  bool abandoned = false;  // closed by the hub while its request thread was replaying
-  std::string close_reason;
-  int64_t last_sent = 0;
-  // While replaying: live frames seen meanwhile, bounded.
-  std::vector<std::shared_ptr<const Frame>> pending;
-  size_t pending_bytes = 0;
-  bool overflowed = false;
-  // While live: bytes not yet accepted by the socket, and where each frame
-  // in them ends (with its notice time, for change frames).
-  std::string out;
-  size_t out_off = 0;
-  struct Mark {
-    size_t end;
-    Clock::time_point noticed;
-    bool change;
-  };
-  std::deque<Mark> marks;
-  bool want_write = false;
-  size_t accounted = 0;  // its unsent bytes as counted in the hub's backlog_
-  bool counted = false;  // in the workspace's presence (live at some point)
-  bool dirty = false;  // queued output since the last FlushDirty()
-  std::shared_ptr<void> slot;  // counts against the caps while this lives
-  Clock::time_point last_write;
-  Clock::time_point close_deadline;
-};
-
-struct StreamHub::WorkspaceState {
-  int64_t cursor = 0;  // last seq fanned out
-  std::vector<std::shared_ptr<Stream>> streams;
-};
-
-struct StreamHub::Command {
-  enum class Kind { kSubscribe, kActivate, kDrop, kWorkspaceDeleted, kTokenRevoked, kShutdown };
-  Kind kind;
-  std::shared_ptr<Stream> stream;
-  std::string key;
-  int64_t seq = 0;
-  std::shared_ptr<std::promise<int>> reply;
-};
 
 StreamHub::StreamHub(Store& store, Metrics& metrics, StreamHubOptions options)
     : store_(store),
       metrics_(metrics),
       options_(options),
-      streams_slots_(std::make_shared<Slots>(options.max_streams_per_user, options.max_streams)) {}
+      streams_slots_(std::make_shared<Slots>(options.max_streams_per_user, options.max_streams)),
+      backlog_(options.max_total_backlog_bytes, &metrics.stream_backlog_bytes),
+      reader_(store, kReplayPage,
+              {[this](LogReader::Rows r) {
+                 Command c(Command::Kind::kRows);
+                 c.rows = std::make_shared<LogReader::Rows>(std::move(r));
+                 Post(std::move(c));
+               },
+               [this](LogReader::Heads h) {
+                 Command c(Command::Kind::kHeads);
+                 c.heads = std::make_shared<LogReader::Heads>(std::move(h));
+                 Post(std::move(c));
+               }}) {}
 
 StreamHub::~StreamHub() {
   Shutdown();
@@ -123,15 +54,20 @@ Status StreamHub::Start() {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   next_head_check_ = Clock::now() + options_.head_check;
   next_heartbeat_scan_ = Clock::now();
+  reader_.Start();
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }
 
 void StreamHub::Shutdown() {
-  Post(Command{Command::Kind::kShutdown, nullptr, "", 0, nullptr});
+  Post(Command(Command::Kind::kShutdown));
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  // After the loop: answers still coming are refused by Post().
+  reader_.Stop();
 }
 
 void StreamHub::Wake() {
@@ -164,138 +100,11 @@ void StreamHub::OnAdvance(const std::string& ws, int64_t head) {
 }
 
 void StreamHub::OnWorkspaceDeleted(const std::string& ws) {
-  Post(Command{Command::Kind::kWorkspaceDeleted, nullptr, ws, 0, nullptr});
+  Post(Command(Command::Kind::kWorkspaceDeleted, nullptr, ws));
 }
 
 void StreamHub::OnTokenRevoked(const std::string& token_id) {
-  Post(Command{Command::Kind::kTokenRevoked, nullptr, token_id, 0, nullptr});
-}
-
-// ---- request thread ---------------------------------------------------------
-
-Result<std::shared_ptr<void>> StreamHub::Reserve(const std::string& user_id) {
-  Slots::Refusal why;
-  auto slot = streams_slots_->Reserve(user_id, &why);
-  if (why == Slots::Refusal::kPerKey)
-    return Status(Code::kTooManyRequests, "too_many_streams",
-                  "you already have " + std::to_string(streams_slots_->held(user_id)) +
-                      " streams open (the limit per account is " + std::to_string(streams_slots_->per_key_cap()) +
-                      "); close some first")
-        .with("limit", streams_slots_->per_key_cap());
-  if (why == Slots::Refusal::kTotal)
-    return Status::Unavailable("stream_capacity", "this server holds as many streams as it can; retry later")
-        .with("limit", streams_slots_->total_cap());
-  return slot;
-}
-
-void StreamHub::Serve(StreamRequest r) {
-  auto s = std::make_shared<Stream>();
-  s->slot = std::move(r.slot);
-  s->io = std::move(r.transport);
-  s->fd = s->io->fd();
-  s->ws = r.workspace_id;
-  s->user_id = r.user_id;
-  s->token_id = r.token_id;
-  s->token_expires = r.token_expires;
-  int one = 1;
-  ::setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // Until the hub owns it, this thread writes with bounded waits.
-  const int write_ms = static_cast<int>(options_.replay_write_timeout.count() * 1000);
-  auto write_all = [&](const std::string& data) { return s->io->WriteAll(data, write_ms); };
-
-  // Ask the hub thread; -1 means it has stopped or dropped the stream.
-  auto ask = [&](Command::Kind kind, int64_t seq) {
-    auto reply = std::make_shared<std::promise<int>>();
-    auto answer = reply->get_future();
-    Post(Command{kind, s, "", seq, reply});
-    return answer.get();
-  };
-  // Ends the stream from here: the hub closes the socket if it still runs.
-  auto finish = [&](const std::string& last_words) {
-    if (!last_words.empty()) write_all(last_words);
-    auto reply = std::make_shared<std::promise<int>>();
-    auto answer = reply->get_future();
-    Post(Command{Command::Kind::kDrop, s, "", 0, reply});
-    if (answer.get() < 0) s->io.reset();  // the hub has stopped; the socket is ours to close
-  };
-
-  // Subscribe before reading the log: from now on the hub queues every new
-  // frame for this stream, so nothing between the replay and live is missed.
-  if (ask(Command::Kind::kSubscribe, 0) < 0) {
-    write_all(kUnavailable);
-    s->io.reset();
-    return;
-  }
-  // The router checked the token and the membership before this stream
-  // subscribed; a revocation or removal announced in between found no
-  // stream to close. Checked again now that announcements reach us, so
-  // none slips through that gap.
-  std::optional<Workspace> ws;
-  bool token_live = false, member = false;
-  Status read = store_.Read([&](Tx& tx) -> Status {
-    MG_ASSIGN_OR_RETURN(ws, tx.FindWorkspace(r.workspace_id));
-    MG_ASSIGN_OR_RETURN(auto tokens, tx.ListTokens(r.user_id));
-    const std::string now = NowRfc3339();
-    for (const auto& t : tokens) token_live = token_live || (t.id == r.token_id && !t.revoked_at && !t.expired(now));
-    MG_ASSIGN_OR_RETURN(auto m, tx.FindMember(r.workspace_id, r.user_id));
-    member = m.has_value();
-    return Status::Ok();
-  });
-  std::string head = std::string(kResponseHead) + SseRetry(options_.retry_ms);
-  if (!read.ok() || !ws || !token_live || !member) {
-    finish(head + ClosedFrame(!read.ok()   ? "server_error"
-                              : !ws        ? "workspace_deleted"
-                              : !token_live ? "token_revoked"
-                                            : "membership_revoked"));
-    return;
-  }
-  nlohmann::json connected = {{"type", "connected"},
-                              {"workspace_id", ws->id},
-                              {"head_seq", ws->head_seq},
-                              {"epoch", ws->epoch}};
-  head += SseFrame(std::nullopt, connected.dump());
-  // A cursor from the future or from another epoch cannot be resumed: the
-  // client must reload from a snapshot. The server closes after `reset`.
-  if ((r.since && *r.since > ws->head_seq) || (r.epoch && *r.epoch != ws->epoch)) {
-    nlohmann::json reset = {{"type", "reset"}, {"head_seq", ws->head_seq}, {"epoch", ws->epoch}};
-    finish(head + SseFrame(std::nullopt, reset.dump()));
-    return;
-  }
-  if (!write_all(head)) {
-    finish("");
-    return;
-  }
-  int64_t last = r.since.value_or(ws->head_seq);
-  if (r.since) metrics_.replays++;
-  while (true) {
-    // Replay the backlog in pages, one write per page.
-    while (true) {
-      auto rows = store_.ReadValue<std::vector<EventRow>>(
-          [&](Tx& tx) { return tx.ListEventRows(r.workspace_id, last, kReplayPage); });
-      if (!rows.ok()) {
-        spdlog::error("stream replay of {}: {}", r.workspace_id, rows.status().ToString());
-        finish(ClosedFrame("server_error"));
-        return;
-      }
-      if (rows->empty()) break;
-      std::string batch;
-      for (const auto& row : *rows) batch += SseFrame(row.seq, row.data);
-      if (!write_all(batch)) {
-        finish("");
-        return;
-      }
-      last = rows->back().seq;
-      metrics_.replayed_events += rows->size();
-      if (static_cast<int>(rows->size()) < kReplayPage) break;
-    }
-    int handed = ask(Command::Kind::kActivate, last);
-    if (handed == 0) return;  // the hub owns the stream now
-    if (handed == 1) continue;  // too much arrived during the replay: read on from the log
-    // Closed while replaying (revoked, deleted, shutting down).
-    std::string reason = s->close_reason.empty() ? "server_shutdown" : s->close_reason;
-    finish(ClosedFrame(reason));
-    return;
-  }
+  Post(Command(Command::Kind::kTokenRevoked, nullptr, token_id));
 }
 
 // ---- hub thread ---------------------------------------------------------------
@@ -350,7 +159,15 @@ void StreamHub::Loop() {
       next_heartbeat_scan_ = now + step;
     }
     if (now >= next_head_check_) {
-      CheckHeads();
+      // Asked of the reader; its answer comes back as a command. One check
+      // in flight at a time: a database slower than the interval is not
+      // asked more often.
+      if (!heads_asked_ && !workspaces_.empty()) {
+        std::vector<std::string> list;
+        for (const auto& [ws, state] : workspaces_) list.push_back(ws);
+        heads_asked_ = true;
+        reader_.WantHeads(std::move(list));
+      }
       next_head_check_ = Clock::now() + options_.head_check;
     }
     to_close_.clear();
@@ -375,12 +192,10 @@ void StreamHub::RunCommands() {
       case Command::Kind::kSubscribe: {
         auto& w = workspaces_[c.stream->ws];
         if (!w) {
+          // Start fanning out from the head the request thread read before
+          // subscribing: anything at or below it is the replay's job.
           w = std::make_unique<WorkspaceState>();
-          // Start fanning out from the current head: anything at or below it
-          // was committed before this subscription and is the replay's job.
-          auto ws = store_.ReadValue<std::optional<Workspace>>(
-              [&](Tx& tx) { return tx.FindWorkspace(c.stream->ws); });
-          w->cursor = ws.ok() && *ws ? (*ws)->head_seq : 0;
+          w->cursor = w->wanted = c.seq;
         }
         w->streams.push_back(c.stream);
         streams_[c.stream->fd] = c.stream;
@@ -407,12 +222,17 @@ void StreamHub::RunCommands() {
         c.reply->set_value(0);
         break;
       case Command::Kind::kWorkspaceDeleted:
-        for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
-          if (s->ws == c.key) Close(*s, "workspace_deleted");
+        CloseWorkspace(c.key, "workspace_deleted");
         break;
       case Command::Kind::kTokenRevoked:
         for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
           if (s->token_id == c.key) Close(*s, "token_revoked");
+        break;
+      case Command::Kind::kRows:
+        OnRows(*c.rows);
+        break;
+      case Command::Kind::kHeads:
+        OnHeads(*c.heads);
         break;
       case Command::Kind::kShutdown: {
         // Close() makes one non-blocking attempt to deliver the closing
@@ -432,8 +252,65 @@ void StreamHub::RunCommands() {
       }
     }
   }
-  for (const auto& [ws, head] : dirty) FanOut(ws, head, since.count(ws) ? since[ws] : Clock::now());
+  for (const auto& [ws, head] : dirty) Announce(ws, head, since.count(ws) ? since[ws] : Clock::now());
   FlushDirty();
+}
+
+void StreamHub::Announce(const std::string& ws, int64_t head, Clock::time_point noticed) {
+  auto it = workspaces_.find(ws);
+  if (it == workspaces_.end()) return;  // nobody listens there
+  WorkspaceState& w = *it->second;
+  if (head <= w.cursor) return;
+  w.wanted = std::max(w.wanted, head);
+  if (!w.noticed) w.noticed = noticed;
+  ReadMore(ws, w);
+}
+
+void StreamHub::ReadMore(const std::string& ws, WorkspaceState& w) {
+  if (w.ticket != 0 || w.cursor >= w.wanted) return;  // one read in flight per workspace
+  w.ticket = ++last_ticket_;
+  reader_.WantRows(ws, w.cursor, w.ticket);
+}
+
+void StreamHub::OnRows(LogReader::Rows& r) {
+  auto it = workspaces_.find(r.workspace);
+  // Asked for by a workspace state since pruned, or superseded: stale.
+  if (it == workspaces_.end() || it->second->ticket != r.ticket) return;
+  WorkspaceState& w = *it->second;
+  w.ticket = 0;
+  if (!r.status.ok()) {
+    // Not asked again at once (a failing database would spin): the next
+    // doorbell or head check retries.
+    spdlog::error("fan-out of {}: {} (will retry)", r.workspace, r.status.ToString());
+    w.noticed.reset();
+    return;
+  }
+  if (r.rows.empty()) {
+    w.noticed.reset();
+    return;
+  }
+  FanOut(w, r.rows);
+  if (static_cast<int>(r.rows.size()) == kReplayPage || w.cursor < w.wanted) ReadMore(r.workspace, w);
+  if (w.ticket == 0) w.noticed.reset();
+  FlushDirty();
+}
+
+void StreamHub::OnHeads(LogReader::Heads& h) {
+  heads_asked_ = false;
+  if (!h.status.ok()) {
+    spdlog::warn("stream hub head check: {}", h.status.ToString());
+    return;
+  }
+  const auto now = Clock::now();
+  for (const auto& [ws, head] : h.heads) {
+    if (!head) CloseWorkspace(ws, "workspace_deleted");
+    else Announce(ws, *head, now);
+  }
+}
+
+void StreamHub::CloseWorkspace(const std::string& ws, const std::string& reason) {
+  for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
+    if (s->ws == ws) Close(*s, reason);
 }
 
 void StreamHub::Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more) {
@@ -460,101 +337,67 @@ void StreamHub::Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bo
   ev.events = EPOLLIN | EPOLLRDHUP;
   ev.data.fd = s->fd;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s->fd, &ev);
-  s->last_write = Clock::now();  // its queued frames go out in RunCommands' FlushDirty()
+  s->out.set_last_drained(Clock::now());  // its queued frames go out in RunCommands' FlushDirty()
   s->counted = true;
   NotePresence(*s, +1);
 }
 
-// A user goes online with their first live stream on a workspace and offline
-// with their last; each transition is told to that workspace's live streams.
+// Told to the workspace's other live streams, not to the user's own: they
+// know, and a client reading its own frames (a test, a script) should not
+// see itself arrive.
 void StreamHub::NotePresence(Stream& s, int delta) {
-  bool changed = false;
-  std::string last_seen = NowRfc3339();
-  {
-    std::lock_guard<std::mutex> lock(presence_mu_);
-    Seen& seen = presence_[s.ws][s.user_id];
-    int before = seen.streams;
-    seen.streams = std::max(0, seen.streams + delta);
-    seen.last_seen = last_seen;
-    changed = (before == 0) != (seen.streams == 0);
-  }
-  if (!changed) return;
+  auto frame = presence_.Note(s.ws, s.user_id, delta);
+  if (!frame) return;
   auto it = workspaces_.find(s.ws);
   if (it == workspaces_.end()) return;
-  const bool online = delta > 0;
-  const std::string frame =
-      SseFrame(std::nullopt, json{{"type", "presence_changed"}, {"workspace_id", s.ws}, {"user_id", s.user_id},
-                                  {"online", online}, {"last_seen", last_seen}}
-                                 .dump());
   for (const auto& other : it->second->streams) {
-    // Not to the user's own streams: they know, and a client reading its
-    // own frames (a test, a script) should not see itself arrive.
     if (other->state != Stream::State::kLive || other->user_id == s.user_id) continue;
-    Append(other, frame, Clock::now(), false);
+    Append(other, *frame, Clock::now(), false);
   }
 }
 
-json StreamHub::Presence(const std::string& ws) {
-  std::lock_guard<std::mutex> lock(presence_mu_);
-  json out = json::object();
-  if (auto it = presence_.find(ws); it != presence_.end())
-    for (const auto& [user, seen] : it->second)
-      out[user] = {{"online", seen.streams > 0}, {"streams", seen.streams}, {"last_seen", seen.last_seen}};
-  return out;
-}
-
-void StreamHub::FanOut(const std::string& ws, int64_t head, Clock::time_point noticed) {
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return;  // nobody listens there
-  WorkspaceState& w = *it->second;
-  while (w.cursor < head) {
-    auto rows = store_.ReadValue<std::vector<EventRow>>(
-        [&](Tx& tx) { return tx.ListEventRows(ws, w.cursor, kReplayPage); });
-    if (!rows.ok()) {
-      spdlog::error("fan-out of {}: {} (will retry)", ws, rows.status().ToString());
-      break;
-    }
-    if (rows->empty()) break;
-    for (auto& row : *rows) {
-      auto frame = std::make_shared<Frame>();
-      frame->seq = row.seq;
-      frame->type = std::move(row.type);
-      frame->entity_id = std::move(row.entity_id);
-      frame->bytes = SseFrame(row.seq, row.data);
-      frame->noticed = noticed;
-      bool removal = frame->type == "member_removed";
-      std::vector<std::shared_ptr<Stream>> revoked, over_budget;
-      const size_t budget = options_.max_total_backlog_bytes;
-      for (auto& s : w.streams) {
-        if (s->state == Stream::State::kReplaying) {
-          if (s->overflowed) continue;
-          s->pending.push_back(frame);
-          s->pending_bytes += frame->bytes.size();
-          if (s->pending_bytes > options_.max_backlog_bytes) {
-            s->pending.clear();
-            s->pending_bytes = 0;
-            s->overflowed = true;
-          }
-        } else if (s->state == Stream::State::kLive && frame->seq > s->last_sent) {
-          // Over the server's budget, a stream already behind (its socket
-          // full) gets no more: it is dropped (below) instead of growing
-          // the total further.
-          if (budget > 0 && backlog_ + frame->bytes.size() > budget && s->want_write) over_budget.push_back(s);
-          else Queue(s, frame);
+// Rows in seq order, starting just after w.cursor (the reader was asked for
+// exactly that, and stale answers never get here).
+void StreamHub::FanOut(WorkspaceState& w, std::vector<EventRow>& rows) {
+  const Clock::time_point noticed = w.noticed.value_or(Clock::now());
+  for (auto& row : rows) {
+    if (row.seq <= w.cursor) continue;
+    w.cursor = row.seq;
+    auto frame = std::make_shared<Frame>();
+    frame->seq = row.seq;
+    frame->type = std::move(row.type);
+    frame->entity_id = std::move(row.entity_id);
+    frame->bytes = SseFrame(row.seq, row.data);
+    frame->noticed = noticed;
+    bool removal = frame->type == "member_removed";
+    std::vector<std::shared_ptr<Stream>> revoked, over_budget;
+    for (auto& s : w.streams) {
+      if (s->state == Stream::State::kReplaying) {
+        if (s->overflowed) continue;
+        s->pending.push_back(frame);
+        s->pending_bytes += frame->bytes.size();
+        if (s->pending_bytes > options_.max_backlog_bytes) {
+          s->pending.clear();
+          s->pending_bytes = 0;
+          s->overflowed = true;
         }
-        if (removal && s->user_id == frame->entity_id) revoked.push_back(s);
+      } else if (s->state == Stream::State::kLive && frame->seq > s->last_sent) {
+        // Over the server's budget, a stream already behind (its socket
+        // full) gets no more: it is dropped (below) instead of growing
+        // the total further.
+        if (backlog_.would_exceed(frame->bytes.size()) && s->want_write) over_budget.push_back(s);
+        else Queue(s, frame);
       }
-      // After the loop: closing a stream edits w.streams.
-      for (auto& s : revoked) Close(*s, "membership_revoked");
-      for (auto& s : over_budget) Drop(*s, "the server's backlog budget");
-      // Over budget in the middle of a page: send what is queued now (the
-      // streams that read drain; the others show their sockets are full)
-      // and drop the furthest behind, rather than queue the whole page.
-      if (budget > 0 && backlog_ > budget) FlushDirty();
+      if (removal && s->user_id == frame->entity_id) revoked.push_back(s);
     }
-    w.cursor = rows->back().seq;
+    // After the loop: closing a stream edits w.streams.
+    for (auto& s : revoked) Close(*s, "membership_revoked");
+    for (auto& s : over_budget) Drop(*s, "the server's backlog budget");
+    // Over budget in the middle of a page: send what is queued now (the
+    // streams that read drain; the others show their sockets are full)
+    // and drop the furthest behind, rather than queue the whole page.
+    if (backlog_.over()) FlushDirty();
   }
-  FlushDirty();
 }
 
 void StreamHub::FlushDirty() {
@@ -571,38 +414,13 @@ void StreamHub::FlushDirty() {
   ShedBacklog();
 }
 
-void StreamHub::CheckHeads() {
-  if (workspaces_.empty()) return;
-  std::map<std::string, std::optional<int64_t>> heads;
-  Status st = store_.Read([&](Tx& tx) -> Status {
-    for (const auto& [ws, state] : workspaces_) {
-      MG_ASSIGN_OR_RETURN(auto w, tx.FindWorkspace(ws));
-      heads[ws] = w ? std::optional<int64_t>(w->head_seq) : std::nullopt;
-    }
-    return Status::Ok();
-  });
-  if (!st.ok()) {
-    spdlog::warn("stream hub head check: {}", st.ToString());
-    return;
-  }
-  for (const auto& [ws, head] : heads) {
-    if (!head) {
-      for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_))
-        if (s->ws == ws) Close(*s, "workspace_deleted");
-      continue;
-    }
-    auto it = workspaces_.find(ws);
-    if (it != workspaces_.end() && *head > it->second->cursor) FanOut(ws, *head, Clock::now());
-  }
-}
-
 void StreamHub::Heartbeats(Clock::time_point now) {
   static const std::string kBeat = SseComment("heartbeat");
   // Cut-off and closed streams leave freed buffers in the allocator's
   // arenas; give a large amount back to the system.
-  if (released_since_trim_ > (16u << 20)) {
+  if (backlog_.released() > (16u << 20)) {
     ::malloc_trim(0);
-    released_since_trim_ = 0;
+    backlog_.ResetReleased();
   }
   const auto wall = std::chrono::system_clock::now();
   for (auto& [fd, s] : std::map<int, std::shared_ptr<Stream>>(streams_)) {
@@ -612,10 +430,9 @@ void StreamHub::Heartbeats(Clock::time_point now) {
     }
     if (s->state == Stream::State::kClosing && !s->abandoned && now > s->close_deadline) {
       Remove(*s);
-    } else if (s->state == Stream::State::kLive && s->out.empty() && now - s->last_write >= options_.heartbeat) {
-      s->out = kBeat;
-      s->marks.push_back({s->out.size(), now, false});
-      Account(*s);
+    } else if (s->state == Stream::State::kLive && s->out.empty() &&
+               now - s->out.last_drained() >= options_.heartbeat) {
+      s->out.Append(kBeat, now, false);
       Flush(*s);
     }
   }
@@ -630,9 +447,7 @@ void StreamHub::Queue(const std::shared_ptr<Stream>& s, const std::shared_ptr<co
 // latency, control frames (presence) do not.
 void StreamHub::Append(const std::shared_ptr<Stream>& s, const std::string& bytes, Clock::time_point noticed,
                        bool change) {
-  s->out += bytes;
-  s->marks.push_back({s->out.size(), noticed, change});
-  Account(*s);
+  s->out.Append(bytes, noticed, change);
   if (!s->dirty) {
     s->dirty = true;
     to_flush_.push_back(s);
@@ -652,83 +467,49 @@ void StreamHub::Close(Stream& s, const std::string& reason) {
   s.state = Stream::State::kClosing;
   s.close_reason = reason;
   s.close_deadline = Clock::now() + kCloseGrace;
-  s.out += ClosedFrame(reason);
-  s.marks.push_back({s.out.size(), Clock::now(), false});
-  Account(s);
+  s.out.Append(ClosedFrame(reason), Clock::now(), false);
   Flush(s);  // removes the stream once the frame is out
 }
 
 void StreamHub::Flush(Stream& s) {
-  while (s.out_off < s.out.size()) {
-    Transport::Io io = s.io->Write(s.out.data() + s.out_off, s.out.size() - s.out_off);
-    s.out_off += io.n;
-    if (io.wait == Transport::Wait::kNone) continue;
-    if (io.wait != Transport::Wait::kClosed) break;  // EPOLLOUT tells when to go on
-    Remove(s);  // the client is gone
-    return;
+  auto flushed = s.out.Flush(*s.io, [this](Clock::duration latency) {
+    metrics_.frames_delivered++;
+    metrics_.append_to_write.Observe(std::chrono::duration<double>(latency).count());
+  });
+  switch (flushed) {
+    case StreamBuffer::Flushed::kClosed:
+      Remove(s);  // the client is gone
+      return;
+    case StreamBuffer::Flushed::kAll:
+      if (s.want_write) Watch(s, false);
+      if (s.state == Stream::State::kClosing) Remove(s);
+      return;
+    case StreamBuffer::Flushed::kBlocked:
+      if (!s.want_write) Watch(s, true);  // EPOLLOUT tells when to go on
+      CheckBacklog(s);
+      return;
   }
-  Account(s);
-  auto now = Clock::now();
-  while (!s.marks.empty() && s.marks.front().end <= s.out_off) {
-    if (s.marks.front().change) {
-      metrics_.frames_delivered++;
-      metrics_.append_to_write.Observe(std::chrono::duration<double>(now - s.marks.front().noticed).count());
-    }
-    s.marks.pop_front();
-  }
-  if (s.out_off == s.out.size()) {
-    s.out.clear();
-    s.out_off = 0;
-    if (s.out.capacity() > (64u << 10)) s.out.shrink_to_fit();
-    s.last_write = now;
-    if (s.want_write) {
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.fd = s.fd;
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
-      s.want_write = false;
-    }
-    if (s.state == Stream::State::kClosing) Remove(s);
-    return;
-  }
-  if (!s.want_write) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
-    ev.data.fd = s.fd;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
-    s.want_write = true;
-  }
-  CheckBacklog(s);
+}
+
+void StreamHub::Watch(Stream& s, bool writable) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (writable ? EPOLLOUT : 0u);
+  ev.data.fd = s.fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
+  s.want_write = writable;
 }
 
 void StreamHub::CheckBacklog(Stream& s) {
-  if (s.state == Stream::State::kLive && s.out.size() - s.out_off > options_.max_backlog_bytes)
-    CutOff(s, "its own backlog limit");
+  if (s.state == Stream::State::kLive && s.out.over(options_.max_backlog_bytes)) CutOff(s, "its own backlog limit");
 }
 
 // Too slow to keep up: keep the frame on the wire, drop the rest (the client
 // resumes by Last-Event-ID), say why, and let the socket drain.
 void StreamHub::CutOff(Stream& s, const char* why) {
-  size_t cut = s.out_off;
-  for (const auto& m : s.marks)
-    if (m.end > s.out_off) {
-      cut = m.end;
-      break;
-    }
-  s.out.resize(cut);
-  while (!s.marks.empty() && s.marks.back().end > cut) s.marks.pop_back();
-  Account(s);
+  s.out.KeepFrameInFlight();
   metrics_.slow_consumer_disconnects++;
   spdlog::info("stream of user {} on {} cut off: slow consumer ({})", s.user_id, s.ws, why);
   Close(s, "slow_consumer");
-}
-
-void StreamHub::Account(Stream& s) {
-  const size_t unsent = s.out.size() - s.out_off;
-  if (unsent < s.accounted) released_since_trim_ += s.accounted - unsent;
-  backlog_ = backlog_ - s.accounted + unsent;
-  s.accounted = unsent;
-  metrics_.stream_backlog_bytes = backlog_;
 }
 
 // Over the server's budget: drop the streams furthest behind until a quarter
@@ -737,16 +518,16 @@ void StreamHub::Account(Stream& s) {
 // times thousands of streams is the memory the budget is there to bound. The
 // client sees the connection end and resumes by Last-Event-ID.
 void StreamHub::ShedBacklog() {
-  const size_t budget = options_.max_total_backlog_bytes;
-  if (budget == 0 || backlog_ <= budget) return;
+  if (!backlog_.over()) return;
   std::vector<std::shared_ptr<Stream>> behind;
   for (const auto& [fd, s] : streams_)
     // Behind: its socket is full. Bytes just queued for a stream that reads
     // are on their way out and do not make it a candidate.
-    if (s->state == Stream::State::kLive && s->want_write && s->accounted > 0) behind.push_back(s);
-  std::sort(behind.begin(), behind.end(), [](const auto& a, const auto& b) { return a->accounted > b->accounted; });
+    if (s->state == Stream::State::kLive && s->want_write && !s->out.empty()) behind.push_back(s);
+  std::sort(behind.begin(), behind.end(),
+            [](const auto& a, const auto& b) { return a->out.unsent() > b->out.unsent(); });
   for (auto& s : behind) {
-    if (backlog_ <= budget / 4 * 3) break;
+    if (backlog_.bytes() <= backlog_.shed_target()) break;
     if (s->state == Stream::State::kLive && streams_.count(s->fd)) Drop(*s, "the server's backlog budget");
   }
 }
@@ -771,10 +552,7 @@ void StreamHub::Remove(Stream& s) {
     s.counted = false;
     NotePresence(s, -1);
   }
-  released_since_trim_ += s.accounted;
-  backlog_ -= s.accounted;
-  s.accounted = 0;
-  metrics_.stream_backlog_bytes = backlog_;
+  s.out.Release();
   streams_.erase(keep);
   to_close_.push_back(std::move(s.io));
   metrics_.streams_open--;

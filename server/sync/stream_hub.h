@@ -24,7 +24,18 @@
 //
 // Events reach the hub through the Bus (heads only); the hub reads the
 // events themselves from the store, and also re-checks heads periodically,
-// so a lost doorbell delays a delivery but never loses it.
+// so a lost doorbell delays a delivery but never loses it. Those reads run
+// on a LogReader thread, never on the epoll thread: a slow query delays the
+// workspace that waits for it, not every stream. The hub keeps one read per
+// workspace in flight and applies its rows only if they start where the
+// workspace's cursor stands, so late rows are never sent out of order or
+// twice.
+//
+// Split across files: stream_hub.cpp is the hub thread (subscriptions,
+// fan-out, the epoll loop, closing), stream_replay.cpp the request thread
+// (steps 1 to 3); sync/stream_buffer.h holds a stream's unsent bytes and
+// their accounting, sync/presence.h who is online, sync/log_reader.h the
+// reads.
 #pragma once
 
 #include "bus/bus.h"
@@ -32,7 +43,10 @@
 #include "mgteam/model.h"
 #include "metrics.h"
 #include "store/store.h"
+#include "sync/log_reader.h"
+#include "sync/presence.h"
 #include "sync/slots.h"
+#include "sync/stream_buffer.h"
 
 #include <chrono>
 #include <map>
@@ -92,11 +106,9 @@ class StreamHub final : public BusListener {
   // On a request thread; returns once the hub owns the stream or it ended.
   void Serve(StreamRequest request);
 
-  // Who has a live stream open on `ws` now, and when the others were last
-  // connected (since this server started): {user_id: {online, streams,
-  // last_seen}}. Any thread. Changes are announced on the other members'
-  // streams as `presence_changed` frames (no id: they are not log events).
-  json Presence(const std::string& ws);
+  // Who has a live stream open, per workspace (any thread). Changes are
+  // announced on the other members' streams as `presence_changed` frames.
+  const Presence& presence() const { return presence_; }
 
   // BusListener (any thread).
   void OnAdvance(const std::string& workspace_id, int64_t head_seq) override;
@@ -114,22 +126,27 @@ class StreamHub final : public BusListener {
   void Post(Command c);
   void Wake();
   void RunCommands();
-  void FanOut(const std::string& ws, int64_t head, std::chrono::steady_clock::time_point noticed);
-  void CheckHeads();
+  // A head announced for `ws` (doorbell or head check): reads on from its
+  // cursor unless a read is already in flight.
+  void Announce(const std::string& ws, int64_t head, std::chrono::steady_clock::time_point noticed);
+  void ReadMore(const std::string& ws, WorkspaceState& w);
+  void OnRows(LogReader::Rows& r);
+  void OnHeads(LogReader::Heads& h);
+  void FanOut(WorkspaceState& w, std::vector<EventRow>& rows);
   void Heartbeats(std::chrono::steady_clock::time_point now);
   void Queue(const std::shared_ptr<Stream>& s, const std::shared_ptr<const Frame>& f);
   void Append(const std::shared_ptr<Stream>& s, const std::string& bytes,
               std::chrono::steady_clock::time_point noticed, bool change);
   void FlushDirty();
   void Flush(Stream& s);
+  void Watch(Stream& s, bool writable);
   void CheckBacklog(Stream& s);
   void CutOff(Stream& s, const char* why);
-  // Brings backlog_ up to date with the stream's unsent bytes.
-  void Account(Stream& s);
   void ShedBacklog();
   // Ends a live stream at once, without a closing frame (the budget).
   void Drop(Stream& s, const char* why);
   void Close(Stream& s, const std::string& reason);
+  void CloseWorkspace(const std::string& ws, const std::string& reason);
   void Remove(Stream& s);
   void Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more);
   void NotePresence(Stream& s, int delta);
@@ -147,23 +164,23 @@ class StreamHub final : public BusListener {
   std::map<std::string, int64_t> dirty_;  // workspace -> newest head announced
   std::map<std::string, std::chrono::steady_clock::time_point> dirty_since_;
   bool stopped_ = false;
-  struct Seen {
-    int streams = 0;
-    std::string last_seen;  // RFC 3339; when the last stream closed
-  };
   std::shared_ptr<Slots> streams_slots_;
-  std::mutex presence_mu_;
-  std::map<std::string, std::map<std::string, Seen>> presence_;  // workspace -> user -> seen
+  Presence presence_;
 
-  // Hub thread only.
+  // Hub thread only. backlog_ before streams_: a stream gives its bytes back
+  // when it goes.
+  Backlog backlog_;
   std::map<std::string, std::unique_ptr<WorkspaceState>> workspaces_;
   std::map<int, std::shared_ptr<Stream>> streams_;  // live and replaying, by fd
   std::vector<std::unique_ptr<Transport>> to_close_;  // closed after an epoll batch
   std::vector<std::shared_ptr<Stream>> to_flush_;    // streams with newly queued output
-  size_t backlog_ = 0;                // unsent bytes of all streams
-  size_t released_since_trim_ = 0;    // backlog bytes freed since the heap was last trimmed
+  uint64_t last_ticket_ = 0;  // of the reads asked of reader_
+  bool heads_asked_ = false;  // a head check is in flight
   std::chrono::steady_clock::time_point next_head_check_;
   std::chrono::steady_clock::time_point next_heartbeat_scan_;
+
+  // Last: its thread calls back into the members above until it stops.
+  LogReader reader_;
 };
 
 }  // namespace mgteam::server
