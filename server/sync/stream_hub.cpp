@@ -1,5 +1,6 @@
 #include "sync/stream_hub_records.h"
 
+#include "mgteam/clock.h"
 #include "mgteam/sse.h"
 
 #include <spdlog/spdlog.h>
@@ -107,6 +108,31 @@ void StreamHub::OnTokenRevoked(const std::string& token_id) {
   Post(Command(Command::Kind::kTokenRevoked, nullptr, token_id));
 }
 
+void StreamHub::OnBusReconnected() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    catch_up_ = true;
+  }
+  Wake();
+  std::map<std::string, std::vector<std::string>> by_user;  // user -> live token ids
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    for (const auto& [token, held] : live_tokens_) by_user[held.first].push_back(token);
+  }
+  const std::string now = NowRfc3339();
+  for (const auto& [user, tokens] : by_user) {
+    auto listed = store_.ReadValue<std::vector<TokenRecord>>([&](Tx& tx) { return tx.ListTokens(user); });
+    if (!listed.ok()) {
+      spdlog::warn("stream hub: re-checking tokens after a bus outage failed: {}", listed.status().ToString());
+      return;  // the next reconnect tries again; expiry still ends streams on time
+    }
+    for (const auto& id : tokens) {
+      auto it = std::find_if(listed->begin(), listed->end(), [&](const TokenRecord& t) { return t.id == id; });
+      if (it == listed->end() || it->revoked_at || it->expired(now)) OnTokenRevoked(id);
+    }
+  }
+}
+
 // ---- hub thread ---------------------------------------------------------------
 
 void StreamHub::Loop() {
@@ -157,6 +183,13 @@ void StreamHub::Loop() {
       Heartbeats(now);
       auto step = std::max<Clock::duration>(options_.heartbeat / 4, std::chrono::milliseconds(50));
       next_heartbeat_scan_ = now + step;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (catch_up_ && !heads_asked_) {
+        catch_up_ = false;
+        next_head_check_ = now;
+      }
     }
     if (now >= next_head_check_) {
       // Asked of the reader; its answer comes back as a command. One check
@@ -346,6 +379,13 @@ void StreamHub::Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bo
 // know, and a client reading its own frames (a test, a script) should not
 // see itself arrive.
 void StreamHub::NotePresence(Stream& s, int delta) {
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    auto& held = live_tokens_[s.token_id];
+    held.first = s.user_id;
+    held.second += delta;
+    if (held.second <= 0) live_tokens_.erase(s.token_id);
+  }
   auto frame = presence_.Note(s.ws, s.user_id, delta);
   if (!frame) return;
   auto it = workspaces_.find(s.ws);

@@ -114,6 +114,12 @@ class StreamHub final : public BusListener {
   void OnAdvance(const std::string& workspace_id, int64_t head_seq) override;
   void OnWorkspaceDeleted(const std::string& workspace_id) override;
   void OnTokenRevoked(const std::string& token_id) override;
+  // The bus was away (docs/deploy.md): hints from other instances may be
+  // lost. Every active workspace's head is checked at once, and every live
+  // stream's token is checked again (a revocation on another instance
+  // announces itself only over the bus; on the bus's thread, which may wait
+  // for the database).
+  void OnBusReconnected() override;
 
   struct Stream;
   struct Frame;
@@ -166,6 +172,11 @@ class StreamHub final : public BusListener {
   bool stopped_ = false;
   std::shared_ptr<Slots> streams_slots_;
   Presence presence_;
+  bool catch_up_ = false;  // a head check is due now (the bus came back)
+  // The tokens of live streams: token id -> (user id, streams), for the
+  // re-check after a bus outage.
+  std::mutex tokens_mu_;
+  std::map<std::string, std::pair<std::string, int>> live_tokens_;
 
   // Hub thread only. backlog_ before streams_: a stream gives its bytes back
   // when it goes.

@@ -397,3 +397,26 @@ TEST_CASE("migrate: a populated SQLite server moved to PostgreSQL; agents keep s
     CHECK_MESSAGE(diffs.empty(), Describe("replica", diffs));
   }
 }
+
+TEST_CASE("a token revoked through another instance while Redis is down still ends the stream, once Redis is back") {
+  Cluster c(2, /*with_redis=*/true);
+  Http a(c.port(0)), b(c.port(1));
+  Team t = MakeTeam(a);
+  // A second token of Bob's holds a stream on A; Bob revokes it through B
+  // while the hint cannot travel.
+  auto made = b.Post("/api/v1/tokens", {{"name", "laptop"}}, t.bob.token);
+  REQUIRE(made.status == 201);
+  const std::string token = made.body["token"].get<std::string>();
+  const std::string token_id = made.body["id"].get<std::string>();
+  auto stream = SseClient::Open(c.port(0), StreamPath(t.ws), token);
+  REQUIRE(stream->status() == 200);
+  REQUIRE(stream->Next());
+  c.redis->Kill9();
+  REQUIRE(b.Delete("/api/v1/tokens/" + token_id, t.bob.token).status == 200);
+  REQUIRE(c.redis->Restart());
+  std::optional<json> last;
+  while (auto e = stream->Next(Scaled(20000ms))) last = e;
+  REQUIRE(last);
+  CHECK((*last)["type"] == "closed");
+  CHECK((*last)["reason"] == "token_revoked");
+}
