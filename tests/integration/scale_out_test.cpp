@@ -364,7 +364,7 @@ TEST_CASE("nginx: two instances behind docs/deploy.md's nginx with Redis: live w
   }
 }
 
-TEST_CASE("migrate: a populated SQLite server moved to PostgreSQL; agents keep syncing without a reset") {
+TEST_CASE("migrate: a populated SQLite server moved to PostgreSQL, and agents keep syncing without a reset") {
   TeamServer w("Migrating");
   Machine a(w.url(), w.alice), b(w.url(), w.bob);
   a.StartAgent();
