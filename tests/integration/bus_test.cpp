@@ -8,6 +8,7 @@
 #include "peers.h"
 
 #include <doctest/doctest.h>
+#include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <csignal>
@@ -76,6 +77,10 @@ struct Pair {
   Recorder heard_a, heard_b;
   std::unique_ptr<SharedBus> a, b;
   explicit Pair(const RedisProcess& redis) {
+    // spdlog's registry is built on first use, inside the uninstrumented
+    // libspdlog: build it here, before the bus threads log (as the server's
+    // main() does), or TSan sees the first use from two threads as a race.
+    spdlog::set_level(spdlog::level::info);
     auto addr = ParseRedisUrl(redis.url());
     REQUIRE(addr.ok());
     a = std::make_unique<SharedBus>(std::make_unique<RedisLink>(*addr), Quick());
