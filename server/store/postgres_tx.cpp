@@ -5,24 +5,21 @@
 // same order as SQLite's.
 #include "store/postgres_tx.h"
 
+#include "store/records.h"
+
 #include "mgteam/sql_rows.h"
 
 namespace mgteam::server {
 
 namespace {
 
+using records::kInvitationCols;
+using records::kMemberSelect;
+using records::kTokenCols;
+using records::kWorkspaceCols;
+
 constexpr const char* kMemoryCols = sql::kMemoryColumns;
 constexpr const char* kRelCols = sql::kRelationshipColumns;
-constexpr const char* kWorkspaceCols =
-    "w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at";
-constexpr const char* kTokenCols =
-    "id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at, expires_at";
-constexpr const char* kMemberSelect =
-    "SELECT m.workspace_id, m.user_id, m.role, m.joined_at, u.name, u.email "
-    "FROM memberships m JOIN users u ON u.id = m.user_id";
-constexpr const char* kInvitationCols =
-    "id, workspace_id, email_norm, role, inviter_id, token_hash, created_at, expires_at, "
-    "accepted_at, accepted_by, revoked_at";
 
 std::string Dump(const json& j) { return sql::DumpJson(j); }
 json ParseStored(const std::string& s) { return sql::ParseStoredJson(s, json()); }
@@ -89,53 +86,22 @@ pg::Params RelationshipParams(const Relationship& r) {
                         r.updated_at, r.version, r.deleted);
 }
 
-Workspace ReadWorkspace(const pg::Rows& r, int i) {
-  Workspace w;
-  w.id = r.Text(i, 0);
-  w.kind = r.Text(i, 1);
-  w.name = r.Text(i, 2);
-  w.slug = r.Text(i, 3);
-  w.owner_id = r.Text(i, 4);
-  w.epoch = r.Text(i, 5);
-  w.head_seq = r.Int(i, 6);
-  w.created_at = r.Text(i, 7);
-  w.updated_at = r.Text(i, 8);
-  return w;
+// Row `i` of a result, as the shared readers (store/records.h) take it.
+struct Row {
+  const pg::Rows& rows;
+  int i;
+  std::string Text(int col) const { return rows.Text(i, col); }
+  std::optional<std::string> OptText(int col) const { return rows.OptText(i, col); }
+  int64_t Int(int col) const { return rows.Int(i, col); }
+};
+template <class Record>
+auto Reader(Record (*read)(const Row&)) {
+  return [read](const pg::Rows& r, int i) { return read(Row{r, i}); };
 }
-
-TokenRecord ReadToken(const pg::Rows& r, int i) {
-  TokenRecord t;
-  t.id = r.Text(i, 0);
-  t.user_id = r.Text(i, 1);
-  t.name = r.Text(i, 2);
-  t.hash = r.Text(i, 3);
-  t.prefix = r.Text(i, 4);
-  t.created_at = r.Text(i, 5);
-  t.last_used_at = r.OptText(i, 6);
-  t.revoked_at = r.OptText(i, 7);
-  t.expires_at = r.OptText(i, 8);
-  return t;
-}
-
-InvitationRecord ReadInvitation(const pg::Rows& r, int i) {
-  InvitationRecord x;
-  x.id = r.Text(i, 0);
-  x.workspace_id = r.Text(i, 1);
-  x.email_norm = r.Text(i, 2);
-  x.role = r.Text(i, 3);
-  x.inviter_id = r.Text(i, 4);
-  x.token_hash = r.Text(i, 5);
-  x.created_at = r.Text(i, 6);
-  x.expires_at = r.Text(i, 7);
-  x.accepted_at = r.OptText(i, 8);
-  x.accepted_by = r.OptText(i, 9);
-  x.revoked_at = r.OptText(i, 10);
-  return x;
-}
-
-Member ReadMember(const pg::Rows& r, int i) {
-  return Member{r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Text(i, 5)};
-}
+const auto ReadWorkspace = Reader<Workspace>(&records::ReadWorkspace<const Row>);
+const auto ReadToken = Reader<TokenRecord>(&records::ReadToken<const Row>);
+const auto ReadInvitation = Reader<InvitationRecord>(&records::ReadInvitation<const Row>);
+const auto ReadMember = Reader<Member>(&records::ReadMember<const Row>);
 
 // The first row read by `read`, if any.
 template <class Read>

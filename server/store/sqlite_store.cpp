@@ -2,6 +2,7 @@
 
 #include "mgteam/sql_rows.h"
 #include "mgteam/sqlite.h"
+#include "store/records.h"
 #include "store/schema.h"
 
 #include <spdlog/spdlog.h>
@@ -18,19 +19,17 @@ struct SqliteConnection {
 namespace {
 
 using Query = sql::Db::Cached;
+using records::kInvitationCols;
+using records::kMemberSelect;
+using records::kTokenCols;
+using records::kWorkspaceCols;
+constexpr auto ReadWorkspace = &records::ReadWorkspace<sql::Stmt>;
+constexpr auto ReadToken = &records::ReadToken<sql::Stmt>;
+constexpr auto ReadInvitation = &records::ReadInvitation<sql::Stmt>;
+constexpr auto ReadMember = &records::ReadMember<sql::Stmt>;
 
 constexpr const char* kMemoryCols = sql::kMemoryColumns;
 constexpr const char* kRelCols = sql::kRelationshipColumns;
-constexpr const char* kWorkspaceCols =
-    "w.id, w.kind, w.name, w.slug, w.owner_id, w.epoch, w.head_seq, w.created_at, w.updated_at";
-constexpr const char* kTokenCols =
-    "id, user_id, name, hash, prefix, created_at, last_used_at, revoked_at, expires_at";
-constexpr const char* kMemberSelect =
-    "SELECT m.workspace_id, m.user_id, m.role, m.joined_at, u.name, u.email "
-    "FROM memberships m JOIN users u ON u.id = m.user_id";
-constexpr const char* kInvitationCols =
-    "id, workspace_id, email_norm, role, inviter_id, token_hash, created_at, expires_at, "
-    "accepted_at, accepted_by, revoked_at";
 
 std::string Dump(const json& j) { return sql::DumpJson(j); }
 json ParseStored(const std::string& s, json fallback) { return sql::ParseStoredJson(s, std::move(fallback)); }
@@ -39,61 +38,6 @@ User ReadUser(sql::Stmt& q) { return User{q.Text(0), q.Text(1), q.Text(2), q.Tex
 
 Memory ReadMemory(sql::Stmt& q) { return sql::ReadMemoryRow(q); }
 Relationship ReadRelationship(sql::Stmt& q) { return sql::ReadRelationshipRow(q); }
-
-Workspace ReadWorkspace(sql::Stmt& q) {
-  Workspace w;
-  w.id = q.Text(0);
-  w.kind = q.Text(1);
-  w.name = q.Text(2);
-  w.slug = q.Text(3);
-  w.owner_id = q.Text(4);
-  w.epoch = q.Text(5);
-  w.head_seq = q.Int(6);
-  w.created_at = q.Text(7);
-  w.updated_at = q.Text(8);
-  return w;
-}
-
-TokenRecord ReadToken(sql::Stmt& q) {
-  TokenRecord t;
-  t.id = q.Text(0);
-  t.user_id = q.Text(1);
-  t.name = q.Text(2);
-  t.hash = q.Text(3);
-  t.prefix = q.Text(4);
-  t.created_at = q.Text(5);
-  t.last_used_at = q.OptText(6);
-  t.revoked_at = q.OptText(7);
-  t.expires_at = q.OptText(8);
-  return t;
-}
-
-InvitationRecord ReadInvitation(sql::Stmt& q) {
-  InvitationRecord i;
-  i.id = q.Text(0);
-  i.workspace_id = q.Text(1);
-  i.email_norm = q.Text(2);
-  i.role = q.Text(3);
-  i.inviter_id = q.Text(4);
-  i.token_hash = q.Text(5);
-  i.created_at = q.Text(6);
-  i.expires_at = q.Text(7);
-  i.accepted_at = q.OptText(8);
-  i.accepted_by = q.OptText(9);
-  i.revoked_at = q.OptText(10);
-  return i;
-}
-
-Member ReadMember(sql::Stmt& q) {
-  Member m;
-  m.workspace_id = q.Text(0);
-  m.user_id = q.Text(1);
-  m.role = q.Text(2);
-  m.joined_at = q.Text(3);
-  m.name = q.Text(4);
-  m.email = q.Text(5);
-  return m;
-}
 
 class SqliteTx final : public Tx {
  public:
@@ -711,6 +655,5 @@ Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
 Status SqliteStore::Ping() {
   return Read([](Tx& tx) { return tx.CountUsers().status(); });
 }
-
 
 }  // namespace mgteam::server
