@@ -27,9 +27,13 @@ struct App::Http {
 };
 
 App::App(ServerConfig config) : config_(std::move(config)) {}
-// The bus goes first: its threads call listeners (the hub, the long polls,
+// The hub stops first (its last closing streams still tell the bus they
+// went), then the bus: its threads call listeners (the hub, the long polls,
 // the login throttle in the routes) that are destroyed after it otherwise.
-App::~App() { bus_.reset(); }
+App::~App() {
+  if (hub_) hub_->Shutdown();
+  bus_.reset();
+}
 
 long RaiseOpenFileLimit() {
   rlimit lim{};
@@ -85,6 +89,7 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   app->max_streams_ = hub_options.max_streams;
   app->hub_ = std::make_unique<StreamHub>(*app->store_, app->metrics_, hub_options);
   MG_ASSIGN_OR_RETURN(app->bus_, OpenBus(app->config_.redis_url, app->config_.db_url));
+  app->hub_->SetBus(app->bus_.get());
   app->bus_->Subscribe(app->hub_.get());
   // Waiting long-polls hold no worker, only a descriptor each: a few per
   // account, and in all a twentieth of the open-files limit (half the

@@ -30,6 +30,9 @@ class BusListener {
   // client address key.
   virtual void OnLoginElsewhere(const std::string& /*account*/, const std::string& /*address*/,
                                 bool /*success*/) {}
+  // Another instance's count of `user`'s live streams on `ws` (sync/presence.h).
+  virtual void OnPresenceElsewhere(const std::string& /*origin*/, const std::string& /*ws*/,
+                                   const std::string& /*user*/, int /*streams*/, const std::string& /*last_seen*/) {}
 };
 
 class Bus {
@@ -42,6 +45,9 @@ class Bus {
   // Tells the *other* instances how a login here went, so that failed
   // logins count across instances. In process: nobody else to tell.
   virtual void PublishLogin(const std::string& /*account*/, const std::string& /*address*/, bool /*success*/) {}
+  // Tells the other instances how many live streams `user` has here on `ws`.
+  virtual void PublishPresence(const std::string& /*ws*/, const std::string& /*user*/, int /*streams*/,
+                               const std::string& /*last_seen*/) {}
   // Listeners are registered before serving and live as long as the bus.
   virtual void Subscribe(BusListener* listener) = 0;
   // Starts talking to peers (a no-op in process). Before serving.

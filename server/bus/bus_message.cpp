@@ -19,6 +19,12 @@ std::string EncodeBusMessage(const BusMessage& m) {
       j["addr"] = m.address;
       j["ok"] = m.success;
       break;
+    case BusMessage::Kind::kPresence:
+      j["k"] = "presence";
+      j["user"] = m.address;
+      j["n"] = m.seq;
+      j["at"] = m.at;
+      break;
   }
   j["o"] = m.origin;
   j["id"] = m.id;
@@ -57,6 +63,17 @@ std::optional<BusMessage> DecodeBusMessage(std::string_view text) {
     m.kind = BusMessage::Kind::kLogin;
     m.address = *address;
     m.success = ok->get<bool>();
+  } else if (*kind == "presence") {
+    const std::string* user = str("user");
+    const std::string* at = str("at");
+    auto n = j.find("n");
+    if (!user || user->empty() || !at || n == j.end() || !n->is_number_integer() || n->get<int64_t>() < 0 ||
+        n->get<int64_t>() > 1000000)
+      return std::nullopt;
+    m.kind = BusMessage::Kind::kPresence;
+    m.address = *user;
+    m.seq = n->get<int64_t>();
+    m.at = *at;
   } else {
     return std::nullopt;
   }

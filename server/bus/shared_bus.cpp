@@ -51,23 +51,32 @@ void SharedBus::Deliver(const BusMessage& m) {
       case BusMessage::Kind::kWorkspaceDeleted: l->OnWorkspaceDeleted(m.id); break;
       case BusMessage::Kind::kTokenRevoked: l->OnTokenRevoked(m.id); break;
       case BusMessage::Kind::kLogin: l->OnLoginElsewhere(m.id, m.address, m.success); break;
+      case BusMessage::Kind::kPresence:
+        l->OnPresenceElsewhere(m.origin, m.id, m.address, static_cast<int>(m.seq), m.at);
+        break;
     }
   }
 }
 
 void SharedBus::PublishAdvance(const std::string& workspace_id, int64_t head_seq) {
-  Send(BusMessage{BusMessage::Kind::kAdvance, instance_, workspace_id, head_seq, {}, false});
+  Send(BusMessage{BusMessage::Kind::kAdvance, instance_, workspace_id, head_seq, {}, false, {}});
 }
 void SharedBus::PublishWorkspaceDeleted(const std::string& workspace_id) {
-  Send(BusMessage{BusMessage::Kind::kWorkspaceDeleted, instance_, workspace_id, 0, {}, false});
+  Send(BusMessage{BusMessage::Kind::kWorkspaceDeleted, instance_, workspace_id, 0, {}, false, {}});
 }
 void SharedBus::PublishTokenRevoked(const std::string& token_id) {
-  Send(BusMessage{BusMessage::Kind::kTokenRevoked, instance_, token_id, 0, {}, false});
+  Send(BusMessage{BusMessage::Kind::kTokenRevoked, instance_, token_id, 0, {}, false, {}});
 }
 
 void SharedBus::PublishLogin(const std::string& account, const std::string& address, bool success) {
-  BusMessage m{BusMessage::Kind::kLogin, instance_, account, 0, address, success};
+  BusMessage m{BusMessage::Kind::kLogin, instance_, account, 0, address, success, {}};
   Send(std::move(m), /*here=*/false);  // this instance's throttle counted it already
+}
+
+void SharedBus::PublishPresence(const std::string& ws, const std::string& user, int streams,
+                                const std::string& last_seen) {
+  BusMessage m{BusMessage::Kind::kPresence, instance_, ws, streams, user, false, last_seen};
+  Send(std::move(m), /*here=*/false);  // this instance's Presence counted it already
 }
 
 void SharedBus::Send(BusMessage m, bool here) {
@@ -104,7 +113,7 @@ void SharedBus::SendLoop() {
     }
     for (const auto& [ws, head] : advances) {
       if (!failed.ok()) break;
-      failed = link_->Publish(EncodeBusMessage(BusMessage{BusMessage::Kind::kAdvance, instance_, ws, head, {}, false}));
+      failed = link_->Publish(EncodeBusMessage(BusMessage{BusMessage::Kind::kAdvance, instance_, ws, head, {}, false, {}}));
     }
     lock.lock();
     if (failed.ok()) {

@@ -70,6 +70,8 @@ class SharedBus final : public Bus {
   void PublishWorkspaceDeleted(const std::string& workspace_id) override;
   void PublishTokenRevoked(const std::string& token_id) override;
   void PublishLogin(const std::string& account, const std::string& address, bool success) override;
+  void PublishPresence(const std::string& ws, const std::string& user, int streams,
+                       const std::string& last_seen) override;
   void Subscribe(BusListener* listener) override;
   void Start() override;
   std::string Describe() const override { return link_->Describe(); }

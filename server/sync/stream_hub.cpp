@@ -55,6 +55,7 @@ Status StreamHub::Start() {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   next_head_check_ = Clock::now() + options_.head_check;
   next_heartbeat_scan_ = Clock::now();
+  next_presence_retell_ = Clock::now() + options_.presence_retell;
   reader_.Start();
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
@@ -108,6 +109,13 @@ void StreamHub::OnTokenRevoked(const std::string& token_id) {
   Post(Command(Command::Kind::kTokenRevoked, nullptr, token_id));
 }
 
+void StreamHub::OnPresenceElsewhere(const std::string& origin, const std::string& ws, const std::string& user,
+                                    int streams, const std::string& last_seen) {
+  Command c(Command::Kind::kPresence, nullptr, origin);
+  c.presence = std::make_shared<Presence::Count>(Presence::Count{ws, user, streams, last_seen});
+  Post(std::move(c));
+}
+
 void StreamHub::OnBusReconnected() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -139,7 +147,7 @@ void StreamHub::Loop() {
   std::vector<epoll_event> events(512);
   while (true) {
     auto now = Clock::now();
-    auto next = std::min(next_head_check_, next_heartbeat_scan_);
+    auto next = std::min({next_head_check_, next_heartbeat_scan_, next_presence_retell_});
     int timeout = next <= now ? 0
                               : static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(next - now)
                                                      .count()) + 1;
@@ -179,6 +187,10 @@ void StreamHub::Loop() {
       if (stopped_) break;
     }
     now = Clock::now();
+    if (now >= next_presence_retell_) {
+      RetellPresence(now);
+      next_presence_retell_ = now + options_.presence_retell;
+    }
     if (now >= next_heartbeat_scan_) {
       Heartbeats(now);
       auto step = std::max<Clock::duration>(options_.heartbeat / 4, std::chrono::milliseconds(50));
@@ -266,6 +278,10 @@ void StreamHub::RunCommands() {
         break;
       case Command::Kind::kHeads:
         OnHeads(*c.heads);
+        break;
+      case Command::Kind::kPresence:
+        if (auto frame = presence_.NoteElsewhere(c.key, *c.presence, Clock::now()))
+          Announce(c.presence->ws, c.presence->user, *frame);
         break;
       case Command::Kind::kShutdown: {
         // Close() makes one non-blocking attempt to deliver the closing
@@ -387,12 +403,29 @@ void StreamHub::NotePresence(Stream& s, int delta) {
     if (held.second <= 0) live_tokens_.erase(s.token_id);
   }
   auto frame = presence_.Note(s.ws, s.user_id, delta);
-  if (!frame) return;
-  auto it = workspaces_.find(s.ws);
+  if (bus_) {
+    const Presence::Count here = presence_.Local(s.ws, s.user_id);
+    bus_->PublishPresence(here.ws, here.user, here.streams, here.last_seen);
+  }
+  if (frame) Announce(s.ws, s.user_id, *frame);
+}
+
+void StreamHub::Announce(const std::string& ws, const std::string& user, const std::string& frame) {
+  auto it = workspaces_.find(ws);
   if (it == workspaces_.end()) return;
   for (const auto& other : it->second->streams) {
-    if (other->state != Stream::State::kLive || other->user_id == s.user_id) continue;
-    Append(other, *frame, Clock::now(), false);
+    if (other->state != Stream::State::kLive || other->user_id == user) continue;
+    Append(other, frame, Clock::now(), false);
+  }
+}
+
+void StreamHub::RetellPresence(Clock::time_point now) {
+  if (!bus_) return;
+  for (const auto& c : presence_.LocalOnline()) bus_->PublishPresence(c.ws, c.user, c.streams, c.last_seen);
+  for (const auto& [ws, frame] : presence_.ForgetSilent(now - options_.presence_forget)) {
+    // The user is gone from every instance: frames carry the user in their
+    // JSON; Announce only needs to skip nobody's own stream here.
+    Announce(ws, std::string(), frame);
   }
 }
 

@@ -68,6 +68,11 @@ struct StreamHubOptions {
   size_t socket_send_buffer = 128 << 10;
   int64_t retry_ms = 1000;             // the `retry:` hint
   std::chrono::milliseconds head_check{2000};
+  // Several instances (docs/deploy.md): how often this one retells the
+  // others its presence counts, and after how long without a word another
+  // instance's counts are forgotten (it crashed).
+  std::chrono::milliseconds presence_retell{5000};
+  std::chrono::milliseconds presence_forget{20000};
   std::chrono::seconds replay_write_timeout{30};
   // Caps (docs/security.md, "Streams"): one account cannot hold every file
   // descriptor. 0: no cap.
@@ -120,6 +125,11 @@ class StreamHub final : public BusListener {
   // announces itself only over the bus; on the bus's thread, which may wait
   // for the database).
   void OnBusReconnected() override;
+  void OnPresenceElsewhere(const std::string& origin, const std::string& ws, const std::string& user, int streams,
+                           const std::string& last_seen) override;
+  // Where this hub tells other instances its presence counts (none: one
+  // instance). Before Start().
+  void SetBus(Bus* bus) { bus_ = bus; }
 
   struct Stream;
   struct Frame;
@@ -156,6 +166,10 @@ class StreamHub final : public BusListener {
   void Remove(Stream& s);
   void Activate(const std::shared_ptr<Stream>& s, int64_t last_sent, bool& need_more);
   void NotePresence(Stream& s, int delta);
+  // Sends a presence frame to `ws`'s live streams, except `user`'s own.
+  void Announce(const std::string& ws, const std::string& user, const std::string& frame);
+  // Retells other instances this one's counts; forgets silent instances'.
+  void RetellPresence(std::chrono::steady_clock::time_point now);
 
   Store& store_;
   Metrics& metrics_;
@@ -173,6 +187,7 @@ class StreamHub final : public BusListener {
   std::shared_ptr<Slots> streams_slots_;
   Presence presence_;
   bool catch_up_ = false;  // a head check is due now (the bus came back)
+  Bus* bus_ = nullptr;
   // The tokens of live streams: token id -> (user id, streams), for the
   // re-check after a bus outage.
   std::mutex tokens_mu_;
@@ -189,6 +204,7 @@ class StreamHub final : public BusListener {
   bool heads_asked_ = false;  // a head check is in flight
   std::chrono::steady_clock::time_point next_head_check_;
   std::chrono::steady_clock::time_point next_heartbeat_scan_;
+  std::chrono::steady_clock::time_point next_presence_retell_;
 
   // Last: its thread calls back into the members above until it stops.
   LogReader reader_;

@@ -67,7 +67,7 @@ struct StreamHub::WorkspaceState {
 };
 
 struct StreamHub::Command {
-  enum class Kind { kSubscribe, kActivate, kDrop, kWorkspaceDeleted, kTokenRevoked, kRows, kHeads, kShutdown };
+  enum class Kind { kSubscribe, kActivate, kDrop, kWorkspaceDeleted, kTokenRevoked, kRows, kHeads, kPresence, kShutdown };
   explicit Command(Kind k, std::shared_ptr<Stream> s = nullptr, std::string k2 = "", int64_t n = 0,
                    std::shared_ptr<std::promise<int>> r = nullptr)
       : kind(k), stream(std::move(s)), key(std::move(k2)), seq(n), reply(std::move(r)) {}
@@ -78,6 +78,7 @@ struct StreamHub::Command {
   std::shared_ptr<std::promise<int>> reply;
   std::shared_ptr<LogReader::Rows> rows;    // kRows
   std::shared_ptr<LogReader::Heads> heads;  // kHeads
+  std::shared_ptr<Presence::Count> presence;  // kPresence (key: the instance)
 };
 
 }  // namespace mgteam::server

@@ -420,3 +420,42 @@ TEST_CASE("a token revoked through another instance while Redis is down still en
   CHECK((*last)["type"] == "closed");
   CHECK((*last)["reason"] == "token_revoked");
 }
+
+TEST_CASE("presence across instances: a teammate streaming on another instance shows online, and offline once gone") {
+  Cluster c(2, /*with_redis=*/false);
+  Http a(c.port(0)), b(c.port(1));
+  Team t = MakeTeam(a);
+  auto alice = SseClient::Open(c.port(0), StreamPath(t.ws), t.alice.token);
+  REQUIRE(alice->Next());
+  auto bob = SseClient::Open(c.port(1), StreamPath(t.ws), t.bob.token);
+  REQUIRE(bob->Next());
+  // Alice, on A, hears that Bob, on B, came online; and each instance's
+  // presence route counts both.
+  auto next_presence = [&](SseClient& s) -> std::optional<json> {
+    while (auto e = s.Next(Scaled(10000ms)))
+      if ((*e)["type"] == "presence_changed") return e;
+    return std::nullopt;
+  };
+  auto came = next_presence(*alice);
+  REQUIRE(came);
+  CHECK((*came)["user_id"] == t.bob.id);
+  CHECK((*came)["online"] == true);
+  // GET .../presence on either instance: both online (the other
+  // instance's count arrives over the bus, so it is awaited).
+  auto online = [&](Http& http, const std::string& user) {
+    auto p = http.Get("/api/v1/workspaces/" + t.ws + "/presence", t.alice.token);
+    for (const auto& m : p.body["presence"])
+      if (m["user_id"] == user) return m["online"].get<bool>();
+    return false;
+  };
+  for (Http* http : {&a, &b}) {
+    CHECK(Eventually([&] { return online(*http, t.alice.id); }));
+    CHECK(Eventually([&] { return online(*http, t.bob.id); }));
+  }
+  bob->Close();
+  auto left = next_presence(*alice);
+  REQUIRE(left);
+  CHECK((*left)["user_id"] == t.bob.id);
+  CHECK((*left)["online"] == false);
+  CHECK_FALSE(online(a, t.bob.id));
+}

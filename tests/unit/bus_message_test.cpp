@@ -8,10 +8,12 @@ using namespace mgteam::server;
 
 TEST_CASE("bus message: every kind round-trips") {
   for (auto kind : {BusMessage::Kind::kAdvance, BusMessage::Kind::kWorkspaceDeleted, BusMessage::Kind::kTokenRevoked,
-                    BusMessage::Kind::kLogin}) {
+                    BusMessage::Kind::kLogin, BusMessage::Kind::kPresence}) {
     const bool login = kind == BusMessage::Kind::kLogin;
-    BusMessage m{kind, "inst1", "ws-\"quoted\"\n", kind == BusMessage::Kind::kAdvance ? 42 : 0,
-                 login ? "2001:db8::/64" : "", login};
+    const bool presence = kind == BusMessage::Kind::kPresence;
+    BusMessage m{kind, "inst1", "ws-\"quoted\"\n", kind == BusMessage::Kind::kAdvance ? 42 : presence ? 3 : 0,
+                 login ? "2001:db8::/64" : presence ? "user-1" : "", login,
+                 presence ? "2026-11-30T10:00:00.000Z" : ""};
     auto back = DecodeBusMessage(EncodeBusMessage(m));
     REQUIRE(back);
     CHECK(back->kind == m.kind);
@@ -20,6 +22,7 @@ TEST_CASE("bus message: every kind round-trips") {
     CHECK(back->seq == m.seq);
     CHECK(back->address == m.address);
     CHECK(back->success == m.success);
+    CHECK(back->at == m.at);
   }
 }
 
@@ -29,7 +32,10 @@ TEST_CASE("bus message: garbage and foreign messages are ignored, not delivered"
                            R"({"k":"advance","o":"a","id":"","seq":3})", R"({"k":"explode","o":"a","id":"w"})",
                            R"({"k":"token_revoked","id":"t"})", R"({"k":"token_revoked","o":1,"id":"t"})",
                            R"({"k":"login","o":"a","id":"h","ok":false})", R"({"k":"login","o":"a","id":"h","addr":"x"})",
-                           R"({"k":"login","o":"a","id":"h","addr":"","ok":true})"})
+                           R"({"k":"login","o":"a","id":"h","addr":"","ok":true})",
+                           R"({"k":"presence","o":"a","id":"w","user":"u","n":-1,"at":""})",
+                           R"({"k":"presence","o":"a","id":"w","user":"","n":1,"at":""})",
+                           R"({"k":"presence","o":"a","id":"w","user":"u","n":1})"})
     CHECK_MESSAGE(!DecodeBusMessage(text), text);
   CHECK(!DecodeBusMessage(R"({"k":"token_revoked","o":"a","id":")" + std::string(5000, 'x') + "\"}"));
 }

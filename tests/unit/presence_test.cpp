@@ -81,3 +81,48 @@ TEST_CASE("presence is per workspace and per user, and never counts below zero")
   // Real RFC 3339 from the default clock.
   CHECK(presence.Of("ws2")["bob"]["last_seen"].get<std::string>().size() == 24);
 }
+
+TEST_CASE("presence across instances: a user is online while any instance counts a stream, and a silent instance is forgotten") {
+  std::string now = "2026-11-30T10:00:00.000Z";
+  Presence presence([&] { return now; });
+  using Steady = Presence::Steady;
+  const Steady t0{std::chrono::hours(1)};
+
+  // Bob's first stream is on instance B: announced here.
+  auto on_b = presence.NoteElsewhere("B", {"ws1", "bob", 1, "2026-11-30T09:59:00.000Z"}, t0);
+  REQUIRE(on_b);
+  CHECK(Parse(*on_b)["online"] == true);
+  // A second stream here, and B retelling its count: no news.
+  CHECK_FALSE(presence.Note("ws1", "bob", +1));
+  CHECK_FALSE(presence.NoteElsewhere("B", {"ws1", "bob", 1, "2026-11-30T09:59:00.000Z"}, t0 + std::chrono::seconds(5)));
+  json of = presence.Of("ws1");
+  CHECK(of["bob"]["online"] == true);
+  CHECK(of["bob"]["streams"] == 2);
+  CHECK(presence.Local("ws1", "bob").streams == 1);
+  REQUIRE(presence.LocalOnline().size() == 1);
+  CHECK(presence.LocalOnline()[0].user == "bob");
+
+  // The stream here ends: B still counts one, so bob stays online.
+  CHECK_FALSE(presence.Note("ws1", "bob", -1));
+  CHECK(presence.Of("ws1")["bob"]["online"] == true);
+  CHECK(presence.LocalOnline().empty());
+
+  // B falls silent (it crashed): not forgotten while recently heard, then
+  // forgotten, which takes bob offline, with B's last word as last_seen.
+  CHECK(presence.ForgetSilent(t0).empty());
+  auto gone = presence.ForgetSilent(t0 + std::chrono::seconds(6));
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0].first == "ws1");
+  CHECK(Parse(gone[0].second)["online"] == false);
+  of = presence.Of("ws1");
+  CHECK(of["bob"]["online"] == false);
+  CHECK(of["bob"]["last_seen"] == "2026-11-30T10:00:00.000Z");  // the stream here ended later
+
+  // Carol on instance C: leaving is news once.
+  CHECK(presence.NoteElsewhere("C", {"ws1", "carol", 2, "2026-11-30T10:05:00.000Z"}, t0));
+  auto left = presence.NoteElsewhere("C", {"ws1", "carol", 0, "2026-11-30T10:06:00.000Z"}, t0);
+  REQUIRE(left);
+  CHECK(Parse(*left)["online"] == false);
+  CHECK(Parse(*left)["last_seen"] == "2026-11-30T10:06:00.000Z");
+  CHECK_FALSE(presence.NoteElsewhere("C", {"ws1", "carol", 0, "2026-11-30T10:06:00.000Z"}, t0));
+}
