@@ -54,6 +54,8 @@ class Bus {
   virtual void Start() {}
   // "local", "redis://host:port", "postgres://user@host/db", for logs.
   virtual std::string Describe() const { return "local"; }
+  // Whether hints travel between instances, and so can be lost.
+  virtual bool Shared() const { return false; }
 };
 
 // Calls listeners synchronously on the publishing thread.

@@ -45,8 +45,12 @@ void PostgresLink::Drop(PGconn*& c) {
 Result<PGconn*> PostgresLink::Connect() {
   // The URL may carry its own parameters; a short connect timeout is added
   // so an unreachable server does not hold the sender or the receiver.
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {url_.c_str(), "3", "mgteam-server bus", nullptr};
+  // TCP keepalives and a user timeout: a peer that vanishes (a partition, a
+  // halted machine) fails a call within seconds instead of the kernel's
+  // retransmission quarter of an hour.
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", nullptr};
+  const char* values[] = {url_.c_str(), "3", "mgteam-server bus", "5", "2", "3", "10000", nullptr};
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     Status s = LinkError("connect", c);
@@ -56,18 +60,21 @@ Result<PGconn*> PostgresLink::Connect() {
   return c;
 }
 
+// A kept connection may have died quietly (PostgreSQL restarted): one
+// failure on it is retried once on a fresh connection.
 Status PostgresLink::Publish(const std::string& payload) {
-  if (!pub_) {
-    MG_ASSIGN_OR_RETURN(pub_, Connect());
-  }
   const char* params[] = {kChannel, payload.c_str()};
-  PgResult r(PQexecParams(pub_, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr, nullptr, 0));
-  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+  for (;;) {
+    const bool fresh = !pub_;
+    if (fresh) {
+      MG_ASSIGN_OR_RETURN(pub_, Connect());
+    }
+    PgResult r(PQexecParams(pub_, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr, nullptr, 0));
+    if (PQresultStatus(r.get()) == PGRES_TUPLES_OK) return Status::Ok();
     Status s = LinkError("pg_notify", pub_);
     Drop(pub_);
-    return s;
+    if (fresh) return s;
   }
-  return Status::Ok();
 }
 
 Status PostgresLink::Subscribe() {

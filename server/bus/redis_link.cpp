@@ -1,5 +1,7 @@
 #include "bus/redis_link.h"
 
+#include "store/open_store.h"
+
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/time.h>
@@ -35,7 +37,8 @@ Reply Command(redisContext* c, const char* format, const std::string& a, const s
 Result<RedisAddress> ParseRedisUrl(const std::string& url) {
   constexpr std::string_view kScheme = "redis://";
   auto bad = [&url](const char* why) {
-    return Status::Invalid("invalid_config", "--redis " + url + ": " + why +
+    // Never the password: the message reaches logs.
+    return Status::Invalid("invalid_config", "--redis " + RedactedDatabaseUrl(url) + ": " + why +
                                                  " (expected redis://[:password@]host[:port])");
   };
   if (url.rfind(kScheme, 0) != 0) return bad("not a redis:// URL");
@@ -116,18 +119,21 @@ Result<redisContext*> RedisLink::Connect() {
   return c;
 }
 
+// A kept connection may have died quietly (Redis restarted, an idle
+// timeout): one failure on it is retried once on a fresh connection.
 Status RedisLink::Publish(const std::string& payload) {
-  if (!pub_) {
-    MG_ASSIGN_OR_RETURN(pub_, Connect());
-  }
-  Reply r = Command(pub_, "PUBLISH %b %b", std::string(kChannel), payload);
-  if (!r || r->type == REDIS_REPLY_ERROR) {
+  for (;;) {
+    const bool fresh = !pub_;
+    if (fresh) {
+      MG_ASSIGN_OR_RETURN(pub_, Connect());
+    }
+    Reply r = Command(pub_, "PUBLISH %b %b", std::string(kChannel), payload);
+    if (r && r->type != REDIS_REPLY_ERROR) return Status::Ok();
     Status s = r ? Status::Unavailable("bus_unavailable", std::string("PUBLISH: ") + r->str)
                  : LinkError("PUBLISH", pub_);
     Drop(pub_);
-    return s;
+    if (fresh) return s;
   }
-  return Status::Ok();
 }
 
 Status RedisLink::Subscribe() {

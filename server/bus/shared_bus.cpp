@@ -107,24 +107,35 @@ void SharedBus::SendLoop() {
     others.swap(others_);
     lock.unlock();
     Status failed;
-    for (auto& m : others) {
-      if (!failed.ok()) break;
-      failed = link_->Publish(EncodeBusMessage(m));
+    while (!others.empty() && failed.ok()) {
+      failed = link_->Publish(EncodeBusMessage(others.front()));
+      if (failed.ok()) others.pop_front();
     }
-    for (const auto& [ws, head] : advances) {
-      if (!failed.ok()) break;
-      failed = link_->Publish(EncodeBusMessage(BusMessage{BusMessage::Kind::kAdvance, instance_, ws, head, {}, false, {}}));
+    for (auto it = advances.begin(); it != advances.end() && failed.ok();) {
+      failed = link_->Publish(
+          EncodeBusMessage(BusMessage{BusMessage::Kind::kAdvance, instance_, it->first, it->second, {}, false, {}}));
+      if (failed.ok()) it = advances.erase(it);
     }
     lock.lock();
+    // What could not be sent waits for the link, ahead of anything newer
+    // (bounded; advances fold into the newest head): a revocation or a
+    // deletion has no other way to the other instances.
+    for (auto it = others.rbegin(); it != others.rend(); ++it) {
+      if (others_.size() >= kMaxQueued) break;
+      others_.push_front(std::move(*it));
+    }
+    for (const auto& [ws, head] : advances) {
+      int64_t& queued = advances_[ws];
+      queued = std::max(queued, head);
+    }
     if (failed.ok()) {
       if (down) spdlog::info("bus {}: publishing again", link_->Describe());
       down = false;
       backoff = kFirstBackoff;
       continue;
     }
-    // What could not be sent is dropped: the receivers' catch-up and head
-    // checks cover it. Wait before trying the link again.
-    if (!down) spdlog::warn("bus {}: cannot publish ({}); hints are dropped until it is back",
+    // Wait before trying the link again.
+    if (!down) spdlog::warn("bus {}: cannot publish ({}); hints wait until it is back",
                             link_->Describe(), failed.message());
     down = true;
     cv_.wait_for(lock, backoff, [this] { return stopping_; });

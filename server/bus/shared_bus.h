@@ -5,12 +5,17 @@
 //
 // Hints only (bus_message.h), so the link is allowed to fail: publications
 // are handed to a sender thread (a commit never waits for the network) and
-// dropped while the link is down; a receiver thread re-subscribes with
-// backoff and then tells every listener to catch up (OnBusReconnected). A
-// subscription can also die silently (a proxy or a restarted peer that never
-// says goodbye), so the receiver probes the link and treats a link that stops
-// answering as dead. Together with the stream hub's periodic head check, a
-// lost hint delays a delivery, it never loses one.
+// wait, bounded, while the link is down (advances fold into the newest head
+// per workspace); a receiver thread re-subscribes with backoff and then
+// tells every listener to catch up (OnBusReconnected). A subscription can
+// also die silently (a proxy or a restarted peer that never says goodbye),
+// so the receiver probes the link and treats a link that stops answering as
+// dead. Together with the stream hub's periodic head and token checks, a
+// lost hint delays a delivery or a stream's end, it never loses one.
+//
+// The channel is trusted: anyone who can publish on it can end streams and
+// skew login throttling. Keep Redis (or PostgreSQL) reachable by the
+// instances only, with a password (docs/deploy.md).
 #pragma once
 
 #include "bus/bus.h"
@@ -75,6 +80,7 @@ class SharedBus final : public Bus {
   void Subscribe(BusListener* listener) override;
   void Start() override;
   std::string Describe() const override { return link_->Describe(); }
+  bool Shared() const override { return true; }
 
   const std::string& instance() const { return instance_; }
 

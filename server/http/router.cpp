@@ -100,9 +100,22 @@ std::string Request::RemoteAddress() const {
 // Locks first (store/store.h): the Idempotency-Key, then the workspace, in
 // that order everywhere, so two writers never wait for each other in a ring.
 Result<Reply> Request::Write(const std::function<Result<Reply>(Tx&)>& fn) {
+  // The role and the workspace row were read before the lock (Prepare): a
+  // demotion, removal or transfer may have committed since, so both are read
+  // again under it and the route's permission checked again.
   auto locked = [this](Tx& tx, const std::optional<std::string>& key_hash) -> Status {
     if (key_hash) MG_RETURN_IF_ERROR(tx.Lock(LockKey::Idempotency(*key_hash)));
-    if (workspace_) MG_RETURN_IF_ERROR(tx.Lock(LockKey::Workspace(workspace_->id)));
+    if (!workspace_) return Status::Ok();
+    const std::string id = workspace_->id;
+    MG_RETURN_IF_ERROR(tx.Lock(LockKey::Workspace(id)));
+    MG_ASSIGN_OR_RETURN(auto member, tx.FindMember(id, auth_->user.id));
+    MG_ASSIGN_OR_RETURN(auto ws, tx.FindWorkspace(id));
+    if (!member || !ws)
+      return Status::NotFound("no workspace " + id + " that you can see; list yours with `mgteam workspace list`");
+    workspace_ = std::move(*ws);
+    role_ = ParseRole(member->role);
+    if (!role_) return Status::Internal("membership with unknown role " + member->role);
+    if (required_) MG_RETURN_IF_ERROR(Require(*role_, *required_));
     return Status::Ok();
   };
   if (!idempotency_key_)
@@ -194,7 +207,10 @@ Status Router::Prepare(const Route& route, Request& r, const httplib::Request& r
 
   bool exempt = !route.self_exempt_param.empty() &&
                 NormalizeUuid(r.Param(route.self_exempt_param)) == r.auth_->user.id;
-  if (route.permission && r.role_ && !exempt) MG_RETURN_IF_ERROR(Require(*r.role_, *route.permission));
+  if (route.permission && r.role_ && !exempt) {
+    MG_RETURN_IF_ERROR(Require(*r.role_, *route.permission));
+    r.required_ = route.permission;
+  }
   return Status::Ok();
 }
 

@@ -112,6 +112,9 @@ class Request {
   std::optional<Authenticated> auth_;
   std::optional<Workspace> workspace_;
   std::optional<Role> role_;
+  // The permission the route needed (none when exempt): checked again in
+  // Write() under the workspace lock, against the role as it is then.
+  std::optional<Permission> required_;
   std::optional<std::string> idempotency_key_;
   bool replayed_ = false;
   bool by_session_ = false;

@@ -122,6 +122,14 @@ Result<Reply> Signup(Request& r) {
   // Hash outside the write transaction: argon2id is slow on purpose.
   MG_ASSIGN_OR_RETURN(a.password_hash, HashPassword(password));
   return r.Write([&](Tx& tx) -> Result<Reply> {
+    // Locks in the order of store/store.h (accounts, then the workspace,
+    // then slugs), although the new account's personal workspace takes the
+    // slugs lock before the invitation is accepted.
+    if (invitation) {
+      MG_RETURN_IF_ERROR(tx.Lock(LockKey::Accounts()));
+      MG_ASSIGN_OR_RETURN(auto inv, FindUsableInvitation(tx, *invitation));
+      MG_RETURN_IF_ERROR(tx.Lock(LockKey::Workspace(inv.workspace_id)));
+    }
     MG_RETURN_IF_ERROR(gates(tx));
     json out;
     User user;

@@ -10,15 +10,19 @@ bool IsPostgresUrl(const std::string& url) {
 }
 
 std::string RedactedDatabaseUrl(const std::string& url) {
-  // scheme://user:password@host...: only the password goes.
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  size_t at = url.find('@', scheme + 3);
-  size_t slash = url.find('/', scheme + 3);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
-  size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  // scheme://user:password@host...?password=...: only passwords go.
+  std::string out = url;
+  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    size_t end = out.find('&', p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - (p + 9), "***");
+  }
+  size_t scheme = out.find("://");
+  if (scheme == std::string::npos) return out;
+  size_t at = out.rfind('@');
+  if (at == std::string::npos || at < scheme) return out;
+  size_t colon = out.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return out;
+  return out.substr(0, colon + 1) + "***" + out.substr(at);
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {

@@ -23,6 +23,8 @@
 //       - idempotency:<h>  one Idempotency-Key (find-then-insert);
 //       - accounts         sign-up (the first user; one email);
 //       - slugs            a new or renamed workspace's slug.
+//     A transaction takes them in that order (idempotency, accounts,
+//     workspace, slugs), so two never wait for each other in a ring.
 //     SqliteStore has one writer, so Lock() is free there; PostgresStore
 //     takes a transaction-scoped advisory lock.
 //   * AppendEvent assigns seq = head_seq + 1 and bumps head_seq in the same

@@ -58,10 +58,19 @@ Status StreamHub::Start() {
   next_presence_retell_ = Clock::now() + options_.presence_retell;
   reader_.Start();
   thread_ = std::thread([this] { Loop(); });
+  // One instance hears every revocation at once (LocalBus); between
+  // instances a hint can be lost, so tokens are checked now and then.
+  if (bus_ && bus_->Shared()) token_checker_ = std::thread([this] { TokenCheckLoop(); });
   return Status::Ok();
 }
 
 void StreamHub::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    tokens_stop_ = true;
+  }
+  tokens_cv_.notify_all();
+  if (token_checker_.joinable()) token_checker_.join();
   Post(Command(Command::Kind::kShutdown));
   if (thread_.joinable()) thread_.join();
   {
@@ -122,6 +131,26 @@ void StreamHub::OnBusReconnected() {
     catch_up_ = true;
   }
   Wake();
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    tokens_due_ = true;
+  }
+  tokens_cv_.notify_one();
+}
+
+void StreamHub::TokenCheckLoop() {
+  std::unique_lock<std::mutex> lock(tokens_mu_);
+  for (;;) {
+    tokens_cv_.wait_for(lock, options_.token_recheck, [this] { return tokens_due_ || tokens_stop_; });
+    if (tokens_stop_) return;
+    tokens_due_ = false;
+    lock.unlock();
+    CheckTokens();
+    lock.lock();
+  }
+}
+
+void StreamHub::CheckTokens() {
   std::map<std::string, std::vector<std::string>> by_user;  // user -> live token ids
   {
     std::lock_guard<std::mutex> lock(tokens_mu_);
@@ -131,8 +160,9 @@ void StreamHub::OnBusReconnected() {
   for (const auto& [user, tokens] : by_user) {
     auto listed = store_.ReadValue<std::vector<TokenRecord>>([&](Tx& tx) { return tx.ListTokens(user); });
     if (!listed.ok()) {
-      spdlog::warn("stream hub: re-checking tokens after a bus outage failed: {}", listed.status().ToString());
-      return;  // the next reconnect tries again; expiry still ends streams on time
+      // The next round tries again; a token's expiry ends its streams on time anyway.
+      spdlog::warn("stream hub: checking live streams' tokens failed: {}", listed.status().ToString());
+      continue;
     }
     for (const auto& id : tokens) {
       auto it = std::find_if(listed->begin(), listed->end(), [&](const TokenRecord& t) { return t.id == id; });

@@ -49,6 +49,7 @@
 #include "sync/stream_buffer.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,9 @@ struct StreamHubOptions {
   // instance's counts are forgotten (it crashed).
   std::chrono::milliseconds presence_retell{5000};
   std::chrono::milliseconds presence_forget{20000};
+  // Several instances: how often live streams' tokens are checked against
+  // the database, in case a revocation's hint was lost between instances.
+  std::chrono::milliseconds token_recheck{30000};
   std::chrono::seconds replay_write_timeout{30};
   // Caps (docs/security.md, "Streams"): one account cannot hold every file
   // descriptor. 0: no cap.
@@ -121,9 +125,8 @@ class StreamHub final : public BusListener {
   void OnTokenRevoked(const std::string& token_id) override;
   // The bus was away (docs/deploy.md): hints from other instances may be
   // lost. Every active workspace's head is checked at once, and every live
-  // stream's token is checked again (a revocation on another instance
-  // announces itself only over the bus; on the bus's thread, which may wait
-  // for the database).
+  // stream's token again (a revocation on another instance announces itself
+  // only over the bus), on the token checker's thread.
   void OnBusReconnected() override;
   void OnPresenceElsewhere(const std::string& origin, const std::string& ws, const std::string& user, int streams,
                            const std::string& last_seen) override;
@@ -188,10 +191,17 @@ class StreamHub final : public BusListener {
   Presence presence_;
   bool catch_up_ = false;  // a head check is due now (the bus came back)
   Bus* bus_ = nullptr;
-  // The tokens of live streams: token id -> (user id, streams), for the
-  // re-check after a bus outage.
+  // The tokens of live streams: token id -> (user id, streams), which a
+  // thread of their own checks against the database every token_recheck and
+  // after a bus outage, when there are other instances.
   std::mutex tokens_mu_;
   std::map<std::string, std::pair<std::string, int>> live_tokens_;
+  std::condition_variable tokens_cv_;
+  bool tokens_due_ = false;
+  bool tokens_stop_ = false;
+  std::thread token_checker_;
+  void CheckTokens();
+  void TokenCheckLoop();
 
   // Hub thread only. backlog_ before streams_: a stream gives its bytes back
   // when it goes.

@@ -459,3 +459,41 @@ TEST_CASE("presence across instances: a teammate streaming on another instance s
   CHECK((*left)["online"] == false);
   CHECK_FALSE(online(a, t.bob.id));
 }
+
+TEST_CASE("a write queued behind a demotion is checked against the role as it is once the workspace is free") {
+  // One instance is enough: the order is made by holding the workspace's
+  // lock from outside (a psql session) while both requests queue behind it.
+  Cluster c(1, /*with_redis=*/false);
+  Http a(c.port(0));
+  Team t = MakeTeam(a);
+  REQUIRE(a.Patch("/api/v1/teams/" + t.ws + "/members/" + t.bob.id, {{"role", "admin"}}, t.alice.token).status == 200);
+  const std::string db = c.db;
+  auto psql = ChildProcess::Spawn({"/usr/bin/psql", db, "-qtA"}, {}, /*with_stdin=*/true);
+  REQUIRE(psql);
+  REQUIRE(psql->WriteLine("SELECT 'locked', pg_advisory_lock(hashtextextended('workspace:" + t.ws + "', 0));"));
+  REQUIRE(psql->ReadLine(Scaled(10000ms)) == std::optional<std::string>("locked|"));
+  auto waiting = [&] {
+    ProcessResult r = Run({"/usr/bin/psql", db, "-qtAc", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"});
+    return std::atoi(r.out.c_str());
+  };
+  // First in the queue: Alice demotes Bob to viewer. Second: Bob, still an
+  // admin when his request was checked on arrival, invites someone.
+  HttpResponse demoted, invited;
+  std::thread first([&] {
+    Http http(c.port(0));
+    demoted = http.Patch("/api/v1/teams/" + t.ws + "/members/" + t.bob.id, {{"role", "viewer"}}, t.alice.token);
+  });
+  REQUIRE(Eventually([&] { return waiting() == 1; }));
+  std::thread second([&] {
+    Http http(c.port(0));
+    invited = http.Post("/api/v1/teams/" + t.ws + "/invite", {{"email", "carol@example.com"}, {"role", "admin"}}, t.bob.token);
+  });
+  REQUIRE(Eventually([&] { return waiting() == 2; }));
+  psql->CloseStdin();  // the session ends, and its lock with it
+  first.join();
+  second.join();
+  CHECK(demoted.status == 200);
+  CHECK(invited.status == 403);
+  CHECK(invited.error_code() == "forbidden");
+  psql->Wait(Scaled(10000ms));
+}

@@ -1,6 +1,7 @@
 // The bus's wire form and the Redis URL: pure code, no peers.
 #include "bus/bus_message.h"
 #include "bus/redis_link.h"
+#include "store/open_store.h"
 
 #include <doctest/doctest.h>
 
@@ -58,4 +59,15 @@ TEST_CASE("bus: redis URLs") {
   for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h:12x", "redis://h/2",
                           "redis://[::1"})
     CHECK_MESSAGE(!ParseRedisUrl(bad).ok(), bad);
+}
+
+TEST_CASE("database and Redis URLs lose their passwords in logs") {
+  CHECK(RedactedDatabaseUrl("postgres://mg:s3cret@db:5432/mgteam") == "postgres://mg:***@db:5432/mgteam");
+  CHECK(RedactedDatabaseUrl("postgres://mg@db/mgteam?sslmode=require&password=s3cret") ==
+        "postgres://mg@db/mgteam?sslmode=require&password=***");
+  CHECK(RedactedDatabaseUrl("redis://:p@ss/word@cache:6379") == "redis://:***@cache:6379");
+  CHECK(RedactedDatabaseUrl("postgres://mg@db/mgteam") == "postgres://mg@db/mgteam");
+  auto bad = ParseRedisUrl("redis://:s3cret@cache:notaport");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("s3cret") == std::string::npos);
 }
