@@ -151,40 +151,56 @@ TEST_CASE("kill -9 of redis-server under writes, restarted after 2 s: every stre
   Cluster c(2, /*with_redis=*/true);
   Http a(c.port(0));
   Team t = MakeTeam(a);
-  const int64_t head0 = Head(a, t.alice, t.ws);
-  auto on_a = SseClient::Open(c.port(0), StreamPath(t.ws), t.alice.token);
-  auto on_b = SseClient::Open(c.port(1), StreamPath(t.ws), t.bob.token);
-  REQUIRE(on_a->Next());
-  REQUIRE(on_b->Next());
+  // Two teams: one workspace's writes are serial (its lock), so two keep
+  // more writes in flight through the outage.
+  const std::vector<std::string> spaces = {t.ws, CreateTeam(a, t.alice, "Scale two")};
+  AddToTeam(a, t.alice, spaces[1], t.bob, "member");
+  std::vector<int64_t> head0;
+  std::vector<std::unique_ptr<SseClient>> streams;  // per workspace: one on A, one on B
+  for (const auto& ws : spaces) {
+    head0.push_back(Head(a, t.alice, ws));
+    streams.push_back(SseClient::Open(c.port(0), StreamPath(ws), t.alice.token));
+    streams.push_back(SseClient::Open(c.port(1), StreamPath(ws), t.bob.token));
+  }
+  for (auto& s : streams) REQUIRE(s->Next());
   std::atomic<bool> stop{false};
-  std::atomic<int> written{0};
-  // Two writers, one per instance, as fast as PostgreSQL lets them (a few
-  // hundred writes a second here), through the whole outage.
-  auto writer = [&](int port, const TestUser& u) {
+  std::vector<std::atomic<int>> written(spaces.size());
+  // A writer per workspace and instance, as fast as they are answered,
+  // through the whole outage.
+  auto writer = [&](int port, const TestUser& u, size_t space) {
     Http http(port);
     while (!stop) {
-      auto r = http.Post(Mem(t.ws), {{"title", "under outage"}, {"type", "solution"}}, u.token);
-      if (r.status == 201) ++written;
+      auto r = http.Post(Mem(spaces[space]), {{"title", "under outage"}, {"type", "solution"}}, u.token);
+      if (r.status == 201) ++written[space];
     }
   };
-  std::thread w1(writer, c.port(0), t.alice), w2(writer, c.port(1), t.bob);
-  REQUIRE(Eventually([&] { return written >= 100; }));
+  auto total = [&] { return written[0] + written[1]; };
+  std::vector<std::thread> writers;
+  for (size_t space = 0; space < spaces.size(); ++space) {
+    writers.emplace_back(writer, c.port(0), t.alice, space);
+    writers.emplace_back(writer, c.port(1), t.bob, space);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(Eventually([&] { return total() >= 200; }));
   c.redis->Kill9();
-  const int at_kill = written;
+  const int at_kill = total();
   std::this_thread::sleep_for(2s);  // the outage itself, not a wait for an event
   REQUIRE(c.redis->Restart());
-  const int at_restart = written;
-  REQUIRE(Eventually([&] { return written >= at_restart + 100; }));
+  const int at_restart = total();
+  REQUIRE(Eventually([&] { return total() >= at_restart + 200; }));
   stop = true;
-  w1.join();
-  w2.join();
+  for (auto& w : writers) w.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  MESSAGE("writes per second through the outage: " << static_cast<int>(total() / seconds));
   CHECK(at_restart > at_kill);  // writes went on while Redis was down
-  const int64_t head = Head(a, t.alice, t.ws);
-  CHECK(head == head0 + written);
-  for (auto* s : {on_a.get(), on_b.get()}) {
-    Seen seen;
-    CollectUntil(*s, head, seen);
-    CHECK(seen.seqs == Range(head0 + 1, head));
+  for (size_t space = 0; space < spaces.size(); ++space) {
+    const int64_t head = Head(a, t.alice, spaces[space]);
+    CHECK(head == head0[space] + written[space]);
+    for (size_t k = 0; k < 2; ++k) {
+      Seen seen;
+      CollectUntil(*streams[space * 2 + k], head, seen);
+      CHECK_MESSAGE(seen.seqs == Range(head0[space] + 1, head), "workspace " << space << " stream " << k);
+    }
   }
 }
 
