@@ -89,7 +89,9 @@ Result<std::unique_ptr<App>> App::Create(ServerConfig config) {
   app->max_streams_ = hub_options.max_streams;
   app->hub_ = std::make_unique<StreamHub>(*app->store_, app->metrics_, hub_options);
   MG_ASSIGN_OR_RETURN(app->bus_, OpenBus(app->config_.redis_url, app->config_.db_url));
-  app->hub_->SetBus(app->bus_.get());
+  // Alone, an instance has no one to tell its presence and loses no
+  // revocation: the hub then skips that work altogether.
+  if (app->bus_->Shared()) app->hub_->SetBus(app->bus_.get());
   app->bus_->Subscribe(app->hub_.get());
   // Waiting long-polls hold no worker, only a descriptor each: a few per
   // account, and in all a twentieth of the open-files limit (half the

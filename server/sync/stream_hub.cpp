@@ -55,12 +55,12 @@ Status StreamHub::Start() {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   next_head_check_ = Clock::now() + options_.head_check;
   next_heartbeat_scan_ = Clock::now();
-  next_presence_retell_ = Clock::now() + options_.presence_retell;
+  next_presence_retell_ = bus_ ? Clock::now() + options_.presence_retell : Clock::time_point::max();
   reader_.Start();
   thread_ = std::thread([this] { Loop(); });
   // One instance hears every revocation at once (LocalBus); between
   // instances a hint can be lost, so tokens are checked now and then.
-  if (bus_ && bus_->Shared()) token_checker_ = std::thread([this] { TokenCheckLoop(); });
+  if (bus_) token_checker_ = std::thread([this] { TokenCheckLoop(); });
   return Status::Ok();
 }
 

@@ -130,8 +130,10 @@ class StreamHub final : public BusListener {
   void OnBusReconnected() override;
   void OnPresenceElsewhere(const std::string& origin, const std::string& ws, const std::string& user, int streams,
                            const std::string& last_seen) override;
-  // Where this hub tells other instances its presence counts (none: one
-  // instance). Before Start().
+  // The bus shared with other instances (none when this one is alone): the
+  // hub tells them its presence counts over it, and checks live streams'
+  // tokens now and then, since a revocation's hint can be lost between
+  // instances. Before Start().
   void SetBus(Bus* bus) { bus_ = bus; }
 
   struct Stream;
